@@ -1,0 +1,133 @@
+"""What every parser shares: the context it reports into, the port pre-filter, and line clean-up.
+
+Parsers are pure functions from lines to records. They never print; what they notice (lines they could
+not read, state words they do not know, columns cut short) goes into `ParseNotes`, which the CLI turns
+into one line each on stderr after the rows are out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
+
+from portcheck.addresses import is_wildcard_peer
+from portcheck.errors import excerpt
+from portcheck.model import Proto, Socket, State
+from portcheck.states import lookup_state
+
+
+class ParseNotes:
+    """Diagnostics collected while parsing; rendered by the CLI, never printed by a parser."""
+
+    __slots__ = ("first_skipped", "messages", "pid_names", "skipped", "unknown_states")
+
+    def __init__(self) -> None:
+        self.skipped = 0
+        self.first_skipped: tuple[int, str] | None = None
+        self.unknown_states: dict[str, int] = {}
+        self.messages: dict[str, None] = {}  # an ordered set: each warning once
+        self.pid_names: dict[int, str] = {}  # PID -> process name found in the same input (tasklist)
+
+    def skip(self, lineno: int, line: str) -> None:
+        """A line that is neither a row, a header nor blank: counted, and the first one remembered."""
+        self.skipped += 1
+        if self.first_skipped is None:
+            self.first_skipped = (lineno, excerpt(line))
+
+    def warn(self, message: str) -> None:
+        self.messages[message] = None
+
+    def unknown_state(self, word: str) -> None:
+        self.unknown_states[word] = self.unknown_states.get(word, 0) + 1
+
+    def merge(self, other: ParseNotes) -> None:
+        """Fold the notes of another input (the second file of `portcheck parse a b`) into these."""
+        if self.first_skipped is None:
+            self.first_skipped = other.first_skipped
+        self.skipped += other.skipped
+        for word, count in other.unknown_states.items():
+            self.unknown_states[word] = self.unknown_states.get(word, 0) + count
+        self.messages.update(other.messages)
+        self.pid_names.update(other.pid_names)
+
+
+class ParseContext:
+    """Carries the port pre-filter in and the notes out.
+
+    The port filter is applied by the parser, before a record is built, because a filtered parse of a
+    100,000-line dump is mostly rejected rows: building a record for each would be the dominant cost.
+    """
+
+    __slots__ = ("match_remote", "notes", "ports")
+
+    def __init__(
+        self,
+        ports: frozenset[int] | None = None,
+        *,
+        match_remote: bool = False,
+        notes: ParseNotes | None = None,
+    ) -> None:
+        self.ports = ports
+        self.match_remote = match_remote
+        self.notes = notes if notes is not None else ParseNotes()
+
+    def wants(self, local_port: int | None, remote_port: int | None = None) -> bool:
+        """False only when a port filter is set and neither port (remote only with --remote) is in it."""
+        ports = self.ports
+        if ports is None:
+            return True
+        return local_port in ports or (self.match_remote and remote_port in ports)
+
+    def state(self, word: str, proto: Proto, peer_host: str = "", peer_port: str = "") -> State:
+        """The canonical state for `word`; an unknown word is noted and guessed as DESIGN.md says:
+        a TCP socket with a wildcard peer is LISTEN, anything else UNKNOWN."""
+        state = lookup_state(word)
+        if state is not None:
+            return state
+        self.notes.unknown_state(word)
+        if proto is Proto.TCP and is_wildcard_peer(peer_host, peer_port):
+            return State.LISTEN
+        return State.UNKNOWN
+
+
+class Parser(Protocol):
+    """The shape of every module in portcheck.parsers."""
+
+    NAME: str
+
+    def parse(self, lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]: ...
+
+    def sniff(self, sample: list[str]) -> float: ...
+
+
+_PASTE_MARKERS = ("\x1b[200~", "\x1b[201~", "[200~", "[201~", "^[[200~", "^[[201~")
+
+
+def clean(line: str) -> str:
+    """A pasted line without the wrapping that pasting adds: bracketed-paste markers, Markdown or
+    e-mail quoting (`> `), indentation, trailing blanks and carriage returns."""
+    line = line.strip()
+    if line.startswith((">", "[", "\x1b", "^")):
+        for marker in _PASTE_MARKERS:
+            if line.startswith(marker):
+                line = line[len(marker) :]
+        while line.startswith(">"):
+            line = line[1:].lstrip()
+    if line.endswith(("~", "\x1b[201~")):
+        for marker in _PASTE_MARKERS:
+            if line.endswith(marker):
+                line = line[: -len(marker)].rstrip()
+    return line
+
+
+def count_matching(sample: list[str], predicate: Callable[[str], bool]) -> int:
+    """How many non-blank lines of a sample look like rows of a format (for `sniff`)."""
+    return sum(1 for line in sample if line.strip() and predicate(clean(line)))
+
+
+def sniff_score(sample: list[str], predicate: Callable[[str], bool], header_bonus: float = 0.0) -> float:
+    """The fraction of non-blank sample lines that are rows of a format, plus a bonus for its header."""
+    nonblank = sum(1 for line in sample if line.strip())
+    if not nonblank:
+        return 0.0
+    return count_matching(sample, predicate) / nonblank + header_bonus

@@ -1,0 +1,235 @@
+"""`ss` from iproute2, in every layout still found on machines and in pastes.
+
+Layouts: current (`Process` glued to the header, `users:(("nginx",pid=1,fd=6))`), old (no Process
+column, `users:(("rpcbind",1123,6))` without `pid=`), `-H` (no header), no Netid column (`ss -t`, `ss -u`),
+`-e` extras (`uid:`, `ino:`, `sk:`, `cgroup:`), `-i` continuation lines, `-a` rows for netlink, unix and
+raw sockets (skipped quietly: valid rows, just not TCP or UDP). A socket shared by several processes
+gives one row per process.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from portcheck.addresses import family_of, local_address, port_number, remote_endpoint, split_colon
+from portcheck.model import Family, Proto, Socket, State
+from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.states import STATE_BY_WORD, lookup_state
+
+NAME = "ss"
+
+_PROTOS = {"tcp": Proto.TCP, "udp": Proto.UDP}
+_OTHER_NETIDS = frozenset(
+    {
+        "raw",
+        "u_str",
+        "u_dgr",
+        "u_seq",
+        "nl",
+        "p_raw",
+        "p_dgr",
+        "mptcp",
+        "sctp",
+        "icmp6",
+        "icmp",
+        "tipc",
+        "v_str",
+        "v_dgr",
+        "xdp",
+        "dccp",
+        "u_seqpacket",
+        "???",
+    }
+)
+# ss's own state words; UNCONN on a TCP socket is the kernel's TCP_CLOSE (bound, not listening).
+_SS_STATES = frozenset(
+    {
+        "ESTAB",
+        "LISTEN",
+        "UNCONN",
+        "SYN-SENT",
+        "SYN-RECV",
+        "FIN-WAIT-1",
+        "FIN-WAIT-2",
+        "TIME-WAIT",
+        "CLOSE-WAIT",
+        "LAST-ACK",
+        "CLOSING",
+        "CLOSED",
+        "UNKNOWN",
+        "NEW-SYN-RECV",
+        "BOUND",
+    }
+)
+# One process of `users:(...)`: name in quotes (it may hold spaces, commas, parentheses and even
+# quotes), then pid and fd, with or without the `pid=`/`fd=` labels of newer ss.
+_USER = re.compile(r'\("(.*?)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)')
+_UID = re.compile(r"(?:^|\s)uid:(\d+)")
+_EXTRA_WORDS = frozenset(
+    {
+        "cubic",
+        "reno",
+        "bbr",
+        "bbr2",
+        "vegas",
+        "westwood",
+        "htcp",
+        "dctcp",
+        "ts",
+        "sack",
+        "ecn",
+        "ecnseen",
+        "fastopen",
+        "app_limited",
+        "<->",
+        "->",
+        "<-",
+        "v6only:0",
+        "v6only:1",
+    }
+)
+
+
+_ADDRESS_LIKE = re.compile(r"^(?:\[.*\]|[\d.]+|\*|[0-9a-f:]+):(?:\d+|\*)$")
+
+
+def _is_extras(tokens: list[str]) -> bool:
+    """An `-i`/`-e` continuation line: mostly `key:value` pairs, rates and TCP option words, no address."""
+    if any(_ADDRESS_LIKE.match(t) for t in tokens):
+        return False
+    extra = sum(
+        1 for t in tokens if ":" in t or t in _EXTRA_WORDS or t.endswith("bps") or t.startswith("timer:(")
+    )
+    return extra * 2 >= len(tokens)
+
+
+def _row_start(tokens: list[str]) -> int | None:
+    """Index of the State column if the tokens are a socket row (with or without Netid), else None."""
+    if len(tokens) >= 6 and (tokens[0] in _PROTOS or tokens[0] in _OTHER_NETIDS) and tokens[2].isdigit():
+        return 1
+    if (
+        len(tokens) >= 5
+        and tokens[1].isdigit()
+        and tokens[2].isdigit()
+        and (tokens[0] in _SS_STATES or lookup_state(tokens[0]) is not None)
+    ):
+        return 0
+    return None
+
+
+def _is_header(line: str) -> bool:
+    return line.startswith(("Netid", "State")) and "Recv-Q" in line
+
+
+def _proto_for(tokens: list[str], start: int) -> Proto | None:
+    """The transport: the Netid column, or without it (`ss -t`/`ss -u`) a guess from the state."""
+    if start == 1:
+        return _PROTOS.get(tokens[0])
+    return Proto.UDP if tokens[0] == "UNCONN" else Proto.TCP
+
+
+def _state(word: str, proto: Proto, peer: tuple[str, str], ctx: ParseContext) -> State:
+    if word == "UNCONN":
+        return State.CLOSE if proto is Proto.TCP else State.NONE
+    state = STATE_BY_WORD.get(word)
+    return state if state is not None else ctx.state(word, proto, *peer)
+
+
+def _owners(extras: str) -> list[tuple[str, int]]:
+    return [(m.group(1), int(m.group(2))) for m in _USER.finditer(extras)]
+
+
+def _user(extras: str) -> str | None:
+    """`uid:N` from `-e`; ss leaves it out for root, which `ino:` (also from `-e`) lets us tell apart."""
+    match = _UID.search(extras)
+    if match:
+        uid = match.group(1)
+        return "root" if uid == "0" else uid
+    if "ino:" in extras:
+        return "root"
+    return None
+
+
+def _unbalanced(extras: str) -> bool:
+    """True when a `users:((...` group is cut off, as e-mail line wrapping leaves it."""
+    return "users:(" in extras and extras.count("(") > extras.count(")")
+
+
+def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
+    ctx = ctx or ParseContext()
+    notes = ctx.notes
+    pending: tuple[Socket, str] | None = None  # a row whose continuation line may still follow
+    for lineno, raw in enumerate(lines, 1):
+        line = clean(raw)
+        if not line:
+            continue
+        tokens = line.split()
+        start = _row_start(tokens)
+        if start is None:
+            if pending is not None and (tokens[0].startswith("users:(") or _unbalanced(pending[1])):
+                pending = (pending[0], pending[1] + " " + line)
+                continue
+            if _is_header(line) or _is_extras(tokens):
+                continue
+            notes.skip(lineno, raw)
+            continue
+        if pending is not None:
+            yield from _expand(*pending)
+            pending = None
+        proto = _proto_for(tokens, start)
+        if proto is None:  # netlink, unix, raw...: a valid row, not a TCP/UDP socket
+            continue
+        local_host, local_port_text = split_colon(tokens[start + 3])
+        peer_host, peer_port_text = split_colon(tokens[start + 4])
+        local_port = port_number(local_port_text, proto)
+        if ctx.ports is not None:
+            remote_port = port_number(peer_port_text, proto) if ctx.match_remote else None
+            if not ctx.wants(local_port, remote_port):
+                continue
+        family = family_of(local_host) or family_of(peer_host)
+        if family is None and local_host.startswith("*"):
+            family = Family.IPV6 if peer_host.startswith(("[", ":")) else None
+        remote_address, remote_port = remote_endpoint(peer_host, peer_port_text, proto)
+        row = Socket(
+            proto,
+            family,
+            local_address(local_host, family),
+            local_port,
+            remote_address,
+            remote_port,
+            _state(tokens[start], proto, (peer_host, peer_port_text), ctx),
+            None,
+            None,
+            None,
+            NAME,
+        )
+        pending = (row, " ".join(tokens[start + 5 :]))
+    if pending is not None:
+        yield from _expand(*pending)
+
+
+def _expand(row: Socket, extras: str) -> Iterator[Socket]:
+    """One row per owning process (a pre-forked server shares one socket among many)."""
+    user = _user(extras) if extras else None
+    owners = _owners(extras) if "users:(" in extras else []
+    if not owners:
+        yield row._replace(user=user) if user else row
+        return
+    seen: set[tuple[str, int]] = set()
+    for name, pid in owners:
+        if (name, pid) in seen:  # the same process holding the socket on two descriptors
+            continue
+        seen.add((name, pid))
+        yield row._replace(pid=pid, process=name, user=user)
+
+
+def _looks_like_row(line: str) -> bool:
+    tokens = line.split()
+    start = _row_start(tokens)
+    return start is not None and ":" in tokens[start + 3] and (start == 1 or tokens[0] in _SS_STATES)
+
+
+def sniff(sample: list[str]) -> float:
+    header = any(_is_header(clean(line)) and "Address:Port" in line for line in sample)
+    return sniff_score(sample, _looks_like_row, 0.5 if header else 0.0)

@@ -1,0 +1,157 @@
+"""Rows to text: a table for people, JSON, NDJSON and CSV for scripts.
+
+Everything a renderer prints may come from another program (process names, users, host names), so
+tables escape control characters and CSV neutralises spreadsheet formulas. JSON keeps exact values:
+its consumers are programs, and the JSON encoder escapes control characters itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+from portcheck.errors import UsageError
+from portcheck.escape import escape_controls
+from portcheck.model import FIELDS, Family, Socket, State
+
+FORMATS = ("table", "json", "ndjson", "csv")
+
+TABLE_COLUMNS = ("proto", "local", "remote", "state", "pid", "process", "user")
+"""The default table: addresses and ports joined as the native tools print them."""
+
+_HEADERS = {
+    "local": "LOCAL",
+    "remote": "REMOTE",
+    "local_address": "LOCAL ADDRESS",
+    "local_port": "PORT",
+    "remote_address": "REMOTE ADDRESS",
+    "remote_port": "RPORT",
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sort_rows(rows: Iterable[Socket]) -> list[Socket]:
+    """Listeners first, then by local port, protocol, address: the order a person scans for an answer."""
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.state is not State.LISTEN and r.remote_address is not None,
+            r.local_port if r.local_port is not None else 65536,
+            r.proto,
+            r.local_address,
+            r.remote_port or 0,
+            r.pid or 0,
+        ),
+    )
+
+
+def check_fields(fields: Sequence[str]) -> None:
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown:
+        raise UsageError(f"unknown field {unknown[0]!r}; fields are: {', '.join(FIELDS)}")
+
+
+def endpoint(address: str | None, port: int | None, family: Family | None) -> str:
+    """`0.0.0.0:22`, `[::1]:631`, `*` for no peer, `host:?` when the source cut the port off."""
+    if address is None and port is None:
+        return "*"
+    shown = address or "*"
+    if ":" in shown or (family is Family.IPV6 and shown == "*"):
+        shown = f"[{shown}]"
+    return f"{shown}:{'?' if port is None else port}"
+
+
+def _cell(row: Socket, column: str) -> str:
+    if column == "local":
+        return endpoint(row.local_address, row.local_port, row.family)
+    if column == "remote":
+        return endpoint(row.remote_address, row.remote_port, row.family)
+    value = getattr(row, column)
+    return "" if value is None else escape_controls(str(value))
+
+
+def render_table(
+    rows: Sequence[Socket],
+    out: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    header: bool = True,
+    table_format: str = "simple",
+) -> None:
+    from tabulate import tabulate  # only tables pay for importing tabulate
+
+    columns = (
+        list(fields)
+        if fields
+        else [
+            c
+            for c in TABLE_COLUMNS
+            if c not in ("pid", "process", "user") or any(getattr(r, c) for r in rows)
+        ]
+    )
+    body = [[_cell(row, c) for c in columns] for row in rows]
+    headers = [_HEADERS.get(c, c.upper()) for c in columns] if header else ()
+    text = tabulate(body, headers=headers, tablefmt=table_format, disable_numparse=True)
+    out.write(text + "\n")
+
+
+def _record(row: Socket, fields: Sequence[str] | None) -> dict[str, object]:
+    record: dict[str, object] = dict(zip(FIELDS, row, strict=True))
+    return {f: record[f] for f in fields} if fields else record
+
+
+def render_json(rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | None = None) -> None:
+    out.write("[")
+    first = True
+    for row in rows:
+        out.write("\n  " if first else ",\n  ")
+        out.write(json.dumps(_record(row, fields), ensure_ascii=False))
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def render_ndjson(rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | None = None) -> None:
+    for row in rows:
+        out.write(json.dumps(_record(row, fields), ensure_ascii=False) + "\n")
+
+
+def neutralise_formula(value: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+cmd|...`)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def render_csv(
+    rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | None = None, header: bool = True
+) -> None:
+    columns = list(fields) if fields else list(FIELDS)
+    indexes = [FIELDS.index(c) for c in columns]
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row[i] is None else neutralise_formula(str(row[i])) for i in indexes])
+
+
+def render(
+    rows: Sequence[Socket],
+    fmt: str,
+    out: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    header: bool = True,
+    table_format: str = "simple",
+) -> None:
+    if fields:
+        check_fields(fields)
+    if fmt == "table":
+        render_table(rows, out, fields=fields, header=header, table_format=table_format)
+    elif fmt == "json":
+        render_json(rows, out, fields=fields)
+    elif fmt == "ndjson":
+        render_ndjson(rows, out, fields=fields)
+    elif fmt == "csv":
+        render_csv(rows, out, fields=fields, header=header)
+    else:
+        raise UsageError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")

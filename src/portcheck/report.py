@@ -1,0 +1,56 @@
+"""Everything portcheck says to a person goes through here, to stderr: stdout carries only data."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from portcheck.escape import escape_controls
+from portcheck.parsers.common import ParseNotes
+
+
+class Reporter:
+    def __init__(self, *, quiet: bool = False, verbose: bool = False, stream: TextIO | None = None) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self._stream = stream
+        self._said: set[str] = set()
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stderr
+
+    def _write(self, message: str) -> None:
+        self.stream.write(f"portcheck: {escape_controls(message)}\n")
+        self.stream.flush()
+
+    def warn(self, message: str) -> None:
+        """A warning or hint: once per message, silenced by --quiet."""
+        if self.quiet or message in self._said:
+            return
+        self._said.add(message)
+        self._write(message)
+
+    def info(self, message: str) -> None:
+        """Detail for --verbose: which tool answered, which encoding was read."""
+        if self.verbose and not self.quiet:
+            self._write(message)
+
+    def error(self, message: str) -> None:
+        """The one line that explains a failing exit code; printed even with --quiet."""
+        self._write(message)
+
+    def notes(self, notes: ParseNotes, source: str | None = None) -> None:
+        where = f"{source}: " if source else ""
+        if notes.skipped and notes.first_skipped:
+            line, text = notes.first_skipped
+            plural = "line" if notes.skipped == 1 else "lines"
+            self.warn(f"{where}{notes.skipped} {plural} not understood, first at line {line}: {text!r}")
+        for word, count in notes.unknown_states.items():
+            rows = "row" if count == 1 else "rows"
+            self.warn(
+                f"{where}unknown state word {word!r} ({count} {rows}): shown as LISTEN when the peer "
+                "is a wildcard, else UNKNOWN"
+            )
+        for message in notes.messages:
+            self.warn(f"{where}{message}")

@@ -1,0 +1,75 @@
+"""Registered service names, from the table scripts/gen_services.py generates out of the IANA registry.
+
+Loaded lazily and at most once: most commands never need it (numeric output is the norm), so the cost
+(a few milliseconds) is paid only when a pasted text has `localhost:ssh` or `portcheck info` asks.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import NamedTuple
+
+TABLE = Path(__file__).with_name("data") / "iana_services.tsv"
+_PROTOCOL_CODES = {"t": ("tcp",), "u": ("udp",), "tu": ("tcp", "udp")}
+
+
+class Service(NamedTuple):
+    name: str
+    first_port: int
+    last_port: int
+    protocols: tuple[str, ...]
+    description: str
+
+
+@cache
+def _lines() -> tuple[str, ...]:
+    return tuple(TABLE.read_text(encoding="utf-8").splitlines())
+
+
+NAMES = Path(__file__).with_name("data") / "service_ports.tsv"
+
+
+@cache
+def _names() -> dict[str, int]:
+    """`name` and `name/proto` -> port, from the index the generator writes beside the table."""
+    table: dict[str, int] = {}
+    for line in NAMES.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        name, port, *proto = line.split("\t")
+        table[f"{name}/{proto[0]}" if proto else name] = int(port)
+    return table
+
+
+def port_for_name(name: str, proto: str | None = None) -> int | None:
+    """The port a service name stands for (`ssh` -> 22), or None when no registry knows the name.
+
+    Tools print names from their machine's services file; those agree with IANA except where IANA lists
+    one name on several ports, which the generator's preferred list settles the way services files do.
+    """
+    table = _names()
+    key = name.lower()
+    if proto:
+        port = table.get(f"{key}/{proto}")
+        if port is not None:
+            return port
+    return table.get(key)
+
+
+def services_for_port(port: int, proto: str | None = None) -> list[Service]:
+    """Every registered service on `port` (optionally only for one protocol), in registry order."""
+    found: list[Service] = []
+    for line in _lines():
+        if line[:1] in ("#", "@"):
+            continue
+        ports, protos, name, description = line.split("\t", 3)
+        first, _, last = ports.partition("-")
+        low = int(first)
+        if low > port:
+            break
+        high = int(last) if last else low
+        protocols = _PROTOCOL_CODES[protos]
+        if port <= high and (proto is None or proto in protocols):
+            found.append(Service(name, low, high, protocols, description))
+    return found

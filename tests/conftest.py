@@ -1,0 +1,69 @@
+"""Shared test helpers: where fixtures and the shared corpus live, and running the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> object:
+        return json.loads(self.stdout)
+
+
+def run_cli(
+    *args: str,
+    stdin: bytes | str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Result:
+    """Run `python -m portcheck` as a user would, in a subprocess, and capture everything."""
+    full_env = dict(os.environ)
+    full_env.pop("PORTCHECK_DEBUG", None)
+    if env:
+        full_env.update(env)
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    proc = subprocess.run(
+        [sys.executable, "-m", "portcheck", *args],
+        input=data,
+        capture_output=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(
+        proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+    )
+
+
+@pytest.fixture
+def cli() -> type[Result]:
+    return Result
+
+
+def corpus_files(platform: str) -> list[Path]:
+    folder = CORPUS / platform
+    return sorted(folder.glob("*.txt")) if folder.is_dir() else []
+
+
+def corpus_params(platform: str) -> list[object]:
+    """Parametrise over the shared corpus; one skipped case when ../shared is absent."""
+    files = corpus_files(platform)
+    if not files:
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{CORPUS}/{platform} not present"))]
+    return [pytest.param(f, id=f.name) for f in files]
