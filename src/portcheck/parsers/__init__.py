@@ -13,6 +13,7 @@ from portcheck.parsers.common import Parser
 
 FORMATS: dict[str, str] = {
     "ss": "portcheck.parsers.ss",
+    "proc": "portcheck.parsers.proc_net",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
