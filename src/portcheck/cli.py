@@ -13,6 +13,7 @@ import sys
 import typer
 
 from portcheck.commands import parse as _parse  # noqa: F401  (registers the command)
+from portcheck.commands import query as _query  # noqa: F401  (registers the command)
 from portcheck.commands.base import app
 from portcheck.errors import PortcheckError
 from portcheck.model import ExitCode

@@ -66,6 +66,8 @@ _SS_STATES = frozenset(
 # quotes), then pid and fd, with or without the `pid=`/`fd=` labels of newer ss.
 _USER = re.compile(r'\("(.*?)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)')
 _UID = re.compile(r"(?:^|\s)uid:(\d+)")
+# `ino:0`: a TIME-WAIT or request socket, owned by no one (the kernel prints no uid for it either).
+_NO_INODE = re.compile(r"(?:^|\s)ino:0(?:\s|$)")
 _EXTRA_WORDS = frozenset(
     {
         "cubic",
@@ -146,7 +148,7 @@ def _user(extras: str) -> str | None:
     if match:
         uid = match.group(1)
         return "root" if uid == "0" else uid
-    if "ino:" in extras:
+    if "ino:" in extras and not _NO_INODE.search(extras):
         return "root"
     return None
 

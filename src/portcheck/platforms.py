@@ -1,0 +1,289 @@
+"""The plans: for each OS, which native commands answer "who uses this port?", in which order, with
+which exact argv, environment, parser and text encoding. This is the ONE place where OS differences
+live; the query engine (portcheck.query) only walks a plan, so the same plans can run on this machine
+or, later, on a remote host through another executor.
+
+Every tool is asked for exactly what is needed: numeric output (no DNS or service lookups), full
+command names, untruncated columns, the port filter at the source where the tool has one (so the cost
+does not grow with the machine's socket count), and `LC_ALL=C` so POSIX tools never print localised
+words. Windows tools are decoded with the console's OEM code page.
+
+The OS is sys.platform's. Tests point it elsewhere with the environment variable PORTCHECK_PLATFORM,
+read here and nowhere else (it is not a user-facing option: on a real machine the plan must match the
+machine).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from portcheck.errors import InspectError
+from portcheck.model import Family, Proto
+from portcheck.portspec import PortSpec
+
+PLATFORM_VARIABLE = "PORTCHECK_PLATFORM"
+_ON_WINDOWS = sys.platform == "win32"  # a plain bool, so the type checker keeps both branches
+POSIX_ENV: Mapping[str, str] = {"LC_ALL": "C"}
+MAX_SOURCE_FILTER_RANGES = 64
+"""Beyond this many separate ranges a filter expression gets unwieldy; filter in Python instead."""
+
+
+class OS(StrEnum):
+    LINUX = "linux"
+    MACOS = "macos"
+    WINDOWS = "windows"
+    FREEBSD = "freebsd"
+
+
+class Encoding(StrEnum):
+    DETECT = "detect"
+    """Let decode.py decide (UTF-8 on every POSIX tool with LC_ALL=C)."""
+    OEM = "oem"
+    """The Windows console's OEM code page (cp437, cp850, cp866...)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def tool(self) -> str:
+        return os.path.basename(self.argv[0])
+
+    def __str__(self) -> str:
+        return " ".join(self.argv)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One way of answering. Its commands all run (FreeBSD asks sockstat twice) and their rows combine."""
+
+    tool: str
+    """How messages name the step: `ss`, `netstat`, `lsof`, `/proc`."""
+    parser: str
+    """The format name in portcheck.parsers (also the rows' `source`)."""
+    commands: tuple[Command, ...] = ()
+    no_match_status: frozenset[int] = frozenset()
+    """Non-zero exit statuses that mean "answered: nothing matched" (lsof exits 1 then)."""
+    encoding: Encoding = Encoding.DETECT
+    pid_names: Command | None = None
+    """A command whose output maps PIDs to process names (Windows: one tasklist call for all PIDs)."""
+    sees_all: bool = True
+    """False when the tool shows only the caller's own processes' sockets (lsof without root): an empty
+    answer then proves nothing, and the next step is asked too."""
+    local_only: bool = False
+    """The step runs inside portcheck (the /proc reader), so it exists only on the local machine."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the plan must find: built from the command line, then turned into each tool's filters."""
+
+    ports: PortSpec | None = None
+    match_remote: bool = False
+    protos: frozenset[Proto] | None = None
+    families: frozenset[Family] | None = None
+
+    @property
+    def listing(self) -> bool:
+        """No port: every listening socket on the machine."""
+        return self.ports is None
+
+    def only(self, proto: Proto) -> bool:
+        return self.protos is not None and self.protos == {proto}
+
+    def only_family(self, family: Family) -> bool:
+        return self.families is not None and self.families == {family}
+
+
+def current_os() -> OS:
+    """The OS whose plan to use: sys.platform, unless a test set PORTCHECK_PLATFORM."""
+    forced = os.environ.get(PLATFORM_VARIABLE)
+    if forced:
+        try:
+            return OS(forced.lower())
+        except ValueError:
+            raise InspectError(f"{PLATFORM_VARIABLE}={forced!r} is not one of: {', '.join(OS)}") from None
+    platform = sys.platform
+    if platform.startswith("linux"):
+        return OS.LINUX
+    if platform == "darwin":
+        return OS.MACOS
+    if platform in ("win32", "cygwin"):
+        return OS.WINDOWS
+    if platform.startswith("freebsd"):
+        return OS.FREEBSD
+    raise InspectError(f"no plan for this OS ({platform}); `portcheck parse` reads saved tool output")
+
+
+def is_forced() -> bool:
+    """True when tests pointed the platform elsewhere: the machine's own facts (code page, elevation)
+    then do not describe the plan's OS."""
+    return bool(os.environ.get(PLATFORM_VARIABLE))
+
+
+def oem_encoding() -> str | None:
+    """The console's OEM code page on real Windows (what netstat and tasklist print in), else None."""
+    if not _ON_WINDOWS or is_forced():
+        return None
+    import ctypes
+
+    return f"cp{ctypes.windll.kernel32.GetOEMCP()}"  # type: ignore[attr-defined]
+
+
+def is_elevated() -> bool:
+    """Root on POSIX; an elevated (administrator) token on Windows. False under a forced platform: the
+    plan then simulates another machine, whose privileges are not this process's."""
+    if is_forced():
+        return False
+    if _ON_WINDOWS:
+        import ctypes
+
+        try:
+            return bool(ctypes.windll.shell32.IsUserAnAdmin())  # type: ignore[attr-defined]
+        except OSError:
+            return False
+    return os.geteuid() == 0
+
+
+# --- filters at the source -------------------------------------------------------------------------
+
+
+def ss_filter(ports: PortSpec, match_remote: bool) -> str:
+    """`( sport >= :8000 and sport <= :8100 ) or sport = :80`; with --remote the dport side too."""
+    sides = ("sport", "dport") if match_remote else ("sport",)
+    parts = []
+    for low, high in ports.ranges:
+        for side in sides:
+            if low == high:
+                parts.append(f"{side} = :{low}")
+            else:
+                parts.append(f"( {side} >= :{low} and {side} <= :{high} )")
+    return " or ".join(parts)
+
+
+def _filterable(ports: PortSpec) -> bool:
+    return len(ports.ranges) <= MAX_SOURCE_FILTER_RANGES
+
+
+def _lsof_selectors(question: Question) -> list[list[str]]:
+    """One argv tail per lsof run. `-i` takes `[46][proto][:ports]` where ports is a comma list with
+    ranges; lsof matches either end of a connection (the parser keeps the local side unless
+    --remote). Its `-sTCP:LISTEN` drops UDP files, so the listing asks TCP and UDP in two runs."""
+    family = "4" if question.only_family(Family.IPV4) else "6" if question.only_family(Family.IPV6) else ""
+    protos = _protos(question)
+    if question.ports is None:
+        return [[f"-i{family}TCP", "-sTCP:LISTEN"] if p is Proto.TCP else [f"-i{family}UDP"] for p in protos]
+    ports = f":{question.ports}" if _filterable(question.ports) else ""
+    proto = protos[0].value.upper() if len(protos) == 1 else ""
+    return [[f"-i{family}{proto}{ports}"]]
+
+
+def _protos(question: Question) -> list[Proto]:
+    return [p for p in (Proto.TCP, Proto.UDP) if question.protos is None or p in question.protos]
+
+
+def _proto_letters(question: Question) -> str:
+    """`tu`, `t` or `u`: the selection letters ss and Linux netstat share."""
+    return "".join(p.value[0] for p in _protos(question))
+
+
+def _family_flags(question: Question) -> list[str]:
+    if question.only_family(Family.IPV4):
+        return ["-4"]
+    if question.only_family(Family.IPV6):
+        return ["-6"]
+    return []
+
+
+# --- the plans -------------------------------------------------------------------------------------
+
+
+def _lsof_step(question: Question, privileged: bool) -> Step:
+    base = ("lsof", "+c", "0", "-nP", "-w")
+    return Step(
+        "lsof",
+        "lsof",
+        tuple(Command((*base, *tail), POSIX_ENV) for tail in _lsof_selectors(question)),
+        no_match_status=frozenset({1}),
+        sees_all=privileged,
+    )
+
+
+def linux_plan(question: Question, privileged: bool) -> tuple[Step, ...]:
+    mode = "l" if question.listing else "a"
+    ss_argv = ["ss", f"-{_proto_letters(question)}n{mode}peH", *_family_flags(question)]
+    if question.ports is not None and _filterable(question.ports):
+        ss_argv.append(ss_filter(question.ports, question.match_remote))
+    netstat_argv = ("netstat", f"-{_proto_letters(question)}n{mode}peW")
+    return (
+        Step("ss", "ss", (Command(tuple(ss_argv), POSIX_ENV),)),
+        Step("netstat", "netstat-linux", (Command(netstat_argv, POSIX_ENV),)),
+        _lsof_step(question, privileged),
+        Step("/proc", "proc", local_only=True),
+    )
+
+
+def macos_plan(question: Question, privileged: bool) -> tuple[Step, ...]:
+    return (
+        _lsof_step(question, privileged),
+        Step("netstat", "netstat-bsd", (Command(("netstat", "-anvW"), POSIX_ENV),)),
+    )
+
+
+def _windows_protocol(question: Question) -> tuple[str, ...]:
+    """`netstat -p` takes one protocol of one family (TCP, TCPv6, UDP, UDPv6), so only then."""
+    protos = _protos(question)
+    if len(protos) != 1 or question.families is None or len(question.families) != 1:
+        return ()
+    return ("-p", protos[0].value.upper() + ("v6" if question.only_family(Family.IPV6) else ""))
+
+
+def windows_plan(question: Question, elevated: bool) -> tuple[Step, ...]:
+    """netstat prints every socket (its `-p` cannot filter ports, and findstr would match `:80` inside
+    `:8042` and in remote addresses), so ports are filtered in Python. PIDs get their names from ONE
+    tasklist call. `-b` (each socket's executable, and the service inside svchost) needs an elevated
+    token, so it is asked only when portcheck runs elevated."""
+    select = _windows_protocol(question)
+    tasklist = Command(("tasklist", "/fo", "csv", "/nh"))
+    variants = ("-anob", "-ano") if elevated else ("-ano",)
+    return tuple(
+        Step(
+            "netstat",
+            "netstat-windows",
+            (Command(("netstat", flags, *select)),),
+            encoding=Encoding.OEM,
+            pid_names=tasklist,
+        )
+        for flags in variants
+    )
+
+
+def freebsd_plan(question: Question, privileged: bool) -> tuple[Step, ...]:
+    protos = ",".join(p.value for p in _protos(question))
+    family = "4" if question.only_family(Family.IPV4) else "6" if question.only_family(Family.IPV6) else "46"
+    select = ["-P", protos]
+    if question.ports is not None and _filterable(question.ports):
+        select += ["-p", str(question.ports)]
+    kinds = ("l",) if question.listing else ("l", "c")
+    sockstat = tuple(Command(("sockstat", f"-{family}{kind}", *select), POSIX_ENV) for kind in kinds)
+    return (
+        Step("sockstat", "sockstat", sockstat),
+        Step("netstat", "netstat-bsd", (Command(("netstat", "-anW"), POSIX_ENV),)),
+    )
+
+
+def plan_for(os_name: OS, question: Question, *, privileged: bool) -> tuple[Step, ...]:
+    """The ordered steps for an OS. `privileged`: running as root / elevated (or through sudo)."""
+    if os_name is OS.LINUX:
+        return linux_plan(question, privileged)
+    if os_name is OS.MACOS:
+        return macos_plan(question, privileged)
+    if os_name is OS.WINDOWS:
+        return windows_plan(question, privileged)
+    return freebsd_plan(question, privileged)

@@ -1,0 +1,246 @@
+"""The live query: walk the platform's plan until a tool answers, and return the rows with what was
+learnt on the way. This is the API `portcheck PORT`, `kill`, `wait`, `--watch` and the ssh fleet call;
+it prints nothing and knows nothing about the command line.
+
+A step fails, and the next is tried, when its tool is missing, times out, exits non-zero (except a
+status the step declares as "nothing matched", like lsof's 1), or prints text its parser cannot read.
+When every step failed, InspectError (exit 3) names each tool and why.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
+
+from portcheck import parsers
+from portcheck.decode import text_lines
+from portcheck.errors import InspectError, excerpt
+from portcheck.executor import Executor, LocalExecutor
+from portcheck.hints import WINDOWS_ELEVATION_HINT, hints_for
+from portcheck.model import Family, Proto, Socket
+from portcheck.parsers.common import ParseContext, ParseNotes
+from portcheck.platforms import OS, Command, Encoding, Question, Step, current_os, oem_encoding, plan_for
+from portcheck.portspec import PortSpec
+from portcheck.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
+
+RowFilter = Callable[[Socket], bool]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One step that did not give the answer, for the one-line report and the final error."""
+
+    tool: str
+    problem: str
+    missing: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.tool}: {self.problem}"
+
+
+@dataclass
+class Answer:
+    rows: list[Socket]
+    tool: str
+    """The step that answered (`ss`, `lsof`, `/proc`...)."""
+    commands: list[str]
+    """The command lines that produced the rows (empty for /proc)."""
+    notes: ParseNotes = field(default_factory=ParseNotes)
+    hints: list[str] = field(default_factory=list)
+    tried: list[Attempt] = field(default_factory=list)
+    """Steps tried before the one that answered, and why each failed."""
+
+
+@dataclass
+class _Outcome:
+    step: Step
+    rows: list[Socket]
+    notes: ParseNotes
+    commands: list[str]
+    unreadable_processes: int = 0
+
+
+def inspect(
+    ports: PortSpec | None,
+    *,
+    platform: OS | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    sudo: bool = False,
+    executor: Executor | None = None,
+    match_remote: bool = False,
+    protos: frozenset[Proto] | None = None,
+    families: frozenset[Family] | None = None,
+    row_filter: RowFilter | None = None,
+) -> Answer:
+    """Who uses these ports (None: every listening socket)? Raises InspectError when nothing answers,
+    portcheck.sudo.SudoError when sudo refuses."""
+    os_name = platform or current_os()
+    extra_hints: list[str] = []
+    if executor is None:
+        executor = _local_executor(sudo, os_name, extra_hints)
+    question = Question(ports, match_remote, protos, families)
+    tried: list[Attempt] = []
+    unproven: _Outcome | None = None
+    for step in plan_for(os_name, question, privileged=executor.privileged):
+        if step.local_only and not executor.local:
+            continue
+        try:
+            outcome = _run_step(step, question, executor, timeout)
+        except ToolError as error:
+            tried.append(Attempt(step.tool, _problem(error), error.problem is Problem.MISSING))
+            continue
+        if not step.sees_all and not outcome.rows:
+            # lsof without root sees only the caller's sockets: "nothing" may be someone else's socket.
+            tried.append(Attempt(step.tool, "found nothing among your own processes; asking the next tool"))
+            unproven = unproven or outcome
+            continue
+        return _answer(outcome, os_name, executor, row_filter, tried, extra_hints)
+    if unproven is not None:
+        return _answer(unproven, os_name, executor, row_filter, tried, extra_hints)
+    raise InspectError("cannot inspect this machine's sockets: " + "; ".join(map(str, tried)))
+
+
+def _local_executor(sudo: bool, os_name: OS, hints: list[str]) -> Executor:
+    local = LocalExecutor()
+    if not sudo or local.privileged:
+        return local
+    if os_name is OS.WINDOWS:
+        hints.append(WINDOWS_ELEVATION_HINT)
+        return local
+    from portcheck.sudo import SudoExecutor
+
+    return SudoExecutor()
+
+
+def _problem(error: ToolError) -> str:
+    return error.problem.value + (f" ({error.detail})" if error.detail else "")
+
+
+def _run_step(step: Step, question: Question, executor: Executor, timeout: float) -> _Outcome:
+    if step.local_only:
+        return _read_proc(step, question)
+    notes = ParseNotes()
+    rows: list[Socket] = []
+    for command in step.commands:
+        result = executor.run(command.argv, timeout=timeout, env=command.env or None)
+        _check_status(step, result)
+        ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
+        parsed = list(_parse(step, _lines(result.output, step.encoding, executor), ctx))
+        if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
+            line, text = ctx.notes.first_skipped
+            raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {text!r}")
+        rows.extend(parsed)
+        notes.merge(ctx.notes)
+    if step.pid_names is not None and any(r.pid is not None and r.process is None for r in rows):
+        rows = _name_pids(rows, step, step.pid_names, executor, timeout, notes)
+    return _Outcome(step, rows, notes, [str(c) for c in step.commands])
+
+
+def _port_set(question: Question) -> frozenset[int] | None:
+    return question.ports.ports if question.ports is not None else None
+
+
+def _check_status(step: Step, result: ToolRun) -> None:
+    if result.status == 0:
+        return
+    complaint = result.error_line()
+    if result.status in step.no_match_status and not complaint:
+        return
+    how = f"exit status {result.status}" if result.status > 0 else f"killed by signal {-result.status}"
+    raise ToolError(step.tool, Problem.FAILED, how + (f": {excerpt(complaint)}" if complaint else ""))
+
+
+def _parse(step: Step, lines: Iterator[str], ctx: ParseContext) -> Iterator[Socket]:
+    try:
+        parser = parsers.load(step.parser)
+    except (KeyError, ImportError):
+        raise ToolError(step.tool, Problem.FAILED, f"this portcheck has no {step.parser} parser") from None
+    return parser.parse(lines, ctx)
+
+
+def _lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterator[str]:
+    """A tool's output as lines: the console code page when known (Windows), else detected."""
+    known = oem_encoding() if encoding is Encoding.OEM and executor.local else None
+    if known is None:
+        return text_lines(io.BytesIO(data))[1]
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=known, errors="replace", newline=None)
+    return (line.rstrip("\n") for line in text)
+
+
+def _name_pids(
+    rows: list[Socket], step: Step, command: Command, executor: Executor, timeout: float, notes: ParseNotes
+) -> list[Socket]:
+    """PID -> name from ONE run of the step's name command (tasklist) for all PIDs at once."""
+    try:
+        result = executor.run(command.argv, timeout=timeout, env=command.env or None)
+        if result.status != 0:
+            raise ToolError(command.tool, Problem.FAILED, f"exit status {result.status}")
+        tasklist = import_module("portcheck.parsers.tasklist")
+        names: dict[int, str] = tasklist.parse_pid_names(_lines(result.output, step.encoding, executor))
+    except (ToolError, ImportError) as error:
+        notes.warn(f"process names unavailable ({error})")
+        return rows
+    names = {**names, **notes.pid_names}  # names netstat -b printed itself win
+    return [
+        r._replace(process=names.get(r.pid)) if r.pid is not None and r.process is None else r for r in rows
+    ]
+
+
+def _read_proc(step: Step, question: Question) -> _Outcome:
+    from portcheck.procfs import read_sockets
+
+    ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
+    found = read_sockets(ctx)
+    if not found.tables_read:
+        raise ToolError(step.tool, Problem.MISSING, "no /proc/net tables")
+    rows = found.rows
+    if question.protos is not None or question.families is not None:
+        rows = [
+            r
+            for r in rows
+            if (question.protos is None or r.proto in question.protos)
+            and (question.families is None or r.family in question.families)
+        ]
+    return _Outcome(step, rows, ctx.notes, [], found.unreadable_processes)
+
+
+def _answer(
+    outcome: _Outcome,
+    os_name: OS,
+    executor: Executor,
+    row_filter: RowFilter | None,
+    tried: list[Attempt],
+    extra_hints: Sequence[str],
+) -> Answer:
+    rows = outcome.rows
+    me: str | None = None
+    if executor.local and os_name is not OS.WINDOWS and hasattr(os, "getuid"):
+        rows = _with_user_names(rows)
+        from portcheck.procfs import user_name
+
+        me = "root" if executor.privileged else user_name(os.getuid())
+    # /proc read every process's descriptors: a socket without one is not hidden by privilege.
+    privileged = executor.privileged or (outcome.step.local_only and not outcome.unreadable_processes)
+    if row_filter is not None:
+        rows = [r for r in rows if row_filter(r)]
+    hints = [
+        *extra_hints,
+        *hints_for(
+            rows,
+            privileged=privileged,
+            user=me,
+            windows=os_name is OS.WINDOWS,
+            own_sockets_only=not outcome.step.sees_all,
+        ),
+    ]
+    return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried)
+
+
+def _with_user_names(rows: list[Socket]) -> list[Socket]:
+    """ss and `netstat -n` show uids: name them from this machine's password database."""
+    from portcheck.procfs import user_name
+
+    return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdigit() else r for r in rows]
