@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TextIO
 
 from portcheck.errors import UsageError
@@ -156,19 +156,45 @@ def _record(row: Socket, fields: Sequence[str] | None) -> dict[str, object]:
     return {f: record[f] for f in fields} if fields else record
 
 
+def _json_lines(rows: Iterable[Socket], fields: Sequence[str] | None) -> Iterator[str]:
+    """One compact JSON object per row. The encoder object is built once: `json.dumps` per row costs
+    half again as much, which shows on a 100,000-row paste."""
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    if fields:
+        for row in rows:
+            yield encode(_record(row, fields))
+    else:
+        for row in rows:
+            yield encode(dict(zip(FIELDS, row, strict=True)))
+
+
+_BATCH = 2048
+"""Rows per write: one `write` call per row costs more than encoding the row."""
+
+
+def _write_batched(out: TextIO, pieces: Iterable[str]) -> None:
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) >= _BATCH:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
+
+
 def render_json(rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | None = None) -> None:
-    out.write("[")
-    first = True
-    for row in rows:
-        out.write("\n  " if first else ",\n  ")
-        out.write(json.dumps(_record(row, fields), ensure_ascii=False))
-        first = False
-    out.write("\n]\n" if not first else "]\n")
+    lines = _json_lines(rows, fields)
+    first = next(lines, None)
+    if first is None:
+        out.write("[]\n")
+        return
+    out.write("[\n  " + first)
+    _write_batched(out, (",\n  " + line for line in lines))
+    out.write("\n]\n")
 
 
 def render_ndjson(rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | None = None) -> None:
-    for row in rows:
-        out.write(json.dumps(_record(row, fields), ensure_ascii=False) + "\n")
+    _write_batched(out, (line + "\n" for line in _json_lines(rows, fields)))
 
 
 def neutralise_formula(value: str) -> str:
