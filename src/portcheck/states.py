@@ -61,7 +61,17 @@ def word_key(word: str) -> str:
 
 
 STATE_BY_KEY: dict[str, State] = {word_key(w): state for state, words in _WORDS.items() for w in words}
-STATE_BY_WORD: dict[str, State] = {w: state for state, words in _WORDS.items() for w in words}
+
+
+def _spellings(word: str) -> tuple[str, ...]:
+    """The word as listed, with hyphens (ss: `TIME-WAIT`) and in CamelCase (PowerShell: `TimeWait`)."""
+    camel = "".join(part.capitalize() for part in word.split("_"))
+    return (word, word.replace("_", "-"), camel)
+
+
+STATE_BY_WORD: dict[str, State] = {
+    spelling: state for state, words in _WORDS.items() for word in words for spelling in _spellings(word)
+}
 """Exact spellings first (the hot path: one dict lookup), keys as the fallback."""
 
 

@@ -110,12 +110,31 @@ def build_filter(
     )
 
 
+@dataclass(frozen=True)
+class Terminal:
+    width: int | None
+    """Columns to fit the table into; None when stdout is not a terminal (scripts get every byte)."""
+    colour: bool
+
+
+def terminal_settings() -> Terminal:
+    """Colour and width only for a person at a terminal: never in pipes, with NO_COLOR, or TERM=dumb."""
+    import os
+    import shutil
+
+    if not sys.stdout.isatty():
+        return Terminal(None, False)
+    colour = "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    return Terminal(shutil.get_terminal_size().columns, colour)
+
+
 def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
     """Render rows to stdout and return the exit code the contract gives for them."""
     from portcheck.render import render, sort_rows
 
     ordered = sort_rows(rows)
     if ordered or output.format != "table":
+        terminal = terminal_settings()
         render(
             ordered,
             output.format,
@@ -123,6 +142,8 @@ def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
             fields=output.fields,
             header=output.header,
             table_format=output.table_format,
+            width=terminal.width,
+            colour=terminal.colour,
         )
     return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
 

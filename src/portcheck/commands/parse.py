@@ -113,7 +113,7 @@ def parse_command(
                     continue
                 any_text = True
                 reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
-                rows.extend(row for row in parsed.rows if row_filter(row))
+                rows.extend(parsed.rows if row_filter.is_trivial else filter(row_filter, parsed.rows))
         except ParseError as error:
             raise UsageError(error.describe(label)) from error
         reporter.notes(ctx.notes, label if len(files or ()) > 1 else None)
