@@ -117,25 +117,32 @@ def only_tools(directory: Path, *tools: str) -> str:
     return str(directory)
 
 
+def _bytes(output: Path | str | bytes) -> bytes:
+    if isinstance(output, Path):
+        return output.read_bytes()
+    return output.encode() if isinstance(output, str) else output
+
+
 def fake_tool(
     directory: Path,
     name: str,
     *,
     output: Path | str | bytes = b"",
+    when: dict[str, Path | str | bytes] | None = None,
     status: int = 0,
     stderr: str = "",
     hang: bool = False,
 ) -> Path:
-    """An executable `name` that appends its argv (JSON) to `<directory>/argv.log`, prints `output`
-    (a recorded fixture file or literal text) and exits with `status`; or hangs."""
+    """An executable `name` that appends its argv (JSON) to `<directory>/argv.log`, then prints
+    `output` (a recorded fixture file or literal text), or `when[token]` for the first token of its
+    argv that `when` has, and exits with `status`; or hangs."""
     directory.mkdir(parents=True, exist_ok=True)
-    data = (
-        output.read_bytes()
-        if isinstance(output, Path)
-        else (output.encode() if isinstance(output, str) else output)
-    )
-    payload = directory / f"{name}.out"
-    payload.write_bytes(data)
+    choices = {token: directory / f"{name}.{i}.out" for i, token in enumerate(when or {})}
+    for token, path in choices.items():
+        path.write_bytes(_bytes((when or {})[token]))
+    default = directory / f"{name}.out"
+    default.write_bytes(_bytes(output))
+    table = {token: str(path) for token, path in choices.items()}
     script = directory / name
     script.write_text(
         f"#!{sys.executable}\n"
@@ -146,7 +153,9 @@ def fake_tool(
                 log.write(json.dumps([os.path.basename(sys.argv[0]), *sys.argv[1:]]) + "\\n")
             if {hang!r}:
                 time.sleep(60)
-            sys.stdout.buffer.write(open({str(payload)!r}, "rb").read())
+            table = {table!r}
+            chosen = next((table[a] for a in sys.argv[1:] if a in table), {str(default)!r})
+            sys.stdout.buffer.write(open(chosen, "rb").read())
             sys.stderr.write({stderr!r})
             sys.exit({status})
             """

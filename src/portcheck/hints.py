@@ -28,6 +28,7 @@ KERNEL_OWNED_HINT = (
     "a socket with no process even as root is owned by the kernel (NFS, WireGuard, ...) or by a process "
     "in another network namespace (a container)"
 )
+NO_OWNERS_HINT = "netstat shows no processes here; sockstat (in the base system) names them"
 FORWARDERS = {
     "docker-proxy": "a Docker container (docker ps)",
     "com.docker.backend": "a Docker Desktop container (docker ps)",
@@ -51,14 +52,18 @@ def hints_for(
     user: str | None,
     windows: bool = False,
     own_sockets_only: bool = False,
+    shows_owners: bool = True,
 ) -> list[str]:
     """`user` is who ran the tools (their sockets are visible without privilege)."""
     hints: list[str] = []
-    if own_sockets_only and not privileged:
+    if not shows_owners:
+        if rows:
+            hints.append(NO_OWNERS_HINT)
+    elif own_sockets_only and not privileged:
         hints.append(OWN_SOCKETS_HINT)
     elif not privileged and not windows and any(_unowned(r) and r.user != user for r in rows):
         hints.append(SUDO_HINT)
-    if privileged and any(_unowned(r) for r in rows):
+    if privileged and shows_owners and any(_unowned(r) for r in rows):
         hints.append(KERNEL_OWNED_HINT)
     if any(r.state is State.TIME_WAIT and not r.pid for r in rows):
         hints.append(TIME_WAIT_HINT)

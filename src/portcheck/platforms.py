@@ -76,6 +76,8 @@ class Step:
     sees_all: bool = True
     """False when the tool shows only the caller's own processes' sockets (lsof without root): an empty
     answer then proves nothing, and the next step is asked too."""
+    shows_owners: bool = True
+    """False when the tool never names processes (FreeBSD netstat): no privilege would change that."""
     local_only: bool = False
     """The step runs inside portcheck (the /proc reader), so it exists only on the local machine."""
 
@@ -270,11 +272,12 @@ def freebsd_plan(question: Question, privileged: bool) -> tuple[Step, ...]:
     select = ["-P", protos]
     if question.ports is not None and _filterable(question.ports):
         select += ["-p", str(question.ports)]
+    # -l listening, -c connected; -s adds the TCP state (without it only the peer hints at one).
     kinds = ("l",) if question.listing else ("l", "c")
-    sockstat = tuple(Command(("sockstat", f"-{family}{kind}", *select), POSIX_ENV) for kind in kinds)
+    sockstat = tuple(Command(("sockstat", f"-{family}{kind}s", *select), POSIX_ENV) for kind in kinds)
     return (
         Step("sockstat", "sockstat", sockstat),
-        Step("netstat", "netstat-bsd", (Command(("netstat", "-anW"), POSIX_ENV),)),
+        Step("netstat", "netstat-bsd", (Command(("netstat", "-anW"), POSIX_ENV),), shows_owners=False),
     )
 
 

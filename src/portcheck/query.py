@@ -150,7 +150,7 @@ def _check_status(step: Step, result: ToolRun) -> None:
     if result.status in step.no_match_status and not complaint:
         return
     how = f"exit status {result.status}" if result.status > 0 else f"killed by signal {-result.status}"
-    raise ToolError(step.tool, Problem.FAILED, how + (f": {excerpt(complaint)}" if complaint else ""))
+    raise ToolError(step.tool, Problem.FAILED, how + (f": {excerpt(complaint, 160)}" if complaint else ""))
 
 
 def _parse(step: Step, lines: Iterator[str], ctx: ParseContext) -> Iterator[Socket]:
@@ -234,6 +234,7 @@ def _answer(
             user=me,
             windows=os_name is OS.WINDOWS,
             own_sockets_only=not outcome.step.sees_all,
+            shows_owners=outcome.step.shows_owners,
         ),
     ]
     return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried)
