@@ -94,8 +94,13 @@ class Holder:
 def socket_holder(name: str = "pc-holder") -> Iterator[Holder]:
     """A child process named `name` holding TCP and UDP sockets on IPv4 and IPv6 loopback: two
     listeners, an established pair and two bound UDP sockets, all on ports the kernel chose."""
+    # argv[0] is the name too: netstat names a process by its command line, ss and lsof by its comm.
     child = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, name], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [name, "-c", _HOLDER, name],
+        executable=sys.executable,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None

@@ -92,12 +92,27 @@ def test_macos_lsof_answers_with_one_filtered_call(tmp_path: Path) -> None:
             row("tcp", "ipv6", "::", 5432, None, None, "LISTEN", 1873, "com.docker.backend", "alice", "lsof"),
             row("tcp", "ipv4", "127.0.0.1", 8080, None, None, "LISTEN", 52311, "Python", "alice", "lsof"),
             row("tcp", "ipv6", "::1", 8080, None, None, "LISTEN", 52311, "Python", "alice", "lsof"),
-            row("tcp", "ipv4", "127.0.0.1", 8080, "127.0.0.1", 61544, "ESTABLISHED", 52311, "Python", "alice", "lsof"),
+            row(
+                "tcp",
+                "ipv4",
+                "127.0.0.1",
+                8080,
+                "127.0.0.1",
+                61544,
+                "ESTABLISHED",
+                52311,
+                "Python",
+                "alice",
+                "lsof",
+            ),
             row("udp", "ipv4", "0.0.0.0", 8080, None, None, "NONE", 52311, "Python", "alice", "lsof"),
         ],
     )
     assert recorded_argv(tmp_path) == [[*LSOF_ARGV, "-i:5432,8080"]]
-    assert "com.docker.backend only forwards this port: the real server runs in a Docker Desktop" in result.stderr
+    assert (
+        "com.docker.backend only forwards this port: the real server runs in a Docker Desktop"
+        in result.stderr
+    )
     assert OWN_SOCKETS_HINT in result.stderr
     assert "answered by lsof: lsof +c 0 -nP -w -i:5432,8080" in result.stderr
 
@@ -121,7 +136,19 @@ def test_macos_empty_lsof_without_root_asks_netstat(tmp_path: Path) -> None:
         result,
         [
             row("tcp", "ipv4", "127.0.0.1", 8080, None, None, "LISTEN", 52311, None, None, "netstat-bsd"),
-            row("tcp", "ipv4", "127.0.0.1", 8080, "127.0.0.1", 61544, "ESTABLISHED", 52311, None, None, "netstat-bsd"),
+            row(
+                "tcp",
+                "ipv4",
+                "127.0.0.1",
+                8080,
+                "127.0.0.1",
+                61544,
+                "ESTABLISHED",
+                52311,
+                None,
+                None,
+                "netstat-bsd",
+            ),
             row("udp", "ipv4", "0.0.0.0", 8080, None, None, "NONE", 52311, None, None, "netstat-bsd"),
         ],
     )
@@ -221,8 +248,19 @@ def test_freebsd_sockstat_listening_and_connected(tmp_path: Path) -> None:
         [
             row("tcp", "ipv6", "::", 22, None, None, "LISTEN", 745, "sshd", "root", "sockstat"),
             row("tcp", "ipv4", "0.0.0.0", 22, None, None, "LISTEN", 745, "sshd", "root", "sockstat"),
-            row("tcp", "ipv4", "192.168.71.163", 22, "192.168.71.1", 56321, "ESTABLISHED", 2207, "sshd", "root",
-                "sockstat"),
+            row(
+                "tcp",
+                "ipv4",
+                "192.168.71.163",
+                22,
+                "192.168.71.1",
+                56321,
+                "ESTABLISHED",
+                2207,
+                "sshd",
+                "root",
+                "sockstat",
+            ),
         ],
     )
     select = ["-P", "tcp,udp", "-p", "22"]
@@ -236,8 +274,19 @@ def test_freebsd_without_sockstat_uses_netstat(tmp_path: Path) -> None:
     same_rows(
         result,
         [
-            row("tcp", "ipv4", "192.168.71.163", 22, "192.168.71.1", 56321, "ESTABLISHED", None, None, None,
-                "netstat-bsd"),
+            row(
+                "tcp",
+                "ipv4",
+                "192.168.71.163",
+                22,
+                "192.168.71.1",
+                56321,
+                "ESTABLISHED",
+                None,
+                None,
+                None,
+                "netstat-bsd",
+            ),
             row("tcp", "ipv6", "::", 22, None, None, "LISTEN", None, None, None, "netstat-bsd"),
             row("tcp", "ipv4", "0.0.0.0", 22, None, None, "LISTEN", None, None, None, "netstat-bsd"),
         ],
@@ -257,9 +306,15 @@ def netstat_answers(directory: Path) -> None:
     ("fault", "message"),
     [
         ({"hang": True}, "lsof: timed out (no answer within 1 s; killed)"),
-        ({"status": 1, "stderr": "lsof: unknown option -w\n"}, "lsof: failed (exit status 1: lsof: unknown option -w)"),
+        (
+            {"status": 1, "stderr": "lsof: unknown option -w\n"},
+            "lsof: failed (exit status 1: lsof: unknown option -w)",
+        ),
         ({"status": 139}, "lsof: failed (exit status 139)"),
-        ({"output": "\x00\x01garbage\nmore garbage here\n"}, "lsof: printed output portcheck cannot read (line 1:"),
+        (
+            {"output": "\x00\x01garbage\nmore garbage here\n"},
+            "lsof: printed output portcheck cannot read (line 1:",
+        ),
     ],
     ids=["hangs", "exits-1-with-an-error", "crashes", "garbage"],
 )
@@ -287,13 +342,21 @@ def test_a_missing_tool_is_only_mentioned_with_verbose(tmp_path: Path) -> None:
 
 def test_nothing_works_exit_3_naming_every_tool(tmp_path: Path) -> None:
     fake_tool(tmp_path, "lsof", hang=True)
-    fake_tool(tmp_path, "netstat", status=1, stderr="netstat: sysctl: net.inet.tcp.pcblist: Operation not permitted\n")
+    fake_tool(
+        tmp_path,
+        "netstat",
+        status=1,
+        stderr="netstat: sysctl: net.inet.tcp.pcblist: Operation not permitted\n",
+    )
     result = run_on("macos", tmp_path, "8080", "--timeout", "0.5")
     assert result.code == 3
     assert result.stdout == ""
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("portcheck: cannot inspect this machine's sockets: lsof: timed out")
-    assert "netstat: failed (exit status 1: netstat: sysctl: net.inet.tcp.pcblist: Operation not permitted)" in last
+    assert (
+        "netstat: failed (exit status 1: netstat: sysctl: net.inet.tcp.pcblist: Operation not permitted)"
+        in last
+    )
 
 
 def test_unknown_platform_variable_exits_3(tmp_path: Path) -> None:

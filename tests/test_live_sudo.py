@@ -108,7 +108,7 @@ def test_password_prompt_on_a_terminal(tmp_path: Path, holder: Holder) -> None:
     assert PASSWORD not in output
     log = (system / "sudo.log").read_text()
     assert PASSWORD not in log  # neither in sudo's argv nor in its environment
-    argv = eval(log.splitlines()[0])  # noqa: S307  (the fake's own repr of its argv)
+    argv = eval(log.splitlines()[0])
     assert argv[:3] == ["-p", "[portcheck-sudo-password]", "--"]
     assert argv[3] in ("/usr/sbin/ss", "/usr/bin/ss", "/sbin/ss", "/bin/ss")
     assert recorded_argv(planted) == []
@@ -148,7 +148,7 @@ def test_no_terminal_fails_at_once_with_exit_3(tmp_path: Path, holder: Holder) -
         "portcheck: --sudo: sudo needs a password and there is no terminal to ask for it; run portcheck "
         "from a terminal, or allow these tools without a password in sudoers"
     ]
-    argv = eval((system / "sudo.log").read_text().splitlines()[0])  # noqa: S307
+    argv = eval((system / "sudo.log").read_text().splitlines()[0])
     assert argv[0] == "-n"
 
 
