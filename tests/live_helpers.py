@@ -18,6 +18,8 @@ from pathlib import Path
 
 import typer
 
+from portcheck.model import FIELDS
+
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 
@@ -49,45 +51,30 @@ class Holder:
 
     def expected(self, *, remote: bool = False) -> list[dict[str, object]]:
         """The rows every backend must report for the holder's local ports (client side with --remote)."""
-        p = self.ports
-
-        def row(
-            proto: str,
-            family: str,
-            local: str,
-            port: int,
-            peer: str | None,
-            peer_port: int | None,
-            state: str,
-        ) -> dict[str, object]:
-            return {
-                "proto": proto,
-                "family": family,
-                "local_address": local,
-                "local_port": port,
-                "remote_address": peer,
-                "remote_port": peer_port,
-                "state": state,
-                "pid": self.pid,
-                "process": self.name,
-                "user": self.user,
-            }
-
+        p, owner = self.ports, (self.pid, self.name, self.user)
         rows = [
-            row("tcp", "ipv4", "127.0.0.1", p["tcp4"], None, None, "LISTEN"),
-            row("tcp", "ipv4", "127.0.0.1", p["tcp4"], "127.0.0.1", p["client"], "ESTABLISHED"),
-            row("tcp", "ipv6", "::1", p["tcp6"], None, None, "LISTEN"),
-            row("udp", "ipv4", "127.0.0.1", p["udp4"], None, None, "NONE"),
-            row("udp", "ipv6", "::1", p["udp6"], None, None, "NONE"),
+            ("tcp", "ipv4", "127.0.0.1", p["tcp4"], None, None, "LISTEN", *owner),
+            ("tcp", "ipv4", "127.0.0.1", p["tcp4"], "127.0.0.1", p["client"], "ESTABLISHED", *owner),
+            ("tcp", "ipv6", "::1", p["tcp6"], None, None, "LISTEN", *owner),
+            ("udp", "ipv4", "127.0.0.1", p["udp4"], None, None, "NONE", *owner),
+            ("udp", "ipv6", "::1", p["udp6"], None, None, "NONE", *owner),
         ]
         if remote:
-            rows.append(row("tcp", "ipv4", "127.0.0.1", p["client"], "127.0.0.1", p["tcp4"], "ESTABLISHED"))
-        return rows
+            rows.append(
+                ("tcp", "ipv4", "127.0.0.1", p["client"], "127.0.0.1", p["tcp4"], "ESTABLISHED", *owner)
+            )
+        return records(None, *rows)
 
     @property
     def port_args(self) -> list[str]:
         p = self.ports
         return [str(p["tcp4"]), f"{p['tcp6']},{p['udp4']}", str(p["udp6"])]
+
+
+def records(source: str | None, *rows: tuple[object, ...]) -> list[dict[str, object]]:
+    """JSON records from tuples in contract field order, `source` last (None: left out)."""
+    fields = FIELDS if source is not None else FIELDS[:-1]
+    return [dict(zip(fields, (*row, source)[: len(fields)], strict=True)) for row in rows]
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from portcheck.hints import (
 )
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
-from tests.live_helpers import fake_tool, recorded_argv
+from tests.live_helpers import fake_tool, recorded_argv, records
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake tools are POSIX scripts")
 
@@ -41,41 +41,18 @@ def run_on(platform: str, bin_dir: Path, *args: str) -> Result:
     return run_cli(*args, env={"PATH": str(bin_dir), PLATFORM_VARIABLE: platform})
 
 
-def row(
-    proto: str,
-    family: str,
-    local: str,
-    port: int,
-    peer: str | None,
-    peer_port: int | None,
-    state: str,
-    pid: int | None,
-    process: str | None,
-    user: str | None,
-    source: str,
-) -> dict[str, object]:
-    return {
-        "proto": proto,
-        "family": family,
-        "local_address": local,
-        "local_port": port,
-        "remote_address": peer,
-        "remote_port": peer_port,
-        "state": state,
-        "pid": pid,
-        "process": process,
-        "user": user,
-        "source": source,
-    }
-
-
-def same_rows(result: Result, expected: list[dict[str, object]]) -> None:
+def same_rows(result: Result, source: str, *expected_rows: tuple[object, ...]) -> None:
+    expected = records(source, *expected_rows)
     assert result.code == 0, result.stderr
     got = result.json()
     assert isinstance(got, list)
     assert sorted(json.dumps(r, sort_keys=True) for r in got) == sorted(
         json.dumps(r, sort_keys=True) for r in expected
     ), result.stderr
+
+
+def netstat_answers(directory: Path) -> None:
+    fake_tool(directory, "netstat", output=LIVE / "macos-netstat-anvW.txt")
 
 
 # --- macOS: lsof, then netstat -anvW -----------------------------------------------------------------
@@ -88,25 +65,12 @@ def test_macos_lsof_answers_with_one_filtered_call(tmp_path: Path) -> None:
     result = run_on("macos", tmp_path, "5432", "8080", "--json", "--verbose")
     same_rows(
         result,
-        [
-            row("tcp", "ipv6", "::", 5432, None, None, "LISTEN", 1873, "com.docker.backend", "alice", "lsof"),
-            row("tcp", "ipv4", "127.0.0.1", 8080, None, None, "LISTEN", 52311, "Python", "alice", "lsof"),
-            row("tcp", "ipv6", "::1", 8080, None, None, "LISTEN", 52311, "Python", "alice", "lsof"),
-            row(
-                "tcp",
-                "ipv4",
-                "127.0.0.1",
-                8080,
-                "127.0.0.1",
-                61544,
-                "ESTABLISHED",
-                52311,
-                "Python",
-                "alice",
-                "lsof",
-            ),
-            row("udp", "ipv4", "0.0.0.0", 8080, None, None, "NONE", 52311, "Python", "alice", "lsof"),
-        ],
+        "lsof",
+        ("tcp", "ipv6", "::", 5432, None, None, "LISTEN", 1873, "com.docker.backend", "alice"),
+        ("tcp", "ipv4", "127.0.0.1", 8080, None, None, "LISTEN", 52311, "Python", "alice"),
+        ("tcp", "ipv6", "::1", 8080, None, None, "LISTEN", 52311, "Python", "alice"),
+        ("tcp", "ipv4", "127.0.0.1", 8080, "127.0.0.1", 61544, "ESTABLISHED", 52311, "Python", "alice"),
+        ("udp", "ipv4", "0.0.0.0", 8080, None, None, "NONE", 52311, "Python", "alice"),
     )
     assert recorded_argv(tmp_path) == [[*LSOF_ARGV, "-i:5432,8080"]]
     assert (
@@ -130,27 +94,14 @@ def test_macos_empty_lsof_without_root_asks_netstat(tmp_path: Path) -> None:
     """lsof without root sees only the caller's sockets, so its "nothing" is checked with netstat."""
     needs("lsof", "netstat-bsd")
     fake_tool(tmp_path, "lsof", status=1)
-    fake_tool(tmp_path, "netstat", output=LIVE / "macos-netstat-anvW.txt")
+    netstat_answers(tmp_path)
     result = run_on("macos", tmp_path, "8080", "--json")
     same_rows(
         result,
-        [
-            row("tcp", "ipv4", "127.0.0.1", 8080, None, None, "LISTEN", 52311, None, None, "netstat-bsd"),
-            row(
-                "tcp",
-                "ipv4",
-                "127.0.0.1",
-                8080,
-                "127.0.0.1",
-                61544,
-                "ESTABLISHED",
-                52311,
-                None,
-                None,
-                "netstat-bsd",
-            ),
-            row("udp", "ipv4", "0.0.0.0", 8080, None, None, "NONE", 52311, None, None, "netstat-bsd"),
-        ],
+        "netstat-bsd",
+        ("tcp", "ipv4", "127.0.0.1", 8080, None, None, "LISTEN", 52311, None, None),
+        ("tcp", "ipv4", "127.0.0.1", 8080, "127.0.0.1", 61544, "ESTABLISHED", 52311, None, None),
+        ("udp", "ipv4", "0.0.0.0", 8080, None, None, "NONE", 52311, None, None),
     )
     assert recorded_argv(tmp_path) == [[*LSOF_ARGV, "-i:8080"], ["netstat", "-anvW"]]
 
@@ -158,7 +109,7 @@ def test_macos_empty_lsof_without_root_asks_netstat(tmp_path: Path) -> None:
 def test_macos_free_port_exits_1(tmp_path: Path) -> None:
     needs("lsof", "netstat-bsd")
     fake_tool(tmp_path, "lsof", status=1)
-    fake_tool(tmp_path, "netstat", output=LIVE / "macos-netstat-anvW.txt")
+    netstat_answers(tmp_path)
     result = run_on("macos", tmp_path, "60653")
     assert (result.code, result.stdout) == (1, ""), result.stderr
 
@@ -178,10 +129,9 @@ def test_windows_port_80_is_not_8042_and_pid_4_is_the_kernel(tmp_path: Path) -> 
     result = run_on("windows", tmp_path, "80", "--json")
     same_rows(
         result,
-        [
-            row("tcp", "ipv4", "0.0.0.0", 80, None, None, "LISTEN", 4, "System", None, "netstat-windows"),
-            row("tcp", "ipv6", "::", 80, None, None, "LISTEN", 4, "System", None, "netstat-windows"),
-        ],
+        "netstat-windows",
+        ("tcp", "ipv4", "0.0.0.0", 80, None, None, "LISTEN", 4, "System", None),
+        ("tcp", "ipv6", "::", 80, None, None, "LISTEN", 4, "System", None),
     )
     assert recorded_argv(tmp_path) == [["netstat", "-ano"], ["tasklist", "/fo", "csv", "/nh"]]
     assert WINDOWS_KERNEL_HINT in result.stderr
@@ -245,23 +195,10 @@ def test_freebsd_sockstat_listening_and_connected(tmp_path: Path) -> None:
     result = run_on("freebsd", tmp_path, "22", "--json")
     same_rows(
         result,
-        [
-            row("tcp", "ipv6", "::", 22, None, None, "LISTEN", 745, "sshd", "root", "sockstat"),
-            row("tcp", "ipv4", "0.0.0.0", 22, None, None, "LISTEN", 745, "sshd", "root", "sockstat"),
-            row(
-                "tcp",
-                "ipv4",
-                "192.168.71.163",
-                22,
-                "192.168.71.1",
-                56321,
-                "ESTABLISHED",
-                2207,
-                "sshd",
-                "root",
-                "sockstat",
-            ),
-        ],
+        "sockstat",
+        ("tcp", "ipv6", "::", 22, None, None, "LISTEN", 745, "sshd", "root"),
+        ("tcp", "ipv4", "0.0.0.0", 22, None, None, "LISTEN", 745, "sshd", "root"),
+        ("tcp", "ipv4", "192.168.71.163", 22, "192.168.71.1", 56321, "ESTABLISHED", 2207, "sshd", "root"),
     )
     select = ["-P", "tcp,udp", "-p", "22"]
     assert recorded_argv(tmp_path) == [["sockstat", "-46ls", *select], ["sockstat", "-46cs", *select]]
@@ -273,33 +210,16 @@ def test_freebsd_without_sockstat_uses_netstat(tmp_path: Path) -> None:
     result = run_on("freebsd", tmp_path, "22", "--json", "--verbose")
     same_rows(
         result,
-        [
-            row(
-                "tcp",
-                "ipv4",
-                "192.168.71.163",
-                22,
-                "192.168.71.1",
-                56321,
-                "ESTABLISHED",
-                None,
-                None,
-                None,
-                "netstat-bsd",
-            ),
-            row("tcp", "ipv6", "::", 22, None, None, "LISTEN", None, None, None, "netstat-bsd"),
-            row("tcp", "ipv4", "0.0.0.0", 22, None, None, "LISTEN", None, None, None, "netstat-bsd"),
-        ],
+        "netstat-bsd",
+        ("tcp", "ipv4", "192.168.71.163", 22, "192.168.71.1", 56321, "ESTABLISHED", None, None, None),
+        ("tcp", "ipv6", "::", 22, None, None, "LISTEN", None, None, None),
+        ("tcp", "ipv4", "0.0.0.0", 22, None, None, "LISTEN", None, None, None),
     )
     assert "sockstat: not installed" in result.stderr
     assert NO_OWNERS_HINT in result.stderr and SUDO_HINT not in result.stderr
 
 
 # --- faults: the next tool answers, each failure in one line ------------------------------------------
-
-
-def netstat_answers(directory: Path) -> None:
-    fake_tool(directory, "netstat", output=LIVE / "macos-netstat-anvW.txt")
 
 
 @pytest.mark.parametrize(

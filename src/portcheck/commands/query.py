@@ -6,28 +6,7 @@ from typing import Annotated
 
 import typer
 
-from portcheck.commands.base import (
-    FieldsOpt,
-    FormatOpt,
-    Ipv4Opt,
-    Ipv6Opt,
-    JsonOpt,
-    ListeningOpt,
-    NoHeaderOpt,
-    OutputOptions,
-    PidOpt,
-    ProcessOpt,
-    QuietOpt,
-    RemoteOpt,
-    StateOpt,
-    TableFormatOpt,
-    TcpOpt,
-    UdpOpt,
-    VerboseOpt,
-    app,
-    build_filter,
-    emit,
-)
+from portcheck.commands import base as opt
 from portcheck.errors import UsageError
 from portcheck.portspec import parse_port_spec
 from portcheck.report import Reporter
@@ -49,7 +28,7 @@ FreeBSD: sockstat, then netstat. --verbose says which one answered.
 """
 
 
-@app.command("query", epilog=EPILOG)
+@opt.app.command("query", epilog=EPILOG)
 def query_command(
     ports: Annotated[
         list[str] | None,
@@ -61,22 +40,22 @@ def query_command(
     sudo: Annotated[
         bool, typer.Option("--sudo", help="Run the tools through sudo to see every user's processes.")
     ] = False,
-    remote: RemoteOpt = False,
-    tcp: TcpOpt = False,
-    udp: UdpOpt = False,
-    ipv4: Ipv4Opt = False,
-    ipv6: Ipv6Opt = False,
-    listening: ListeningOpt = False,
-    state: StateOpt = None,
-    pid: PidOpt = None,
-    process: ProcessOpt = None,
-    json_flag: JsonOpt = False,
-    fmt: FormatOpt = "table",
-    fields: FieldsOpt = None,
-    no_header: NoHeaderOpt = False,
-    table_format: TableFormatOpt = "simple",
-    quiet: QuietOpt = False,
-    verbose: VerboseOpt = False,
+    remote: opt.RemoteOpt = False,
+    tcp: opt.TcpOpt = False,
+    udp: opt.UdpOpt = False,
+    ipv4: opt.Ipv4Opt = False,
+    ipv6: opt.Ipv6Opt = False,
+    listening: opt.ListeningOpt = False,
+    state: opt.StateOpt = None,
+    pid: opt.PidOpt = None,
+    process: opt.ProcessOpt = None,
+    json_flag: opt.JsonOpt = False,
+    fmt: opt.FormatOpt = "table",
+    fields: opt.FieldsOpt = None,
+    no_header: opt.NoHeaderOpt = False,
+    table_format: opt.TableFormatOpt = "simple",
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
 ) -> None:
     """Who uses these ports? PID, process, user and state, from ss, lsof or netstat.
 
@@ -89,10 +68,10 @@ def query_command(
     spec = parse_port_spec(*ports) if ports else None
     if not timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds")
-    output = OutputOptions.build(
+    output = opt.OutputOptions.build(
         json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
     )
-    row_filter = build_filter(
+    row_filter = opt.build_filter(
         ports=spec,
         remote=remote,
         tcp=tcp,
@@ -123,4 +102,4 @@ def query_command(
     reporter.notes(answer.notes, answer.tool)
     for hint in answer.hints:
         reporter.warn(hint)
-    raise typer.Exit(emit(answer.rows, output))
+    raise typer.Exit(opt.emit(answer.rows, output))
