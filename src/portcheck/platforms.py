@@ -8,6 +8,8 @@ command names, untruncated columns, the port filter at the source where the tool
 does not grow with the machine's socket count), and `LC_ALL=C` so POSIX tools never print localised
 words. Windows tools are decoded with the console's OEM code page.
 
+Plans are NamedTuples (cheap to define at start-up, immutable, comparable in tests).
+
 The OS is sys.platform's. Tests point it elsewhere with the environment variable PORTCHECK_PLATFORM,
 read here and nowhere else (it is not a user-facing option: on a real machine the plan must match the
 machine).
@@ -18,8 +20,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
+from typing import NamedTuple
 
 from portcheck.errors import InspectError
 from portcheck.model import Family, Proto
@@ -46,10 +49,9 @@ class Encoding(StrEnum):
     """The Windows console's OEM code page (cp437, cp850, cp866...)."""
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     argv: tuple[str, ...]
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = MappingProxyType({})
 
     @property
     def tool(self) -> str:
@@ -59,8 +61,7 @@ class Command:
         return " ".join(self.argv)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One way of answering. Its commands all run (FreeBSD asks sockstat twice) and their rows combine."""
 
     tool: str
@@ -82,8 +83,7 @@ class Step:
     """The step runs inside portcheck (the /proc reader), so it exists only on the local machine."""
 
 
-@dataclass(frozen=True)
-class Question:
+class Question(NamedTuple):
     """What the plan must find: built from the command line, then turned into each tool's filters."""
 
     ports: PortSpec | None = None

@@ -14,11 +14,11 @@ import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 
 from portcheck.model import Proto, Socket
 from portcheck.parsers.common import ParseContext
 from portcheck.parsers.proc_net import ByteOrder, ProcEntry, entries
+from portcheck.users import user_name
 
 PROC = "/proc"
 TABLES = (("tcp", Proto.TCP), ("tcp6", Proto.TCP), ("udp", Proto.UDP), ("udp6", Proto.UDP))
@@ -91,17 +91,6 @@ def process_name(pid: int) -> str | None:
             return comm.read().rstrip("\n") or None
     except OSError:
         return None
-
-
-@cache
-def user_name(uid: int) -> str:
-    """The login name for a uid on this machine; the number itself when it has none (a container's)."""
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (KeyError, ImportError):
-        return str(uid)
 
 
 def read_sockets(ctx: ParseContext) -> ProcSockets:

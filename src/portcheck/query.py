@@ -10,7 +10,6 @@ When every step failed, InspectError (exit 3) names each tool and why.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -217,11 +216,11 @@ def _answer(
 ) -> Answer:
     rows = outcome.rows
     me: str | None = None
-    if executor.local and os_name is not OS.WINDOWS and hasattr(os, "getuid"):
-        rows = _with_user_names(rows)
-        from portcheck.procfs import user_name
+    if executor.local and os_name is not OS.WINDOWS:
+        from portcheck.users import current_user
 
-        me = "root" if executor.privileged else user_name(os.getuid())
+        rows = _with_user_names(rows)
+        me = "root" if executor.privileged else current_user()
     # /proc read every process's descriptors: a socket without one is not hidden by privilege.
     privileged = executor.privileged or (outcome.step.local_only and not outcome.unreadable_processes)
     if row_filter is not None:
@@ -242,6 +241,6 @@ def _answer(
 
 def _with_user_names(rows: list[Socket]) -> list[Socket]:
     """ss and `netstat -n` show uids: name them from this machine's password database."""
-    from portcheck.procfs import user_name
+    from portcheck.users import user_name
 
     return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdigit() else r for r in rows]

@@ -21,11 +21,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from queue import Queue
 from typing import IO, Any
-
-import pexpect
-from pexpect.popen_spawn import PopenSpawn
 
 from portcheck.errors import InspectError
 
@@ -74,42 +72,52 @@ class ToolRun:
         return ""
 
 
-class _Spawn(PopenSpawn):  # type: ignore[misc]
-    """PopenSpawn with stderr kept apart and the child in its own session (see module docstring)."""
+@cache
+def _spawn_class() -> Any:
+    """The PopenSpawn subclass, built on first use: importing pexpect costs a few milliseconds that
+    `portcheck parse` and `--help` never need."""
+    from pexpect.popen_spawn import PopenSpawn
 
-    def __init__(self, argv: Sequence[str], timeout: float, env: Mapping[str, str] | None, stderr: IO[bytes]):
-        PopenSpawn.__bases__[0].__init__(self, timeout=timeout, maxread=_READ_SIZE)
-        self.crlf = os.linesep.encode("ascii")
-        kwargs: dict[str, Any] = {
-            "bufsize": 0,
-            "stdin": subprocess.DEVNULL,
-            "stdout": subprocess.PIPE,
-            "env": dict(env) if env is not None else None,
-        }
-        if sys.platform == "win32":
-            kwargs["stderr"] = subprocess.STDOUT
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            kwargs["stderr"] = stderr
-            kwargs["start_new_session"] = True
-        self.proc = subprocess.Popen(list(argv), **kwargs)
-        self.pid = self.proc.pid
-        self.closed = False
-        self._buf = self.string_type()
-        self._read_queue: Queue[bytes | None] = Queue()
-        self._read_thread = threading.Thread(target=self._read_incoming, daemon=True)
-        self._read_thread.start()
+    class _Spawn(PopenSpawn):  # type: ignore[misc]
+        """PopenSpawn with stderr kept apart and the child in its own session (see module docstring)."""
 
-    def kill_group(self) -> None:
-        """End the child and everything it started (a hung `lsof` may have forked helpers)."""
-        try:
+        def __init__(
+            self, argv: Sequence[str], timeout: float, env: Mapping[str, str] | None, stderr: IO[bytes]
+        ):
+            PopenSpawn.__bases__[0].__init__(self, timeout=timeout, maxread=_READ_SIZE)
+            self.crlf = os.linesep.encode("ascii")
+            kwargs: dict[str, Any] = {
+                "bufsize": 0,
+                "stdin": subprocess.DEVNULL,
+                "stdout": subprocess.PIPE,
+                "env": dict(env) if env is not None else None,
+            }
             if sys.platform == "win32":
-                self.proc.kill()
+                kwargs["stderr"] = subprocess.STDOUT
+                kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
             else:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+                kwargs["stderr"] = stderr
+                kwargs["start_new_session"] = True
+            self.proc = subprocess.Popen(list(argv), **kwargs)
+            self.pid = self.proc.pid
+            self.closed = False
+            self._buf = self.string_type()
+            self._read_queue: Queue[bytes | None] = Queue()
+            self._read_thread = threading.Thread(target=self._read_incoming, daemon=True)
+            self._read_thread.start()
+
+        def kill_group(self) -> None:
+            """End the child and everything it started (a hung `lsof` may have forked helpers)."""
+            try:
+                if sys.platform == "win32":
+                    self.proc.kill()
+                else:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+
+    return _Spawn
 
 
 def which(name: str, *, system_only: bool = False) -> str | None:
@@ -143,11 +151,13 @@ def run(
     started = time.perf_counter()
     with tempfile.TemporaryFile() as stderr:
         try:
-            child = _Spawn([path, *argv[1:]], timeout, full_env, stderr)
+            child = _spawn_class()([path, *argv[1:]], timeout, full_env, stderr)
         except PermissionError as error:
             raise ToolError(tool, Problem.DENIED, str(error)) from None
         except OSError as error:
             raise ToolError(tool, Problem.FAILED, error.strerror or str(error)) from None
+        import pexpect
+
         try:
             child.expect(pexpect.EOF, timeout=timeout)
         except pexpect.TIMEOUT:

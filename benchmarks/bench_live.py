@@ -1,0 +1,127 @@
+"""`portcheck PORT` wall time next to the bare native command, the bare imports, and psutil.
+
+Run by hand (never in tests):  .venv/bin/python benchmarks/bench_live.py [--rounds 15]
+
+A child process listens on a loopback port; each round runs every command once, in alternating
+order, so drift (caches, CPU frequency) spreads evenly. Medians and ratios are printed side by side,
+then `python -X importtime` shows where portcheck's own start-up goes. The psutil one-liner needs the
+`bench` extra (`pip install -e '.[bench]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+# As installed: bytecode cached (a session with PYTHONDONTWRITEBYTECODE=1 would recompile every run).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed(argv: Sequence[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, check=False)
+    return time.perf_counter() - started
+
+
+def commands(port: int) -> dict[str, list[str]]:
+    python = sys.executable
+    found: dict[str, list[str]] = {
+        "python -c pass": [python, "-c", "pass"],
+        "import typer, tabulate, pexpect": [python, "-c", "import typer, tabulate, pexpect"],
+        f"portcheck {port}": [python, "-m", "portcheck", str(port)],
+        f"portcheck {port} --json": [python, "-m", "portcheck", str(port), "--json"],
+    }
+    if shutil.which("ss"):
+        found[f"ss -tunapH 'sport = :{port}'"] = ["ss", "-tunapH", f"sport = :{port}"]
+    if shutil.which("lsof"):
+        found[f"lsof -nP -i :{port}"] = ["lsof", "-nP", f"-i:{port}"]
+    try:
+        import psutil  # noqa: F401
+
+        one_liner = (
+            "import psutil; print([c for c in psutil.net_connections('inet') if c.laddr and c.laddr.port == "
+            f"{port}])"
+        )
+        found["psutil one-liner"] = [python, "-c", one_liner]
+    except ImportError:
+        print("(psutil not installed: pip install -e '.[bench]' for its row)")
+    return found
+
+
+def importtime(port: int, top: int) -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "portcheck", str(port)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+    )
+    rows = []
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, self_us, cumulative_us, name = (
+            part.strip() for part in line.replace("import time:", "|").split("|")
+        )
+        if self_us.isdigit():
+            rows.append((int(cumulative_us), int(self_us), name))
+    total = max(rows)[0] if rows else 0
+    print(f"\nimports of `portcheck {port}` (python -X importtime): {total / 1000:.1f} ms in total")
+    own = sum(s for _, s, name in rows if name.lstrip().startswith("portcheck"))
+    print(f"portcheck's own modules (self time): {own / 1000:.1f} ms")
+    for cumulative, self_us, name in sorted(rows, reverse=True)[:top]:
+        print(f"  {cumulative / 1000:7.1f} ms cumulative  {self_us / 1000:6.1f} ms self  {name.strip()}")
+    for heavy in ("pexpect", "tabulate", "portcheck.services"):
+        loaded = any(name.strip() == heavy for _, _, name in rows)
+        print(f"  {heavy}: {'imported' if loaded else 'not imported'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--top", type=int, default=12)
+    args = parser.parse_args()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        table = commands(port)
+        for argv in table.values():  # warm caches and .pyc files
+            timed(argv)
+        samples: dict[str, list[float]] = {name: [] for name in table}
+        names = list(table)
+        for round_number in range(args.rounds):
+            order = names if round_number % 2 == 0 else names[::-1]
+            for name in order:
+                samples[name].append(timed(table[name]))
+        base_name = next((n for n in names if n.startswith("ss ")), names[0])
+        base = statistics.median(samples[base_name])
+        imports = statistics.median(samples["import typer, tabulate, pexpect"])
+        print(
+            f"{args.rounds} alternating rounds on {os.uname().sysname}, {os.cpu_count()} CPUs, port {port}\n"
+        )
+        print(f"{'command':44} {'median':>9} {'min':>9} {'vs ' + base_name[:10]:>14} {'vs imports':>11}")
+        for name in names:
+            median = statistics.median(samples[name])
+            print(
+                f"{name:44} {median * 1000:7.1f}ms {min(samples[name]) * 1000:7.1f}ms "
+                f"{median / base:13.1f}x {median / imports:10.2f}x"
+            )
+        portcheck_median = statistics.median(samples[f"portcheck {port}"])
+        beyond = portcheck_median - imports
+        print(
+            f"\nportcheck beyond the bare imports: {beyond * 1000:.1f} ms "
+            f"({beyond / imports:.0%} of the import time of typer+tabulate+pexpect)"
+        )
+        importtime(port, args.top)
+
+
+if __name__ == "__main__":
+    main()
