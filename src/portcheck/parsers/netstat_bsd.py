@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from portcheck.addresses import (
     Endpoint,
@@ -132,44 +133,39 @@ def _is_inet_banner(line: str) -> bool:
 
 def split_bsd(text: str) -> tuple[str, str] | None:
     """`127.0.0.1.80` -> (`127.0.0.1`, `80`); None when the text is not in BSD notation (no dot before
-    the port, or a colon after the last dot as in Linux's `1.2.3.4:80`)."""
+    the port, or a colon after the last dot as in Linux's `1.2.3.4:80`, or a UNIX socket's path)."""
     host, sep, port = text.rpartition(".")
-    if not sep or not host or not port or ":" in port:
+    if not sep or not host or not port or ":" in port or "/" in host:
         return None
     return host, port
+
+
+def _is_queue(token: str) -> bool:
+    return "/" in token and _QUEUE.fullmatch(token) is not None
 
 
 def _find_proto(tokens: list[str]) -> int | None:
     """Index of the Proto column (or of the queue column on macOS -L, which has no Proto): after at
     most two hexadecimal columns (-A's socket address, macOS's Flowhash)."""
+    if tokens[0] in _PROTOS:  # the common case, first
+        return 0
     for index, word in enumerate(tokens[:3]):
-        if word in _PROTOS or word in _OTHER_KINDS or _QUEUE.fullmatch(word):
+        if word in _PROTOS or word in _OTHER_KINDS or _is_queue(word):
             return index
         if not _HEX.fullmatch(word):
             return None
     return None
 
 
-class Row:
+class Row(NamedTuple):
     """The columns of one Internet row, before they become a Socket."""
 
-    __slots__ = ("foreign", "listen", "local", "proto_at", "rest", "word")
-
-    def __init__(
-        self,
-        proto_at: int,
-        word: str | None,
-        local: tuple[str, str, str],
-        foreign: tuple[str, str, str] | None,
-        listen: bool,
-        rest: list[str],
-    ) -> None:
-        self.proto_at = proto_at  # > 0 when -A put a socket address first
-        self.word = word  # `tcp4`...; None on macOS -L
-        self.local = local  # (as printed, host, port text)
-        self.foreign = foreign
-        self.listen = listen
-        self.rest = rest  # after the foreign address: state and -v/-x/-P columns
+    proto_at: int  # > 0 when -A put a socket address first
+    word: str | None  # `tcp4`...; None on macOS -L
+    local: tuple[str, str, str]  # (as printed, host, port text)
+    foreign: tuple[str, str, str] | None
+    listen: bool
+    rest: list[str]  # after the foreign address: state and -v/-x/-P columns
 
 
 def read_row(tokens: list[str]) -> Row | None:
@@ -180,34 +176,31 @@ def read_row(tokens: list[str]) -> Row | None:
         return None
     word: str | None = tokens[at]
     listen = False
-    if _QUEUE.fullmatch(tokens[at]):
+    if word not in _PROTOS and _is_queue(tokens[at]):
         word, listen = None, True
     index = at + 1
     count = len(tokens)
-    while index < count and "." not in tokens[index]:  # Recv-Q Send-Q, -T counters, -L queue
+    while index < count:  # Recv-Q Send-Q, -T counters, -L queue
         token = tokens[index]
-        if _QUEUE.fullmatch(token):
+        if "." in token:
+            break
+        if not token.isdigit():
+            if not _is_queue(token):
+                return None
             listen = True
-        elif not token.isdigit():
-            return None
         index += 1
     if index >= count or index - at > 4:
         return None
-    local = split_bsd(tokens[index])
-    if local is None:
+    printed = tokens[index]
+    host, sep, port = printed.rpartition(".")
+    if not sep or not host or not port or ":" in port or "/" in host:
         return None
     foreign = split_bsd(tokens[index + 1]) if index + 1 < count else None
-    if foreign is None and not listen:
-        return None
-    end = index + 1 if foreign is None else index + 2
-    return Row(
-        at,
-        word,
-        (tokens[index], *local),
-        None if foreign is None else (tokens[index + 1], *foreign),
-        listen,
-        tokens[end:],
-    )
+    if foreign is None:
+        if not listen:
+            return None
+        return Row(at, word, (printed, host, port), None, listen, tokens[index + 1 :])
+    return Row(at, word, (printed, host, port), (tokens[index + 1], *foreign), listen, tokens[index + 2 :])
 
 
 def _cut(printed: str, port: str, width: int) -> bool:
@@ -296,13 +289,22 @@ class _Reader:
             return None
         layout = self.layout
         width = layout.width or (WIDTH_WITH_SOCKET if row.proto_at else WIDTH)
+        printed, host, port_text = row.local
+        ports = ctx.ports
+        if (
+            ports is not None
+            and not ctx.match_remote
+            and len(printed) < width  # cannot be cut: the port as printed decides
+            and port_text.isdigit()
+            and int(port_text) not in ports
+        ):
+            return None
         local_port = self.port(row.local, proto, width)
-        if ctx.ports is not None:
+        if ports is not None:
             wanted_remote = self.remote(row.foreign, proto, width)[1] if ctx.match_remote else None
             if not ctx.wants(local_port, wanted_remote):
                 return None
         remote_address, remote_port = self.remote(row.foreign, proto, width)
-        host = row.local[1]
         peer_host, peer_port = (row.foreign[1], row.foreign[2]) if row.foreign else ("*", "*")
         family = family_from_proto(word) if word else None
         if family is None:
@@ -347,9 +349,10 @@ class _Reader:
 
 
 def _is_other_kind(tokens: list[str]) -> bool:
-    """A UNIX, kernel-control or ICMP row (`fffff80003ab6100 stream ...`, `icm4 ...`): skipped quietly."""
+    """A UNIX, kernel-control or ICMP row (`fffff80003ab6100 stream ...`, `icm4 ...`, a -L row that ends
+    in a socket path): skipped quietly."""
     at = _find_proto(tokens)
-    return at is not None and tokens[at] in _OTHER_KINDS
+    return at is not None and (tokens[at] in _OTHER_KINDS or tokens[-1].startswith("/"))
 
 
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:

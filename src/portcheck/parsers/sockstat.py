@@ -82,10 +82,13 @@ def find_proto(tokens: list[str]) -> int | None:
     return None
 
 
+def _is_port(text: str) -> bool:
+    return text.isdigit() or text == "*"
+
+
 def _is_address(text: str) -> bool:
     """`*:22`, `127.0.0.1:25`, `::1:25`, `[::1]:25`, `*:*`: colon notation with a port or `*`."""
-    _, port = split_colon(text)
-    return port == "*" or port.isdigit()
+    return _is_port(split_colon(text)[1])
 
 
 def _is_header(tokens: list[str]) -> bool:
@@ -118,11 +121,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         in_sctp = tokens[at].startswith("sctp")
         if proto is None:  # UNIX-domain or SCTP: a valid row, not a TCP/UDP socket
             continue
-        if at + 2 >= len(tokens) or not (_is_address(tokens[at + 1]) and _is_address(tokens[at + 2])):
+        if at + 2 >= len(tokens):
             notes.skip(lineno, raw)
             continue
         host, port_text = split_colon(tokens[at + 1])
         peer_host, peer_port = split_colon(tokens[at + 2])
+        if not (_is_port(port_text) and _is_port(peer_port)):
+            notes.skip(lineno, raw)
+            continue
         local_port = port_number(port_text, proto)
         if ctx.ports is not None:
             remote = port_number(peer_port, proto) if ctx.match_remote else None
