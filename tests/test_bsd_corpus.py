@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portcheck.detect import detect
 from portcheck.model import Family, Proto, Socket, State
@@ -451,3 +453,9 @@ def test_netstat_alias_covers_bsd() -> None:
     result = run_cli("parse", "--from", "netstat", "--json", stdin="\n".join(BSD_LINES) + "\n")
     assert result.code == 0, result.stderr
     assert sorted(row["local_port"] for row in result.json()) == [123, 8080, 8080]
+
+
+@given(st.lists(st.text(max_size=80), max_size=20))
+def test_sniff_never_raises(sample: list[str]) -> None:
+    for parser in (netstat_bsd, sockstat):
+        assert parser.sniff([*sample, ">", "[200~"]) >= 0

@@ -147,6 +147,8 @@ def _is_queue(token: str) -> bool:
 def _find_proto(tokens: list[str]) -> int | None:
     """Index of the Proto column (or of the queue column on macOS -L, which has no Proto): after at
     most two hexadecimal columns (-A's socket address, macOS's Flowhash)."""
+    if not tokens:
+        return None
     if tokens[0] in _PROTOS:  # the common case, first
         return 0
     for index, word in enumerate(tokens[:3]):
@@ -192,15 +194,15 @@ def read_row(tokens: list[str]) -> Row | None:
     if index >= count or index - at > 4:
         return None
     printed = tokens[index]
-    host, sep, port = printed.rpartition(".")
-    if not sep or not host or not port or ":" in port or "/" in host:
+    local = split_bsd(printed)
+    if local is None:
         return None
     foreign = split_bsd(tokens[index + 1]) if index + 1 < count else None
     if foreign is None:
         if not listen:
             return None
-        return Row(at, word, (printed, host, port), None, listen, tokens[index + 1 :])
-    return Row(at, word, (printed, host, port), (tokens[index + 1], *foreign), listen, tokens[index + 2 :])
+        return Row(at, word, (printed, *local), None, listen, tokens[index + 1 :])
+    return Row(at, word, (printed, *local), (tokens[index + 1], *foreign), listen, tokens[index + 2 :])
 
 
 def _cut(printed: str, port: str, width: int) -> bool:
@@ -300,11 +302,9 @@ class _Reader:
         ):
             return None
         local_port = self.port(row.local, proto, width)
-        if ports is not None:
-            wanted_remote = self.remote(row.foreign, proto, width)[1] if ctx.match_remote else None
-            if not ctx.wants(local_port, wanted_remote):
-                return None
         remote_address, remote_port = self.remote(row.foreign, proto, width)
+        if not ctx.wants(local_port, remote_port):
+            return None
         peer_host, peer_port = (row.foreign[1], row.foreign[2]) if row.foreign else ("*", "*")
         family = family_from_proto(word) if word else None
         if family is None:
