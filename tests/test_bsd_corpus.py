@@ -121,6 +121,18 @@ def test_fixture_has_no_unexplained_lines(path: Path) -> None:
     assert not ctx.notes.unknown_states
 
 
+@pytest.mark.parametrize("path", BSD_FIXTURES, ids=[f"{p.parent.name}/{p.name}" for p in BSD_FIXTURES])
+def test_port_filter_keeps_exactly_the_rows_with_that_port(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    parser = load(detect(lines) or "")
+    everything = list(parser.parse(lines, ParseContext()))
+    for port in {r.local_port for r in everything if r.local_port is not None} | {1}:
+        wanted = [r for r in everything if r.local_port == port]
+        assert list(parser.parse(lines, ParseContext(frozenset({port})))) == wanted
+        remote = [r for r in everything if port in (r.local_port, r.remote_port)]
+        assert list(parser.parse(lines, ParseContext(frozenset({port}), match_remote=True))) == remote
+
+
 # --- cut address columns ----------------------------------------------------------------------------
 
 HEADER_A = "Socket           Flowhash Proto Recv-Q Send-Q  Local Address      Foreign Address    (state)    "

@@ -355,10 +355,30 @@ def _is_other_kind(tokens: list[str]) -> bool:
     return at is not None and (tokens[at] in _OTHER_KINDS or tokens[-1].startswith("/"))
 
 
+def _rejected(tokens: list[str], ports: frozenset[int], width: int) -> bool:
+    """The port filter's shortcut for the common row shape (`tcp4 0 0 1.2.3.4.80 ...`): a local
+    address too short to have been cut, whose port is not wanted. Most rows of a filtered parse end
+    here."""
+    if len(tokens) < 5 or tokens[0] not in _PROTOS:
+        return False
+    local = tokens[3]
+    dot = local.rfind(".")
+    port = local[dot + 1 :]
+    return (
+        dot > 0
+        and len(local) < width
+        and port.isdigit()
+        and tokens[1].isdigit()
+        and tokens[2].isdigit()
+        and int(port) not in ports
+    )
+
+
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
     ctx = ctx or ParseContext()
     notes = ctx.notes
     reader = _Reader(ctx)
+    shortcut = None if ctx.match_remote else ctx.ports
     internet = True  # header-less (grep'd) rows are Internet rows
     for lineno, raw in enumerate(lines, 1):
         line = clean(raw)
@@ -371,6 +391,8 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if not internet:  # UNIX, kernel control and event sockets, kernel control modules
             continue
         tokens = line.split()
+        if shortcut is not None and _rejected(tokens, shortcut, reader.layout.width or WIDTH):
+            continue
         row = read_row(tokens)
         if row is not None:
             record = reader.socket(row)
