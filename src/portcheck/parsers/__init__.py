@@ -14,11 +14,15 @@ from portcheck.parsers.common import Parser
 FORMATS: dict[str, str] = {
     "ss": "portcheck.parsers.ss",
     "proc": "portcheck.parsers.proc_net",
+    "netstat-bsd": "portcheck.parsers.netstat_bsd",
+    "sockstat": "portcheck.parsers.sockstat",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
 
-ALIASES: dict[str, tuple[str, ...]] = {}
+ALIASES: dict[str, tuple[str, ...]] = {
+    "netstat": ("netstat-bsd",),
+}
 """A `--from` word that covers several formats (`netstat` on any OS): detection chooses among them."""
 
 

@@ -121,8 +121,10 @@ def clean(line: str) -> str:
 
 
 def count_matching(sample: list[str], predicate: Callable[[str], bool]) -> int:
-    """How many non-blank lines of a sample look like rows of a format (for `sniff`)."""
-    return sum(1 for line in sample if line.strip() and predicate(clean(line)))
+    """How many lines of a sample look like rows of a format (for `sniff`). Predicates only ever see
+    cleaned, non-empty lines (a pasted `>` alone cleans to nothing)."""
+    cleaned = (clean(line) for line in sample)
+    return sum(1 for line in cleaned if line and predicate(line))
 
 
 def sniff_score(sample: list[str], predicate: Callable[[str], bool], header_bonus: float = 0.0) -> float:
