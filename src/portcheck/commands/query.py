@@ -13,18 +13,19 @@ from portcheck.report import Reporter
 from portcheck.runner import DEFAULT_TIMEOUT
 
 EPILOG = """\
+\b
 Examples:
+  portcheck 8080                  who listens on 8080, and the connections on it
+  portcheck 80,443 8000-8100      several ports and a range
+  portcheck                       every listening socket (TCP LISTEN, bound UDP)
+  portcheck 53 --udp --json       UDP only, as JSON for a script
+  portcheck 5432 --remote         also connections to a remote port 5432 (clients)
+  portcheck 22 --sudo             see other users' processes (asks for the sudo password)
+  portcheck 8080 -q && echo busy  the exit status alone: 0 in use, 1 free, 3 cannot tell
 
-  portcheck 8080                 who listens on 8080, and the connections on it
-  portcheck 80,443 8000-8100     several ports and a range
-  portcheck                      every listening socket (TCP LISTEN, bound UDP)
-  portcheck 53 --udp --json      UDP only, as JSON for a script
-  portcheck 5432 --remote        also connections to a remote port 5432 (clients)
-  portcheck 22 --sudo            see processes of other users (asks for the sudo password)
-  portcheck 8080 -q && echo busy exit status only: 0 in use, 1 free, 3 cannot tell
-
-Linux: ss, then netstat, lsof, /proc. macOS: lsof, then netstat. Windows: netstat -ano and tasklist.
-FreeBSD: sockstat, then netstat. --verbose says which one answered.
+\b
+Tools, first that works: Linux ss, netstat, lsof, /proc; macOS lsof, netstat;
+Windows netstat -ano + tasklist; FreeBSD sockstat, netstat. --verbose says which.
 """
 
 
