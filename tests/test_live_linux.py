@@ -154,3 +154,17 @@ def test_without_root_other_users_sockets_show_no_pid_and_a_hint(
     rows = json.loads(result.stdout)
     assert rows and all(r["pid"] is None and r["user"] == "root" for r in rows)
     assert result.stderr.count(SUDO_HINT) == 1, result.stderr
+
+
+def test_lsof_without_root_finds_nothing_so_proc_is_asked(tmp_path: Path, holder: Holder) -> None:
+    """lsof shows a non-root user only their own processes' sockets: its empty answer is not trusted."""
+    _needs("lsof", "lsof")
+    if os.geteuid() != 0:
+        pytest.skip("the holder must belong to another user (root)")
+    path = only_tools(tmp_path / "bin", "lsof")
+    tmp_path.chmod(0o755)
+    result = _as_nobody([str(holder.ports["tcp4"]), "--json", "--verbose"], path)
+    assert result.returncode == 0, result.stderr
+    assert {r["source"] for r in json.loads(result.stdout)} == {"proc"}
+    assert "lsof: found nothing among your own processes; asking the next tool" in result.stderr
+    assert result.stderr.count(SUDO_HINT) == 1

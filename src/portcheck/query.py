@@ -34,7 +34,8 @@ class Attempt:
 
     tool: str
     problem: str
-    missing: bool = False
+    routine: bool = False
+    """Expected on this machine (a tool not installed, lsof seeing only your sockets): --verbose only."""
 
     def __str__(self) -> str:
         return f"{self.tool}: {self.problem}"
@@ -89,11 +90,13 @@ def inspect(
         try:
             outcome = _run_step(step, question, executor, timeout)
         except ToolError as error:
-            tried.append(Attempt(step.tool, _problem(error), error.problem is Problem.MISSING))
+            tried.append(Attempt(step.tool, _problem(error), routine=error.problem is Problem.MISSING))
             continue
         if not step.sees_all and not outcome.rows:
             # lsof without root sees only the caller's sockets: "nothing" may be someone else's socket.
-            tried.append(Attempt(step.tool, "found nothing among your own processes; asking the next tool"))
+            tried.append(
+                Attempt(step.tool, "found nothing among your own processes; asking the next tool", routine=True)
+            )
             unproven = unproven or outcome
             continue
         return _answer(outcome, os_name, executor, row_filter, tried, extra_hints)

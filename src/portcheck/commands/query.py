@@ -94,7 +94,7 @@ def query_command(
         row_filter=row_filter,
     )
     for attempt in answer.tried:
-        if attempt.missing:
+        if attempt.routine:
             reporter.info(str(attempt))
         else:
             reporter.warn(str(attempt))
