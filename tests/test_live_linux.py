@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -124,19 +125,23 @@ def test_usage_errors_exit_2() -> None:
 # --- without root: the hint -------------------------------------------------------------------------
 
 
-def _as_nobody(args: list[str], path: str) -> subprocess.CompletedProcess[str]:
+def _as_nobody(args: list[str], *tools: str) -> subprocess.CompletedProcess[str]:
+    """portcheck run as the user nobody, with a PATH (readable by nobody) holding only `tools`."""
     runner = unprivileged_python()
     if runner is None:
         pytest.skip("cannot run portcheck as the user nobody here (not root, or files unreadable)")
     prefix, env = runner
-    return subprocess.run(
-        [*prefix, "-m", "portcheck", *args],
-        env={**os.environ, **env, "PATH": path},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="portcheck-bin-") as directory:
+        os.chmod(directory, 0o755)  # pytest's tmp_path sits under a directory only root may enter
+        path = only_tools(Path(directory), *tools)
+        return subprocess.run(
+            [*prefix, "-m", "portcheck", *args],
+            env={**os.environ, **env, "PATH": path},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
 
 @pytest.mark.parametrize(("tool", "source"), [BACKENDS[0], BACKENDS[1], BACKENDS[3]])
@@ -146,13 +151,11 @@ def test_without_root_other_users_sockets_show_no_pid_and_a_hint(
     _needs(tool, source)
     if os.geteuid() != 0:
         pytest.skip("the holder must belong to another user (root)")
-    path = only_tools(tmp_path / "bin", *([tool] if tool else []))
-    (tmp_path / "bin").chmod(0o755)
-    tmp_path.chmod(0o755)
-    result = _as_nobody([str(holder.ports["tcp4"]), "--json"], path)
+    result = _as_nobody([str(holder.ports["tcp4"]), "--json", "--verbose"], *([tool] if tool else []))
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert rows and all(r["pid"] is None and r["user"] == "root" for r in rows)
+    assert {r["source"] for r in rows} == {source}, result.stderr
     assert result.stderr.count(SUDO_HINT) == 1, result.stderr
 
 
@@ -161,9 +164,7 @@ def test_lsof_without_root_finds_nothing_so_proc_is_asked(tmp_path: Path, holder
     _needs("lsof", "lsof")
     if os.geteuid() != 0:
         pytest.skip("the holder must belong to another user (root)")
-    path = only_tools(tmp_path / "bin", "lsof")
-    tmp_path.chmod(0o755)
-    result = _as_nobody([str(holder.ports["tcp4"]), "--json", "--verbose"], path)
+    result = _as_nobody([str(holder.ports["tcp4"]), "--json", "--verbose"], "lsof")
     assert result.returncode == 0, result.stderr
     assert {r["source"] for r in json.loads(result.stdout)} == {"proc"}
     assert "lsof: found nothing among your own processes; asking the next tool" in result.stderr
