@@ -224,8 +224,9 @@ def _answer(
 
         rows = _with_user_names(rows)
         me = "root" if executor.privileged else current_user()
-    # /proc read every process's descriptors: a socket without one is not hidden by privilege.
-    privileged = executor.privileged or (outcome.step.local_only and not outcome.unreadable_processes)
+    # The /proc reader runs in this process (never through sudo): what hides processes from it is
+    # only which /proc/PID/fd it could not read.
+    privileged = not outcome.unreadable_processes if outcome.step.local_only else executor.privileged
     if row_filter is not None:
         rows = [r for r in rows if row_filter(r)]
     hints = [
