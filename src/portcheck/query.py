@@ -94,9 +94,8 @@ def inspect(
             continue
         if not step.sees_all and not outcome.rows:
             # lsof without root sees only the caller's sockets: "nothing" may be someone else's socket.
-            tried.append(
-                Attempt(step.tool, "found nothing among your own processes; asking the next tool", routine=True)
-            )
+            unsure = "found nothing among your own processes; asking the next tool"
+            tried.append(Attempt(step.tool, unsure, routine=True))
             unproven = unproven or outcome
             continue
         return _answer(outcome, os_name, executor, row_filter, tried, extra_hints)
