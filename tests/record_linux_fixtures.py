@@ -2,7 +2,7 @@
 """Record tests/fixtures/linux/*.txt from real sockets, with the expected rows written from ground truth.
 
 Run by hand, as root, on a Linux machine with ss, netstat (net-tools) and lsof; `busybox` and the
-pt_BR/cs locales (`localedef -i pt_BR -f UTF-8 pt_BR.UTF-8`) add more fixtures when present:
+pt_BR, cs_CZ and de_DE locales (`localedef -i pt_BR -f UTF-8 pt_BR.UTF-8`) add more fixtures when present:
 
     sudo .venv/bin/python tests/record_linux_fixtures.py
 
@@ -412,6 +412,7 @@ def fixtures() -> list[Fixture]:
         Fixture("netstat-tuna", ["netstat", "-tuna"], expect_netstat(pids=False)),
         Fixture("netstat-tunaep", ["netstat", "-tunaep"], expect_netstat(extended=True)),
         Fixture("netstat-tuap", ["netstat", "-tuap"], expect_netstat(names=True)),
+        Fixture("netstat-tunapo", ["netstat", "-tunapo"], expect_netstat()),  # a Timer column
         Fixture("netstat-tunap-nobody", ["netstat", "-tunap"], expect_netstat(), viewer=NOBODY),
         Fixture("lsof-nP-i", ["lsof", "-nP", "-i"], expect_lsof(), keep="lsof"),
         Fixture("lsof-c0-nP-i", ["lsof", "+c", "0", "-nP", "-i"], expect_lsof(full=True), keep="lsof"),
@@ -425,7 +426,7 @@ def fixtures() -> list[Fixture]:
         Fixture("lsof-nP-i-nobody", ["lsof", "-nP", "-i"], expect_lsof(), viewer=NOBODY, keep="lsof"),
     ]  # fmt: skip
     # net-tools' own translations, where the machine has the locale
-    for locale, name in (("pt_BR.utf8", "pt_BR"), ("cs_CZ.utf8", "cs")):
+    for locale, name in (("pt_BR.utf8", "pt_BR"), ("cs_CZ.utf8", "cs"), ("de_DE.utf8", "de")):
         if locale in have_locale:
             env = {"LC_ALL": locale}
             found.append(Fixture(f"netstat-tunap-{name}", ["netstat", "-tunap"], expect_netstat(), env=env))
