@@ -216,12 +216,12 @@ class _Fields:
         name = file.get("n")
         protocol = file.get("P")
         if protocol is None:
-            if kind is None or name is None:
+            if file.get("T"):
+                protocol = "TCP"  # only TCP sockets have a TST= state
+            else:
+                if kind is not None or (name is not None and ":" in name):
+                    notes.warn(NO_PROTOCOL)  # an Internet socket, but TCP or UDP cannot be told
                 return "quiet"
-            if not file.get("T"):
-                notes.warn(NO_PROTOCOL)
-                return "quiet"
-            protocol = "TCP"  # only TCP sockets have a TST= state
         proto = _PROTOS.get(protocol.upper())
         if proto is None or name is None:
             return "quiet"

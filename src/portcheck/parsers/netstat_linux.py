@@ -40,7 +40,7 @@ PROGNAME_WIDTH = 19
 
 # "Active Internet connections (servers and established)" in any language: no digits or colons, and a
 # parenthesised qualifier at the end.
-_BANNER = re.compile(r"^[^\d:]*\([^()]*\)$")
+_BANNER = re.compile(r"^[^\d:(]+\([^()]*\)$")
 _HEADER_TAIL_WORDS = ("PID/Program", "Inode", "Timer")
 
 HIDDEN_PIDS = (
