@@ -103,6 +103,25 @@ lsof: WARNING: can't stat() fuse.gvfsd-fuse file system /run/user/1000/gvfs
     assert ctx.notes.skipped == 3  # the prompt, `Password:`, the job-control line
 
 
+def test_lsof_rows_wrapped_by_an_email_client_are_joined() -> None:
+    text = """\
+COMMAND     PID   USER   FD   TYPE DEVICE SIZE/OFF NODE NAME
+java       2314 tomcat   52u  IPv6  40993      0t0  TCP 10.0.3.15:8080->10.0.3.1:51544
+(ESTABLISHED)
+java       2314 tomcat   53u  IPv6  40998      0t0  TCP 10.0.3.15:8080->
+10.0.3.1:51550 (CLOSE_WAIT)
+java       2314 tomcat   54u  IPv6  40999      0t0  TCP 10.0.3.15:8080->10.0.3.1:51551
+$ exit
+"""
+    rows, ctx = parse("lsof", text)
+    assert [(r.remote_port, r.state) for r in rows] == [
+        (51544, State.ESTABLISHED),
+        (51550, State.CLOSE_WAIT),
+        (51551, State.UNKNOWN),  # its state never came; the prompt after it is not one
+    ]
+    assert ctx.notes.skipped == 1
+
+
 def test_ss_paste_with_grep_prompt() -> None:
     text = f"[root@web ~]# ss -lnpt | grep 22\n  {SS_ROW}  \n"
     rows, ctx = parse("ss", text)

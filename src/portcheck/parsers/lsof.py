@@ -19,7 +19,7 @@ descriptor (FD; same DEVICE) are printed once, while each process sharing a sock
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Literal
 
 from portcheck.addresses import family_of, port_number, split_colon
@@ -50,7 +50,7 @@ TRUNCATED_COMMANDS = (
 NO_PROTOCOL = "lsof -F output without the P (protocol) field: run lsof -F pcLnPtT to see TCP/UDP sockets"
 NO_STATE = "lsof -F output without the T field: TCP states are unknown; run lsof -F pcLnPtT"
 
-_Outcome = Socket | Literal["quiet", "junk", "filtered", "duplicate"]
+_Outcome = Socket | Literal["quiet", "junk", "filtered", "duplicate", "cut"]
 
 
 def unescape(text: str) -> str:
@@ -66,7 +66,7 @@ def unescape(text: str) -> str:
     return _ESCAPE.sub(replace, text)
 
 
-def _address(name: str, proto: Proto, family: Family | None) -> tuple[str, str, str, str]:
+def _address(name: str) -> tuple[str, str, str, str]:
     """NAME `local->remote` as (local host, local port text, remote host, remote port text)."""
     local, _, remote = name.partition("->")
     if "\\" in name:
@@ -86,6 +86,17 @@ class _Builder:
         self.ctx = ctx
         self.seen: set[tuple[int | None, Proto, str, str]] = set()
 
+    def admit(self, proto: Proto, name: str) -> bool:
+        """Whether the port filter lets the row with this NAME through: checked before anything else
+        is read from the line, since a filtered parse rejects nearly every row."""
+        ctx = self.ctx
+        if ctx.ports is None:
+            return True
+        local, _, remote = name.partition("->")
+        local_port = port_number(split_colon(local)[1], proto)
+        remote_port = port_number(split_colon(remote)[1], proto) if remote and ctx.match_remote else None
+        return ctx.wants(local_port, remote_port)
+
     def build(
         self,
         proto: Proto,
@@ -97,55 +108,62 @@ class _Builder:
         process: str | None,
         user: str | None,
     ) -> _Outcome:
-        ctx = self.ctx
-        local_host, local_port_text, peer_host, peer_port_text = _address(name, proto, family)
-        local_port = port_number(local_port_text, proto)
-        if ctx.ports is not None:
-            remote_port = port_number(peer_port_text, proto) if ctx.match_remote else None
-            if not ctx.wants(local_port, remote_port):
-                return "filtered"
+        """The row, once `admit` let it through; "duplicate" for a socket this process already showed."""
         key = (pid, proto, device, name)
         if key in self.seen:
             return "duplicate"
         self.seen.add(key)
+        local_host, local_port_text, peer_host, peer_port_text = _address(name)
         if family is None:
             family = family_of(local_host) or family_of(peer_host)
         return socket_row(
             NAME,
             proto,
             family,
-            (local_host, local_port),
+            (local_host, port_number(local_port_text, proto)),
             (peer_host, peer_port_text),
-            row_state(ctx, state_word or "", proto, peer_host, peer_port_text),
+            row_state(self.ctx, state_word or "", proto, peer_host, peer_port_text),
             pid,
             process,
             user,
         )
 
 
-def _table_row(tokens: list[str], builder: _Builder) -> _Outcome:
-    """One row of the table: a socket, or why not."""
+def _index(tokens: list[str], candidates: tuple[int, ...], words: Container[str]) -> int:
+    """The first of the candidate positions holding one of the words; 0 for none."""
+    count = len(tokens)
+    for i in candidates:
+        if i < count and tokens[i] in words:
+            return i
+    return 0
+
+
+def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Outcome:
+    """One row of the table: a socket, or why not. TYPE sits at 4 (no TID), 5 (TID) or 6 (TID and
+    TASKCMD); NODE (TCP/UDP) three columns later, or two when old lsof left SIZE blank. Unless `whole`,
+    a row that looks cut short (no TCP state, NAME ending in `->`) is "cut": its end may follow."""
     count = len(tokens)
     if count < 5 or not tokens[1].isdigit():
         return "junk"
-    for t in (4, 5, 6):
-        if t < count and tokens[t] in _FAMILIES:
-            break
-    else:
+    t = _index(tokens, (4, 5, 6), _FAMILIES)
+    if not t:
         return "quiet" if tokens[3] in _FILE_TYPES or count >= 6 else "junk"
-    for n in range(t + 1, min(t + 4, count)):
-        if tokens[n] in _PROTOS:
-            break
-    else:
+    n = _index(tokens, (t + 3, t + 2, t + 1), _PROTOS)
+    if not n:
         return "quiet"  # an IP socket of another protocol (ICMP, raw) or one lsof could not identify
     if n + 1 >= count:
         return "junk"
+    proto = _PROTOS[tokens[n]]
+    if not whole and (tokens[-1].endswith("->") or (proto is Proto.TCP and n + 2 >= count)):
+        return "cut"
+    if not builder.admit(proto, tokens[n + 1]):
+        return "filtered"
     command = tokens[0]
     if len(command) == COMMAND_WIDTH or (command.endswith("\\x20") and len(command) <= COMMAND_WIDTH + 3):
         builder.ctx.notes.warn(TRUNCATED_COMMANDS)
     state = tokens[n + 2] if n + 2 < count else ""
     return builder.build(
-        _PROTOS[tokens[n]],
+        proto,
         _FAMILIES[tokens[t]],
         tokens[n + 1],
         state.strip("()") if state.startswith("(") else None,
@@ -227,6 +245,8 @@ class _Fields:
             return "quiet"
         if proto is Proto.TCP and "T" not in file:
             notes.warn(NO_STATE)
+        if not self.builder.admit(proto, name):
+            return "filtered"
         process = self.process
         pid_text = process.get("p", "")
         user = process.get("L") or process.get("u")
@@ -251,6 +271,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     notes = ctx.notes
     builder = _Builder(ctx)
     fields: _Fields | None = None  # set once the input turns out to be -F output
+    cut: str | None = None  # a table row that e-mail wrapping may have split, waiting for its end
     for lineno, raw in enumerate(lines, 1):
         line = clean(raw)
         if not line:
@@ -271,11 +292,30 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             notes.skip(lineno, raw)
             continue
         tokens = line.split()
-        outcome = _table_row(tokens, builder)
+        if cut is not None:
+            if cut.endswith("->") or (len(tokens) == 1 and tokens[0].startswith("(")):  # the cut row's end
+                glue = "" if cut.endswith("->") else " "
+                outcome = _table_row(f"{cut}{glue}{line}".split(), builder)
+                if outcome != "junk":
+                    cut = None
+                    if isinstance(outcome, Socket):
+                        yield outcome
+                    continue
+            outcome = _table_row(cut.split(), builder)
+            cut = None
+            if isinstance(outcome, Socket):
+                yield outcome
+        outcome = _table_row(tokens, builder, whole=False)
         if isinstance(outcome, Socket):
             yield outcome
+        elif outcome == "cut":
+            cut = line
         elif outcome == "junk" and not (_is_header(line) or _is_message(line)):
             notes.skip(lineno, raw)
+    if cut is not None:
+        outcome = _table_row(cut.split(), builder)
+        if isinstance(outcome, Socket):
+            yield outcome
     if fields is not None:
         yield from fields.flush()
 
