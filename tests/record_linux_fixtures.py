@@ -324,12 +324,16 @@ def lsof_command(comm: str, full: bool) -> str:
     return shown
 
 
-def expect_lsof(*, full: bool = False, names: bool = False, listen_only: bool = False) -> Expect:
+def expect_lsof(
+    *, full: bool = False, names: bool = False, listen_only: bool = False, port: int | None = None
+) -> Expect:
     def expected(socks: list[Sock], viewer: str, text: str) -> Rows:
         rows = []
         for sock in socks:
             if listen_only and sock.state != "LISTEN":
                 continue
+            if port is not None and port not in (sock.port, sock.peer[1] if sock.peer else None):
+                continue  # `lsof -i :PORT` selects sockets with PORT at either end
             values: dict[str, object] = {"state": "NONE" if sock.proto == "udp" else sock.state}
             if names:
                 values["local_address"] = host_name(sock.address)
@@ -417,6 +421,8 @@ def fixtures() -> list[Fixture]:
         Fixture("lsof-nP-i", ["lsof", "-nP", "-i"], expect_lsof(), keep="lsof"),
         Fixture("lsof-c0-nP-i", ["lsof", "+c", "0", "-nP", "-i"], expect_lsof(full=True), keep="lsof"),
         Fixture("lsof-i", ["lsof", "-i"], expect_lsof(names=True), keep="lsof"),
+        Fixture("lsof-nP-i-port", ["lsof", "-nP", "-i", f":{PORTS['tcp4_server']}"],
+                expect_lsof(port=PORTS["tcp4_server"]), keep="lsof"),
         Fixture("lsof-nP-iTCP-sTCP-LISTEN", ["lsof", "-nP", "-iTCP", "-sTCP:LISTEN"],
                 expect_lsof(listen_only=True), keep="lsof"),
         Fixture("lsof-F-pcLnPtT-i", ["lsof", "-F", "pcLnPtT", "-i"], expect_lsof(full=True, names=True),

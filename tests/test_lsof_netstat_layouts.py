@@ -158,3 +158,10 @@ def test_busybox_tcp_rows_take_the_family_from_the_address() -> None:
         (Proto.TCP, Family.IPV6, "::", State.LISTEN),
         (Proto.UDP, Family.IPV6, "::1", State.NONE),
     ]
+
+
+def test_netstat_addresses_filling_the_column_are_flagged_as_possibly_cut() -> None:
+    # net-tools without -W: `2001:db8:85a3:8d3:1319:8a2e:370:7348:443` shortened to 23 characters
+    rows, ctx = run(netstat_linux, ["tcp6 0 0 2001:db8:85a3:8d3:1:443 2001:db8::9:50012 ESTABLISHED 9/curl"])
+    assert [(r.local_port, r.remote_port, r.pid) for r in rows] == [(443, 50012, 9)]
+    assert [m for m in ctx.notes.messages if "netstat -W" in m]

@@ -47,6 +47,12 @@ HIDDEN_PIDS = (
     "netstat did not run as root: sockets of other users show '-' instead of a PID/program; "
     "re-run it as root (sudo netstat ...) or run portcheck with --sudo"
 )
+ADDRESS_WIDTH = 23
+"""Without -W, net-tools shortens the host part of a longer `host:port` to fit this width (the port stays)."""
+TRUNCATED_ADDRESSES = (
+    "netstat shortens addresses that do not fit its 23-character columns (the ports are right, some "
+    "host parts are cut); run netstat -W (wide) for full addresses"
+)
 TRUNCATED_NAMES = (
     "netstat cuts the PID/Program name column at 19 characters, so some program names are incomplete; "
     "`ss -p` or `lsof +c 0` show them in full"
@@ -138,6 +144,8 @@ def _row(line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool) -> _
         pid, process = _program(field.rstrip())
         if len(field.rstrip()) >= PROGNAME_WIDTH:
             ctx.notes.warn(TRUNCATED_NAMES)
+    if len(tokens[3]) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH:
+        ctx.notes.warn(TRUNCATED_ADDRESSES)
     family = _family(declared, local_host, peer_host)
     socket = socket_row(
         NAME,
