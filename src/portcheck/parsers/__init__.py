@@ -14,6 +14,8 @@ from portcheck.parsers.common import Parser
 FORMATS: dict[str, str] = {
     "ss": "portcheck.parsers.ss",
     "proc": "portcheck.parsers.proc_net",
+    "netstat-linux": "portcheck.parsers.netstat_linux",
+    "lsof": "portcheck.parsers.lsof",
     "netstat-bsd": "portcheck.parsers.netstat_bsd",
     "sockstat": "portcheck.parsers.sockstat",
 }
@@ -21,7 +23,7 @@ FORMATS: dict[str, str] = {
 this order, so a format whose rows are a subset of another's shape comes later."""
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "netstat": ("netstat-bsd",),
+    "netstat": ("netstat-linux", "netstat-bsd"),
 }
 """A `--from` word that covers several formats (`netstat` on any OS): detection chooses among them."""
 

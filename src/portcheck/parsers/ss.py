@@ -108,7 +108,12 @@ def _is_extras(tokens: list[str]) -> bool:
 
 def _row_start(tokens: list[str]) -> int | None:
     """Index of the State column if the tokens are a socket row (with or without Netid), else None."""
-    if len(tokens) >= 6 and (tokens[0] in _PROTOS or tokens[0] in _OTHER_NETIDS) and tokens[2].isdigit():
+    if (
+        len(tokens) >= 6
+        and (tokens[0] in _PROTOS or tokens[0] in _OTHER_NETIDS)
+        and tokens[2].isdigit()
+        and not tokens[1].isdigit()  # net-tools' `tcp 0 0 0.0.0.0:22 ...` has Recv-Q where ss has State
+    ):
         return 1
     if (
         len(tokens) >= 5
