@@ -55,6 +55,49 @@ def commands(port: int) -> dict[str, list[str]]:
     return found
 
 
+_PHASES = """
+import sys, time
+t0 = time.perf_counter()
+import portcheck.cli as cli, portcheck.query as query, portcheck.commands.base as base
+t1 = time.perf_counter()
+marks = {}
+def timed(module, name):
+    real = getattr(module, name)
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            marks[name] = (started, time.perf_counter() - started)
+    setattr(module, name, wrapper)
+timed(query, "inspect")
+timed(base, "emit")
+try:
+    cli.main([sys.argv[1]])
+except SystemExit:
+    pass
+print(t1 - t0, marks["inspect"][0] - t1, marks["inspect"][1], marks["emit"][1], file=sys.stderr)
+"""
+
+
+def phases(port: int, rounds: int) -> None:
+    """Where one `portcheck PORT` spends its time, measured inside the process."""
+    samples = []
+    for _ in range(rounds):
+        result = subprocess.run(
+            [sys.executable, "-c", _PHASES, str(port)], capture_output=True, text=True, env=ENV, check=False
+        )
+        samples.append([float(x) for x in result.stderr.split()[-4:]])
+    imports, parsing, inspect, render = (
+        statistics.median(column) * 1000 for column in zip(*samples, strict=True)
+    )
+    print(f"\ninside one `portcheck {port}` (medians of {rounds}):")
+    print(f"  importing portcheck and typer      {imports:6.1f} ms")
+    print(f"  typer parsing the arguments        {parsing:6.1f} ms  (pydantic adapters in typer 0.2x)")
+    print(f"  inspect(): plan, ss, parse, hints  {inspect:6.1f} ms")
+    print(f"  rendering the table                {render:6.1f} ms")
+
+
 def importtime(port: int, top: int) -> None:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "portcheck", str(port)],
@@ -78,7 +121,7 @@ def importtime(port: int, top: int) -> None:
     print(f"portcheck's own modules (self time): {own / 1000:.1f} ms")
     for cumulative, self_us, name in sorted(rows, reverse=True)[:top]:
         print(f"  {cumulative / 1000:7.1f} ms cumulative  {self_us / 1000:6.1f} ms self  {name.strip()}")
-    for heavy in ("pexpect", "tabulate", "portcheck.services"):
+    for heavy in ("pexpect", "tabulate", "portcheck.procfs", "portcheck.sudo"):
         loaded = any(name.strip() == heavy for _, _, name in rows)
         print(f"  {heavy}: {'imported' if loaded else 'not imported'}")
 
@@ -120,6 +163,7 @@ def main() -> None:
             f"\nportcheck beyond the bare imports: {beyond * 1000:.1f} ms "
             f"({beyond / imports:.0%} of the import time of typer+tabulate+pexpect)"
         )
+        phases(port, args.rounds)
         importtime(port, args.top)
 
 

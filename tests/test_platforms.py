@@ -127,3 +127,22 @@ def test_no_path_leaks_into_plans() -> None:
         for step in plan_for(os_name, PORTS, privileged=False):
             for command in step.commands:
                 assert not Path(command.argv[0]).is_absolute()  # resolved at run time (PATH, or system dirs)
+
+
+def test_start_up_stays_lazy() -> None:
+    """`parse --help` never imports pexpect; a live query never reads the IANA table or loads sudo."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from portcheck.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "from portcheck import services\n"
+        "print(sorted(m for m in ('pexpect', 'portcheck.sudo', 'tabulate') if m in sys.modules),"
+        " services._names.cache_info().currsize, file=sys.stderr)\n"
+    )
+    helped = subprocess.run([sys.executable, "-c", probe, "parse", "--help"], capture_output=True, text=True)
+    assert helped.stderr.strip().splitlines()[-1] == "[] 0"
+    queried = subprocess.run([sys.executable, "-c", probe, "1", "--json"], capture_output=True, text=True)
+    assert queried.stderr.strip().splitlines()[-1] == "['pexpect'] 0"
