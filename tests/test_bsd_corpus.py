@@ -17,7 +17,11 @@ from tests.conftest import CORPUS, FIXTURES, corpus_params, run_cli
 
 FREEBSD_CORPUS = CORPUS / "freebsd" / "freebsd12-netstat-an.txt"
 MACOS_CORPUS = CORPUS / "macos" / "osx-10.14-netstat-An.txt"
-BSD_FIXTURES = sorted([*FIXTURES.glob("macos/*.txt"), *FIXTURES.glob("freebsd/*.txt")])
+BSD_FIXTURES = sorted(
+    p
+    for p in [*FIXTURES.glob("macos/*.txt"), *FIXTURES.glob("freebsd/*.txt")]
+    if p.name.startswith(("netstat", "sockstat"))  # macOS lsof fixtures belong to the lsof tests
+)
 
 
 def bsd(*lines: str, ctx: ParseContext | None = None) -> list[Socket]:
