@@ -13,11 +13,14 @@ from portcheck.parsers.common import Parser
 
 FORMATS: dict[str, str] = {
     "ss": "portcheck.parsers.ss",
+    "netstat-windows": "portcheck.parsers.netstat_windows",
+    "tasklist": "portcheck.parsers.tasklist",
+    "powershell": "portcheck.parsers.powershell",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
 
-ALIASES: dict[str, tuple[str, ...]] = {}
+ALIASES: dict[str, tuple[str, ...]] = {"netstat": ("netstat-windows",)}
 """A `--from` word that covers several formats (`netstat` on any OS): detection chooses among them."""
 
 
