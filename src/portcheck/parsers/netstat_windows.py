@@ -101,14 +101,19 @@ def is_elevation_message(line: str) -> bool:
     return len(line) < 200 and any(marker in line for marker in ELEVATION_MARKERS)
 
 
-def _is_owner_line(line: str, tokens: list[str]) -> bool:
+def _is_owner_line(raw: str, line: str, tokens: list[str]) -> bool:
     """A line that `-b` prints after a row other than `[name.exe]`: the service name (`RpcSs`), an
-    "ownership unknown" message in any language, or (`-bv`) a component path."""
+    "ownership unknown" message, or (`-bv`) a component path. A message in a language not listed in
+    localised.py is recognised by its shape: indented like netstat indents it, words without digits."""
     if len(tokens) == 1:
         return bool(_SERVICE_NAME.match(line)) or line[1:3] == ":\\"
     if line in _OWNERSHIP_UNKNOWN or line[1:3] == ":\\":
         return True
-    return not any(char.isdigit() or char in ":[]" for char in line)
+    return (
+        raw.startswith(" ")
+        and tokens[0] not in _PROTOS
+        and not any(char.isdigit() or char in ":[]" for char in line)
+    )
 
 
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
@@ -144,7 +149,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             elevation = elevation or line
             after_row = False
             continue
-        if after_row and _is_owner_line(line, tokens):
+        if after_row and _is_owner_line(raw, line, tokens):
             continue
         after_row = False
         notes.skip(lineno, raw)
@@ -187,6 +192,6 @@ def sniff(sample: list[str]) -> float:
         elif _is_header(line, tokens):
             matched += 1
             header = True
-        elif is_tasklist_line(reader, raw) or _is_owner_line(line, tokens):
+        elif is_tasklist_line(reader, raw) or _is_owner_line(raw, line, tokens):
             matched += 1
     return matched / nonblank + (0.5 if header else 0.0)

@@ -162,6 +162,9 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 yield from _list_record(record, record_start, ctx)
                 record = {}
             continue
+        if _COLUMNS_REMOVED.search(line):
+            notes.warn(CUT_HINT)
+            continue
         item = _LIST_ITEM.match(line)
         if item and item.group(1)[0].isupper():
             key, value = item.group(1), (item.group(2) or "").strip()
@@ -182,9 +185,6 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             table = _Table(header, raw.rstrip())
             header = None
             _note_missing_columns(table, notes)
-            continue
-        if _COLUMNS_REMOVED.search(line):
-            notes.warn(CUT_HINT)
             continue
         if table is not None:
             values, proto = table.values(raw.rstrip()), table.proto
