@@ -213,3 +213,21 @@ def test_powershell_columns_removed_warning() -> None:
     assert list(powershell.parse(lines, ctx)) == []
     assert ctx.notes.skipped == 0
     assert any("OwningProcess" in m for m in ctx.notes.messages)
+
+
+@pytest.mark.parametrize(
+    "name", ["combined-netstat-then-tasklist-csv", "combined-tasklist-table-then-netstat-de-cp850"]
+)
+def test_a_combined_paste_is_detected_as_netstat(name: str) -> None:
+    ctx = ParseContext()
+    with (WINDOWS / f"{name}.txt").open("rb") as stream:
+        assert parse_stream(stream, ctx).format == "netstat-windows"
+
+
+def test_an_overlong_line_is_reported_not_held() -> None:
+    text = LISTEN_60653 + "\r\n" + "x" * 200_000 + "\r\n" + LISTEN_60653.replace("60653", "60654") + "\r\n"
+    result = run_cli("parse", "--json", stdin=text)
+    assert result.code == 0
+    assert [r["local_port"] for r in result.json()] == [60653, 60654]
+    assert "1 line not understood, first at line 2" in result.stderr
+    assert "longer than" in result.stderr
