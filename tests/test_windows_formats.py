@@ -231,3 +231,9 @@ def test_an_overlong_line_is_reported_not_held() -> None:
     assert [r["local_port"] for r in result.json()] == [60653, 60654]
     assert "1 line not understood, first at line 2" in result.stderr
     assert "longer than" in result.stderr
+
+
+def test_tasklist_csv_line_with_a_stray_carriage_return() -> None:
+    assert parse_pid_names(['"node.exe",7212\r,"Console"', '"svchost.exe","1040","Services","0","8 K"']) == {
+        1040: "svchost.exe"
+    }

@@ -35,8 +35,6 @@ _TITLES = frozenset(title.casefold() for title in NETSTAT_TITLES)
 _PROTO_HEADERS = frozenset(NETSTAT_PROTO_HEADERS)
 _OWNERSHIP_UNKNOWN = frozenset(OWNERSHIP_UNKNOWN)
 _SERVICE_NAME = re.compile(r"^[\w.$@-]+$")
-_GLUED_PID = re.compile(r"^(\D.*?)(\d+)$")
-"""`SCHLIESSEN_WARTEN1234`: a state word wider than its column, run into the PID."""
 
 ELEVATION_MESSAGE = (
     "this is `netstat -b` run without administrator rights ({quote!r}): run it in an elevated prompt "
@@ -57,10 +55,10 @@ def _state(tokens: list[str], proto: Proto, peer: tuple[str, str], ctx: ParseCon
     state = STATE_BY_WORD.get(word)
     if state is not None:
         return state, pid
-    if not pid:
-        glued = _GLUED_PID.match(word)
-        if glued and lookup_state(glued.group(1)) is not None:
-            word, pid = glued.group(1), glued.group(2)
+    if not pid:  # `SCHLIESSEN_WARTEN1234`: a state word wider than its column, run into the PID
+        stem = word.rstrip("0123456789")
+        if stem != word and lookup_state(stem) is not None:
+            word, pid = stem, word[len(stem) :]
     return ctx.state(word, proto, *peer), pid
 
 

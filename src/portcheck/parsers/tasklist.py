@@ -24,13 +24,35 @@ from portcheck.parsers.common import ParseContext, ParseNotes, clean
 
 NAME = "tasklist"
 
-_TABLE_ROW = re.compile(r"^(\S.*?)\s+(\d+)\s+\S+\s+\d+\s+\d[\d.,'\s\u00a0\u202f]*\s?[^\d\s]{1,3}$")
-"""`System Idle Process   0 Services   0   8 K`: the memory column ends in a unit (K, Ko, КБ)."""
+_NUMBER_CHARS = frozenset("0123456789.,'")
 _SEPARATOR = re.compile(r"=+")
 _BANNERS = ("INFO:", "INFORMATION:")
 TRUNCATED_HINT = (
     "tasklist's table cuts image names at {width} characters; `tasklist /fo csv /nh` gives them whole"
 )
+
+
+def _is_number(token: str) -> bool:
+    return token[0].isdigit() and _NUMBER_CHARS.issuperset(token)
+
+
+def table_row(line: str) -> tuple[int, str] | None:
+    """(PID, image name) of a table row by its shape, `System Idle Process   0 Services   0   8 K`:
+    read from the right (memory parts and a unit such as K, Ko or КБ; the session number; the session
+    name; the PID), so a name with spaces is whatever is left. No regex: one pass over the words."""
+    tokens = line.split()
+    if len(tokens) < 6 or len(tokens[-1]) > 3 or any(char.isdigit() for char in tokens[-1]):
+        return None
+    session = len(tokens) - 2
+    while session > 0 and _is_number(tokens[session]):
+        session -= 1
+    numbers_after = len(tokens) - 2 - session  # the session number and the memory parts
+    if session < 2 or numbers_after < 2 or not tokens[session + 1].isdigit():
+        return None
+    pid = tokens[session - 1]
+    if not pid.isdigit():
+        return None
+    return int(pid), " ".join(tokens[: session - 1])
 
 
 class TasklistReader:
@@ -54,14 +76,17 @@ class TasklistReader:
             found = self._by_columns(raw)
             if found is not None:
                 return found
-        match = _TABLE_ROW.match(line)
-        if match:
-            self.names[int(match.group(2))] = match.group(1)
+        row = table_row(line)
+        if row is not None:
+            self.names[row[0]] = row[1]
             return True
         return self._header(line) or line.startswith(_BANNERS)
 
     def _csv(self, line: str) -> bool:
-        fields = next(csv.reader([line]), [])
+        try:
+            fields = next(csv.reader([line]), [])
+        except csv.Error:  # a stray carriage return inside the line
+            return False
         if len(fields) < 2:
             return False
         name, pid = fields[0], fields[1]
