@@ -237,3 +237,20 @@ def test_tasklist_csv_line_with_a_stray_carriage_return() -> None:
     assert parse_pid_names(['"node.exe",7212\r,"Console"', '"svchost.exe","1040","Services","0","8 K"']) == {
         1040: "svchost.exe"
     }
+
+
+def test_powershell_not_found_error_means_the_port_is_free() -> None:
+    text = (
+        "Get-NetTCPConnection : No MSFT_NetTCPConnection objects found with property 'LocalPort' equal to "
+        "'60653'.  Verify the value of the property and retry.\r\n"
+        "At line:1 char:1\r\n"
+        "+ Get-NetTCPConnection -LocalPort 60653\r\n"
+        "+ ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\r\n"
+        "    + CategoryInfo          : ObjectNotFound: (60653:UInt32) [Get-NetTCPConnection], CimJobException\r\n"
+        "    + FullyQualifiedErrorId : CmdletizationQuery_NotFound_LocalPort,Get-NetTCPConnection\r\n"
+        "\r\n"
+    )
+    result = run_cli("parse", "-v", stdin=text.encode("utf-16"))
+    assert result.code == 1, result.stderr
+    assert "format powershell" in result.stderr
+    assert "not understood" not in result.stderr

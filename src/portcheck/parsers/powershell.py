@@ -42,7 +42,16 @@ TRUNCATED_HINT = (
     "or `| Format-List`"
 )
 
+_NOT_FOUND_CLASSES = ("MSFT_NetTCPConnection", "MSFT_NetUDPEndpoint")
+"""Named in the error `Get-NetTCPConnection -LocalPort N` gives for a free port (in any language):
+`No MSFT_NetTCPConnection objects found with property 'LocalPort' equal to '60653'`."""
+_ERROR_DETAIL = ("At line:", "At char:", "+ ", "In Zeile:", "Zeichen:")
+
 _NOT_A_ROW = object()
+
+
+def is_not_found_error(line: str) -> bool:
+    return any(name in line for name in _NOT_FOUND_CLASSES)
 
 
 def _is_address(text: str) -> bool:
@@ -153,6 +162,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     header: str | None = None  # the raw header line, until its underline arrives
     record: dict[str, str] = {}  # the Format-List record being read
     record_start = 0
+    in_error = False  # inside the lines PowerShell prints under an error (`At line:1 char:1`, `+ ...`)
     for lineno, raw in enumerate(lines, 1):
         if "\x1b" in raw:  # PowerShell 7 colours table headers and list keys
             raw = _ANSI.sub("", raw)
@@ -165,6 +175,10 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if _COLUMNS_REMOVED.search(line):
             notes.warn(CUT_HINT)
             continue
+        if is_not_found_error(line) or (in_error and line.startswith(_ERROR_DETAIL)):
+            in_error = True  # no such connection: nothing to add, the exit code says it
+            continue
+        in_error = False
         item = _LIST_ITEM.match(line)
         if item and item.group(1)[0].isupper():
             key, value = item.group(1), (item.group(2) or "").strip()
@@ -236,7 +250,7 @@ def sniff(sample: list[str]) -> float:
         for line in cleaned
     )
     if not properties and not any(_shape_values(line.split()) for line in cleaned if line):
-        return 0.0
+        return 1.0 if any(is_not_found_error(line) for line in cleaned) else 0.0
     nonblank = sum(1 for line in cleaned if line)
     matched = sum(1 for line in cleaned if line and _looks_like_line(line))
     return matched / nonblank + (0.5 if properties else 0.0)
