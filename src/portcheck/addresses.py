@@ -24,10 +24,10 @@ def family_of(address: str) -> Family | None:
     """IPv6 when the address has a colon, IPv4 when it is a dotted quad, None for names and `*`."""
     if ":" in address:
         return Family.IPV6
-    if address[:1].isdigit() and address.replace(".", "").isdigit() and address.count(".") == 3:
+    if "%" in address:  # ss's `127.0.0.53%lo`: an address bound to a device
+        address = address.partition("%")[0]
+    if address.count(".") == 3 and address.replace(".", "").isdigit():
         return Family.IPV4
-    if "%" in address:  # ss's `127.0.0.53%lo`: an IPv4 address bound to a device
-        return family_of(address.partition("%")[0])
     return None
 
 

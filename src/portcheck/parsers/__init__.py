@@ -13,6 +13,10 @@ from portcheck.parsers.common import Parser
 
 FORMATS: dict[str, str] = {
     "ss": "portcheck.parsers.ss",
+    "netstat-linux": "portcheck.parsers.netstat_linux",
+    "lsof": "portcheck.parsers.lsof",
+    "netstat-bsd": "portcheck.parsers.netstat_bsd",
+    "sockstat": "portcheck.parsers.sockstat",
     "netstat-windows": "portcheck.parsers.netstat_windows",
     "tasklist": "portcheck.parsers.tasklist",
     "powershell": "portcheck.parsers.powershell",
@@ -20,7 +24,9 @@ FORMATS: dict[str, str] = {
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
 
-ALIASES: dict[str, tuple[str, ...]] = {"netstat": ("netstat-windows",)}
+ALIASES: dict[str, tuple[str, ...]] = {
+    "netstat": ("netstat-linux", "netstat-bsd", "netstat-windows"),
+}
 """A `--from` word that covers several formats (`netstat` on any OS): detection chooses among them."""
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from portcheck.addresses import is_wildcard_peer
+from portcheck.addresses import is_wildcard_peer, local_address, remote_endpoint
 from portcheck.errors import excerpt
-from portcheck.model import Proto, Socket, State
-from portcheck.states import lookup_state
+from portcheck.model import Family, Proto, Socket, State
+from portcheck.states import STATE_BY_WORD, lookup_state
 
 
 class ParseNotes:
@@ -121,8 +121,10 @@ def clean(line: str) -> str:
 
 
 def count_matching(sample: list[str], predicate: Callable[[str], bool]) -> int:
-    """How many non-blank lines of a sample look like rows of a format (for `sniff`)."""
-    return sum(1 for line in sample if line.strip() and predicate(clean(line)))
+    """How many lines of a sample look like rows of a format (for `sniff`). Predicates only ever see
+    cleaned, non-empty lines (a pasted `>` alone cleans to nothing)."""
+    cleaned = (clean(line) for line in sample)
+    return sum(1 for line in cleaned if line and predicate(line))
 
 
 def sniff_score(sample: list[str], predicate: Callable[[str], bool], header_bonus: float = 0.0) -> float:
@@ -131,3 +133,47 @@ def sniff_score(sample: list[str], predicate: Callable[[str], bool], header_bonu
     if not nonblank:
         return 0.0
     return count_matching(sample, predicate) / nonblank + header_bonus
+
+
+def owner(text: str) -> str:
+    """A socket's owner as a tool printed it: a login name, or a uid when the tool ran numerically
+    (`netstat -ne`, `lsof -l`, `lsof -F u`). uid 0 is `root` on every Unix, so it gets its name (as ss
+    rows do); any other number stays a number, because only the machine it came from can name it."""
+    return "root" if text == "0" else text
+
+
+def row_state(ctx: ParseContext, word: str, proto: Proto, peer_host: str, peer_port: str) -> State:
+    """The state of a row whose state column may be empty: net-tools and lsof print nothing for an
+    unconnected UDP socket (NONE); a TCP row without one (a cut line, `lsof -F` without T) is UNKNOWN."""
+    if not word:
+        return State.NONE if proto is Proto.UDP else State.UNKNOWN
+    return STATE_BY_WORD.get(word) or ctx.state(word, proto, peer_host, peer_port)
+
+
+def socket_row(
+    source: str,
+    proto: Proto,
+    family: Family | None,
+    local: tuple[str, int | None],
+    peer: tuple[str, str],
+    state: State,
+    pid: int | None = None,
+    process: str | None = None,
+    user: str | None = None,
+) -> Socket:
+    """A record from a local (host, port) and a peer (host, port text) as printed: the wildcard local
+    host named by family, a wildcard peer as no peer at all."""
+    remote_address, remote_port = remote_endpoint(peer[0], peer[1], proto)
+    return Socket(
+        proto,
+        family,
+        local_address(local[0], family),
+        local[1],
+        remote_address,
+        remote_port,
+        state,
+        pid,
+        process,
+        user,
+        source,
+    )

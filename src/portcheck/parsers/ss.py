@@ -106,7 +106,12 @@ def _is_extras(tokens: list[str]) -> bool:
 
 def _row_start(tokens: list[str]) -> int | None:
     """Index of the State column if the tokens are a socket row (with or without Netid), else None."""
-    if len(tokens) >= 6 and (tokens[0] in _PROTOS or tokens[0] in _OTHER_NETIDS) and tokens[2].isdigit():
+    if (
+        len(tokens) >= 6
+        and (tokens[0] in _PROTOS or tokens[0] in _OTHER_NETIDS)
+        and tokens[2].isdigit()
+        and not tokens[1].isdigit()  # net-tools' `tcp 0 0 0.0.0.0:22 ...` has Recv-Q where ss has State
+    ):
         return 1
     if (
         len(tokens) >= 5
@@ -136,10 +141,6 @@ def _state(word: str, proto: Proto, peer: tuple[str, str], ctx: ParseContext) ->
     return state if state is not None else ctx.state(word, proto, *peer)
 
 
-def _owners(extras: str) -> list[tuple[str, int]]:
-    return [(m.group(1), int(m.group(2))) for m in _USER.finditer(extras)]
-
-
 def _user(extras: str) -> str | None:
     """`uid:N` from `-e`; ss leaves it out for root, which `ino:` (also from `-e`) lets us tell apart."""
     match = _UID.search(extras)
@@ -156,10 +157,15 @@ def _unbalanced(extras: str) -> bool:
     return "users:(" in extras and extras.count("(") > extras.count(")")
 
 
+Fields = tuple[Proto, Family | None, str, int | None, str | None, int | None, State]
+"""A row's socket fields, before the owning processes (from the extras) are known."""
+
+
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
     ctx = ctx or ParseContext()
     notes = ctx.notes
-    pending: tuple[Socket, str] | None = None  # a row whose continuation line may still follow
+    ports = ctx.ports
+    pending: tuple[Fields, str] | None = None  # a row whose continuation line may still follow
     for lineno, raw in enumerate(lines, 1):
         line = clean(raw)
         if not line:
@@ -175,15 +181,16 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             notes.skip(lineno, raw)
             continue
         if pending is not None:
-            yield from _expand(*pending)
+            yield from _rows(*pending)
             pending = None
         proto = _proto_for(tokens, start)
         if proto is None:  # netlink, unix, raw...: a valid row, not a TCP/UDP socket
             continue
-        local_host, local_port_text = split_colon(tokens[start + 3])
-        peer_host, peer_port_text = split_colon(tokens[start + 4])
+        local_text, peer_text = tokens[start + 3], tokens[start + 4]
+        local_host, local_port_text = split_colon(local_text)
+        peer_host, peer_port_text = split_colon(peer_text)
         local_port = port_number(local_port_text, proto)
-        if ctx.ports is not None:
+        if ports is not None:
             remote_port = port_number(peer_port_text, proto) if ctx.match_remote else None
             if not ctx.wants(local_port, remote_port):
                 continue
@@ -191,37 +198,43 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if family is None and local_host.startswith("*"):
             family = Family.IPV6 if peer_host.startswith(("[", ":")) else None
         remote_address, remote_port = remote_endpoint(peer_host, peer_port_text, proto)
-        row = Socket(
+        state = _state(tokens[start], proto, (peer_host, peer_port_text), ctx)
+        fields = (
             proto,
             family,
             local_address(local_host, family),
             local_port,
             remote_address,
             remote_port,
-            _state(tokens[start], proto, (peer_host, peer_port_text), ctx),
-            None,
-            None,
-            None,
-            NAME,
+            state,
         )
-        pending = (row, " ".join(tokens[start + 5 :]))
+        # The extras are cut from the line itself, not re-joined from tokens, so a process name keeps
+        # its exact spacing.
+        extras = ""
+        if len(tokens) > start + 5:
+            at = line.find(peer_text, line.find(local_text) + len(local_text)) + len(peer_text)
+            extras = line[at:].strip()
+        pending = (fields, extras)
     if pending is not None:
-        yield from _expand(*pending)
+        yield from _rows(*pending)
 
 
-def _expand(row: Socket, extras: str) -> Iterator[Socket]:
+def _rows(fields: Fields, extras: str) -> Iterator[Socket]:
     """One row per owning process (a pre-forked server shares one socket among many)."""
-    user = _user(extras) if extras else None
-    owners = _owners(extras) if "users:(" in extras else []
-    if not owners:
-        yield row._replace(user=user) if user else row
+    if not extras:
+        yield Socket(*fields, None, None, None, NAME)
         return
-    seen: set[tuple[str, int]] = set()
-    for name, pid in owners:
-        if (name, pid) in seen:  # the same process holding the socket on two descriptors
-            continue
-        seen.add((name, pid))
-        yield row._replace(pid=pid, process=name, user=user)
+    user = _user(extras) if "uid:" in extras or "ino:" in extras else None
+    owners = _USER.findall(extras) if "users:(" in extras else []
+    if len(owners) <= 1:
+        name, pid = (owners[0][0], int(owners[0][1])) if owners else (None, None)
+        yield Socket(*fields, pid, name, user, NAME)
+        return
+    seen: set[tuple[str, str]] = set()
+    for name, pid, _fd in owners:
+        if (name, pid) not in seen:  # the same process holding the socket on two descriptors is one row
+            seen.add((name, pid))
+            yield Socket(*fields, int(pid), name, user, NAME)
 
 
 def _looks_like_row(line: str) -> bool:

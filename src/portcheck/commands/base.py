@@ -1,0 +1,163 @@
+"""The typer app and what its commands share: option declarations, output and filter building.
+
+Each command lives in its own module of this package and registers itself on `app` when imported.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+from portcheck import __version__
+from portcheck.errors import UsageError
+from portcheck.filters import RowFilter
+from portcheck.model import ExitCode, Family, Proto, Socket, State
+from portcheck.portspec import PortSpec
+
+app = typer.Typer(
+    name="portcheck",
+    help="What is using this port? One table from ss, lsof and netstat on Linux, macOS, Windows, FreeBSD.",
+    add_completion=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Options shared by the live query and `parse`, declared once.
+JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, ndjson or csv.")]
+FieldsOpt = Annotated[
+    str | None, typer.Option("--fields", help="Comma-separated fields to show, e.g. local_port,pid,process.")
+]
+NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="Omit the header row (table and csv).")]
+TableFormatOpt = Annotated[
+    str, typer.Option("--table-format", help="Any tabulate style: simple, github, grid, plain, ...")
+]
+TcpOpt = Annotated[bool, typer.Option("--tcp", "-t", help="TCP sockets only.")]
+UdpOpt = Annotated[bool, typer.Option("--udp", "-u", help="UDP sockets only.")]
+Ipv4Opt = Annotated[bool, typer.Option("-4", help="IPv4 only.")]
+Ipv6Opt = Annotated[bool, typer.Option("-6", help="IPv6 only.")]
+ListeningOpt = Annotated[bool, typer.Option("--listening", "-l", help="Listening TCP and bound UDP only.")]
+StateOpt = Annotated[list[str] | None, typer.Option("--state", help="Only this state (repeatable).")]
+PidOpt = Annotated[list[int] | None, typer.Option("--pid", help="Only this PID (repeatable).")]
+ProcessOpt = Annotated[str | None, typer.Option("--process", help="Only processes whose name contains this.")]
+RemoteOpt = Annotated[
+    bool, typer.Option("--remote", help="Also match rows whose remote port is the port (clients).")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No hints or warnings on stderr.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say which tool and encoding were used.")]
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    format: str
+    fields: tuple[str, ...] | None
+    header: bool
+    table_format: str
+
+    @classmethod
+    def build(
+        cls, *, json_flag: bool, fmt: str, fields: str | None, no_header: bool, table_format: str
+    ) -> OutputOptions:
+        from portcheck.render import FORMATS, check_fields
+
+        chosen = "json" if json_flag else fmt.lower()
+        if chosen not in FORMATS:
+            raise UsageError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+        field_list = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None
+        if field_list:
+            check_fields(field_list)
+        return cls(chosen, field_list, not no_header, table_format)
+
+
+def build_filter(
+    *,
+    ports: PortSpec | None,
+    remote: bool,
+    tcp: bool,
+    udp: bool,
+    ipv4: bool,
+    ipv6: bool,
+    listening: bool,
+    states: Sequence[str] | None,
+    pids: Sequence[int] | None,
+    process: str | None,
+) -> RowFilter:
+    from portcheck.states import lookup_state
+
+    protos = frozenset(p for p, on in ((Proto.TCP, tcp), (Proto.UDP, udp)) if on) or None
+    families = frozenset(f for f, on in ((Family.IPV4, ipv4), (Family.IPV6, ipv6)) if on) or None
+    wanted_states: set[State] = set()
+    for word in states or ():
+        state = lookup_state(word)
+        if state is None:
+            names = ", ".join(s.value for s in State)
+            raise UsageError(f"unknown state {word!r}; states are: {names}")
+        wanted_states.add(state)
+    return RowFilter(
+        ports=ports,
+        match_remote=remote,
+        protos=protos,
+        families=families,
+        listening=listening,
+        states=frozenset(wanted_states) or None,
+        pids=frozenset(pids) if pids else None,
+        process=process,
+    )
+
+
+@dataclass(frozen=True)
+class Terminal:
+    width: int | None
+    """Columns to fit the table into; None when stdout is not a terminal (scripts get every byte)."""
+    colour: bool
+
+
+def terminal_settings() -> Terminal:
+    """Colour and width only for a person at a terminal: never in pipes, with NO_COLOR, or TERM=dumb."""
+    import os
+    import shutil
+
+    if not sys.stdout.isatty():
+        return Terminal(None, False)
+    colour = "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    return Terminal(shutil.get_terminal_size().columns, colour)
+
+
+def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
+    """Render rows to stdout and return the exit code the contract gives for them."""
+    from portcheck.render import render, sort_rows
+
+    ordered = sort_rows(rows)
+    if ordered or output.format != "table":
+        terminal = terminal_settings()
+        render(
+            ordered,
+            output.format,
+            sys.stdout,
+            fields=output.fields,
+            header=output.header,
+            table_format=output.table_format,
+            width=terminal.width,
+            colour=terminal.colour,
+        )
+    return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"portcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """What is using this port? `portcheck PORT` answers; `portcheck parse FILE` reads saved output."""

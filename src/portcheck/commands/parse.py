@@ -1,0 +1,151 @@
+"""`portcheck parse`: the table from pasted or saved output of any supported tool."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+
+from portcheck.commands.base import (
+    FieldsOpt,
+    FormatOpt,
+    Ipv4Opt,
+    Ipv6Opt,
+    JsonOpt,
+    ListeningOpt,
+    NoHeaderOpt,
+    OutputOptions,
+    PidOpt,
+    ProcessOpt,
+    QuietOpt,
+    RemoteOpt,
+    StateOpt,
+    TableFormatOpt,
+    TcpOpt,
+    UdpOpt,
+    VerboseOpt,
+    app,
+    build_filter,
+    emit,
+)
+from portcheck.errors import ParseError, UsageError
+from portcheck.model import ExitCode, Socket
+from portcheck.portspec import parse_port_spec
+from portcheck.report import Reporter
+
+
+@app.command("parse")
+def parse_command(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Files of saved output; - or nothing reads stdin. Several files are combined "
+            "(e.g. a netstat -ano and a tasklist from the same machine)."
+        ),
+    ] = None,
+    from_format: Annotated[
+        str | None,
+        typer.Option("--from", help="Force the format instead of detecting it (ss, netstat, ...)."),
+    ] = None,
+    port: Annotated[
+        list[str] | None, typer.Option("--port", "-p", help="Only these local ports: N, A-B, A,B.")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 2 if any line is not understood.")] = False,
+    remote: RemoteOpt = False,
+    tcp: TcpOpt = False,
+    udp: UdpOpt = False,
+    ipv4: Ipv4Opt = False,
+    ipv6: Ipv6Opt = False,
+    listening: ListeningOpt = False,
+    state: StateOpt = None,
+    pid: PidOpt = None,
+    process: ProcessOpt = None,
+    json_flag: JsonOpt = False,
+    fmt: FormatOpt = "table",
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+    table_format: TableFormatOpt = "simple",
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Read pasted or saved output of ss, netstat, lsof, /proc/net/tcp (any OS) and show the table.
+
+    Examples:
+      ss -tunap | portcheck parse
+      portcheck parse customer-netstat.txt --port 60653
+      portcheck parse netstat-ano.txt tasklist.txt --json
+    """
+    from portcheck import parsers
+    from portcheck.offline import parse_stream
+    from portcheck.parsers.common import ParseContext, ParseNotes
+
+    reporter = Reporter(quiet=quiet, verbose=verbose)
+    ports = parse_port_spec(*port) if port else None
+    output = OutputOptions.build(
+        json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
+    )
+    row_filter = build_filter(
+        ports=ports,
+        remote=remote,
+        tcp=tcp,
+        udp=udp,
+        ipv4=ipv4,
+        ipv6=ipv6,
+        listening=listening,
+        states=state,
+        pids=pid,
+        process=process,
+    )
+    forced = parsers.resolve(from_format) if from_format else None
+    # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
+    # --process is checked once the names are filled in.
+    first_filter = replace(row_filter, process=None)
+    notes = ParseNotes()
+    rows: list[Socket] = []
+    any_text = False
+    for name in files or ["-"]:
+        label = "<stdin>" if name == "-" else name
+        ctx = ParseContext(ports.ports if ports else None, match_remote=remote)
+        try:
+            with _open_input(name) as stream:
+                parsed = parse_stream(stream, ctx, forced)
+                if parsed.format is None:
+                    continue
+                any_text = True
+                reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
+                rows.extend(parsed.rows if first_filter.is_trivial else filter(first_filter, parsed.rows))
+        except ParseError as error:
+            raise UsageError(error.describe(label)) from error
+        reporter.notes(ctx.notes, label if len(files or ()) > 1 else None)
+        notes.merge(ctx.notes)
+    if notes.pid_names:
+        rows = [
+            r._replace(process=notes.pid_names.get(r.pid)) if r.process is None and r.pid is not None else r
+            for r in rows
+        ]
+    if row_filter.process is not None:
+        rows = [r for r in rows if row_filter(r)]
+    if strict and notes.skipped:
+        raise UsageError(f"{notes.skipped} lines not understood (--strict)")
+    if not any_text:
+        reporter.warn("the input is empty: nothing to parse")
+        raise typer.Exit(ExitCode.NO_MATCH)
+    raise typer.Exit(emit(rows, output))
+
+
+def _open_input(name: str) -> BinaryIO:
+    if name == "-":
+        return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    path = Path(name)
+    try:
+        return path.open("rb")
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{name}: is a directory") from None
+    except PermissionError:
+        raise UsageError(f"{name}: permission denied") from None

@@ -1,0 +1,420 @@
+"""BSD `netstat` as macOS and FreeBSD print it: the port after the last dot (`127.0.0.1.8080`, `*.*`).
+
+Layouts: `-an`, `-a` (host and service names), `-A` (a socket address column first; macOS adds
+Flowhash), FreeBSD `-T` (Rexmit/OOORcv/0-win instead of the queues), `-x` (many buffer and timer
+columns, no state), `-P` (a log ID after the state), `-L` (listen queues, one address per row; macOS
+prints no Proto column there), `-W` (addresses never cut), and macOS `-v` in each release's column order
+(Mojave `rhiwat shiwat pid epid state options`, Sonoma adds `gencnt flags flags1 usscnt rtncnt fltrs`,
+Sequoia puts `rxbytes txbytes` first, Tahoe prints `process:pid` where the process name may hold spaces).
+The pid is found through the header line, never at a fixed column.
+
+Without -W, netstat cuts an address to its column (18 characters with -A, else 22): `192.168.1.221.5486`
+may be port 54861 cut short. Such a port is reported as null rather than a wrong number, with a hint.
+UNIX-domain, kernel-control and kernel-event sections are skipped quietly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple
+
+from portcheck.addresses import (
+    Endpoint,
+    family_from_proto,
+    family_of,
+    is_wildcard_peer,
+    local_address,
+    port_number,
+)
+from portcheck.model import Proto, Socket, State
+from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.states import STATE_BY_WORD
+
+NAME = "netstat-bsd"
+
+_PROTOS: dict[str, Proto] = {
+    **dict.fromkeys(("tcp", "tcp4", "tcp6", "tcp46", "toe4", "toe6"), Proto.TCP),  # toe: TCP offload
+    **dict.fromkeys(("udp", "udp4", "udp6", "udp46"), Proto.UDP),
+}
+# Rows of other socket kinds the same tables hold: valid, just not TCP or UDP.
+_OTHER_KINDS = frozenset(
+    {
+        "icm4",
+        "icm6",
+        "icm46",
+        "raw",
+        "raw4",
+        "raw6",
+        "rip4",
+        "rip6",
+        "div4",
+        "div6",
+        "sct4",
+        "sct6",
+        "sct46",
+        "sctp4",
+        "sctp6",
+        "sctp46",
+        "kctl",
+        "kevt",
+        "unix",
+        "stream",
+        "dgram",
+        "seqpac",
+        "seqpacket",
+    }
+)
+_QUEUE = re.compile(r"\d+/\d+/\d+")  # -L: qlen/incqlen/maxqlen
+_HEX = re.compile(r"[0-9a-f]+")
+
+WIDTH = 22
+"""Address column width without -A; netstat cuts `host.port ` to it unless -W is given."""
+WIDTH_WITH_SOCKET = 18
+"""Address column width when -A puts the socket address (and on macOS the Flowhash) first."""
+_MAX_NAME_WORDS = 12
+"""Words a Tahoe process name may span before its `:pid`."""
+_WIDEST_CUT_PORT = 6553
+"""A port shown at the full column width is complete only if one more digit would exceed 65535."""
+
+CUT_HINT = (
+    "netstat cut some addresses to fit its columns; ports it cut short are shown as unknown. Re-run "
+    "with `netstat -anvW` (macOS) or `netstat -anW` (FreeBSD) for full addresses"
+)
+NO_STATE_HINT = (
+    "this netstat layout (FreeBSD -x or -T) prints no TCP state: TCP rows with no peer are shown as "
+    "LISTEN, the others as UNKNOWN"
+)
+
+
+class Layout:
+    """What the last header line says: address column width, and where the pid sits (macOS -v)."""
+
+    __slots__ = ("headed", "pid_before", "wide", "width")
+
+    def __init__(self) -> None:
+        self.width: int | None = None  # None: take it from the row (18 with -A, else 22)
+        self.wide = False  # -W: addresses are never cut
+        self.pid_before: int | None = None  # columns after (state) that precede the pid column
+        self.headed = False  # False for grep'd rows: no header to place columns by
+
+    @classmethod
+    def from_header(cls, line: str, tokens: list[str]) -> Layout:
+        layout = cls()
+        layout.headed = True
+        local = line.find("Local Address")
+        foreign = line.find("Foreign Address")
+        socket_first = tokens[0] in ("Socket", "Tcpcb", "Address")
+        expected = WIDTH_WITH_SOCKET if socket_first else WIDTH
+        if local >= 0 and foreign > local:
+            layout.width = foreign - local - 1
+            layout.wide = layout.width > expected  # macOS -AW widens the header to 22, FreeBSD -AW to 45
+        if "(state)" in tokens:
+            tail = tokens[tokens.index("(state)") + 1 :]
+            for index, name in enumerate(tail):
+                if name == "pid" or name.endswith(":pid"):  # `process:pid` on Tahoe
+                    layout.pid_before = index
+                    break
+        return layout
+
+
+def _is_header(tokens: list[str], line: str) -> bool:
+    return tokens[0] in ("Proto", "Socket", "Tcpcb", "Listen", "Address") and "Local Address" in line
+
+
+def _is_banner(line: str) -> bool:
+    return line.startswith(("Active ", "Registered kernel", "Current listen queue"))
+
+
+def _is_inet_banner(line: str) -> bool:
+    """`Active Internet connections`, `Current listen queue sizes`; not UNIX, kernel or Multipath."""
+    return line.startswith(("Active Internet", "Current listen queue"))
+
+
+def split_bsd(text: str) -> tuple[str, str] | None:
+    """`127.0.0.1.80` -> (`127.0.0.1`, `80`); None when the text is not in BSD notation (no dot before
+    the port, or a colon after the last dot as in Linux's `1.2.3.4:80`, or a UNIX socket's path)."""
+    host, sep, port = text.rpartition(".")
+    if not sep or not host or not port or ":" in port or "/" in host:
+        return None
+    return host, port
+
+
+def _is_queue(token: str) -> bool:
+    return "/" in token and _QUEUE.fullmatch(token) is not None
+
+
+def _find_proto(tokens: list[str]) -> int | None:
+    """Index of the Proto column (or of the queue column on macOS -L, which has no Proto): after at
+    most two hexadecimal columns (-A's socket address, macOS's Flowhash)."""
+    if not tokens:
+        return None
+    if tokens[0] in _PROTOS:  # the common case, first
+        return 0
+    for index, word in enumerate(tokens[:3]):
+        if word in _PROTOS or word in _OTHER_KINDS or _is_queue(word):
+            return index
+        if not _HEX.fullmatch(word):
+            return None
+    return None
+
+
+class Row(NamedTuple):
+    """The columns of one Internet row, before they become a Socket."""
+
+    proto_at: int  # > 0 when -A put a socket address first
+    word: str | None  # `tcp4`...; None on macOS -L
+    local: tuple[str, str, str]  # (as printed, host, port text)
+    foreign: tuple[str, str, str] | None
+    listen: bool
+    rest: list[str]  # after the foreign address: state and -v/-x/-P columns
+
+
+def read_row(tokens: list[str]) -> Row | None:
+    """The row's columns, or None when the tokens are not a BSD netstat row (including Linux rows,
+    whose `1.2.3.4:80` addresses are not in dot notation)."""
+    at = _find_proto(tokens)
+    if at is None:
+        return None
+    word: str | None = tokens[at]
+    listen = False
+    if word not in _PROTOS and _is_queue(tokens[at]):
+        word, listen = None, True
+    index = at + 1
+    count = len(tokens)
+    while index < count:  # Recv-Q Send-Q, -T counters, -L queue
+        token = tokens[index]
+        if "." in token:
+            break
+        if not token.isdigit():
+            if not _is_queue(token):
+                return None
+            listen = True
+        index += 1
+    if index >= count or index - at > 4:
+        return None
+    printed = tokens[index]
+    local = split_bsd(printed)
+    if local is None:
+        return None
+    foreign = split_bsd(tokens[index + 1]) if index + 1 < count else None
+    if foreign is None:
+        if not listen:
+            return None
+        return Row(at, word, (printed, *local), None, listen, tokens[index + 1 :])
+    return Row(at, word, (printed, *local), (tokens[index + 1], *foreign), listen, tokens[index + 2 :])
+
+
+def _cut(printed: str, port: str, width: int) -> bool:
+    """True when netstat may have cut the port: the address fills its column exactly (what netstat
+    printed was `host.port ` cut to the width) and a longer port would still be a valid one."""
+    if len(printed) != width or port == "*":
+        return False
+    return not port.isdigit() or int(port) <= _WIDEST_CUT_PORT
+
+
+def _host_cut(host: str) -> bool:
+    """An IPv6 host cut mid-group (`fe80::aede:48ff:`): netstat keeps only 16 characters of it."""
+    return host.endswith(":") and not host.endswith("::")
+
+
+def _owner_from_header(tail: list[str], before: int) -> tuple[int | None, str | None]:
+    """pid (and on Tahoe the process name) from the columns after (state), starting where the header
+    put the pid column. Tahoe's `process:pid` may span several words (`Autodesk Fusion:22712`): the
+    column ends at the first word that ends in `:digits`, whatever columns follow it."""
+    if before >= len(tail):
+        return None, None
+    if tail[before].isdigit():
+        return int(tail[before]), None
+    for index in range(before, min(len(tail), before + _MAX_NAME_WORDS)):
+        name, sep, pid = tail[index].rpartition(":")
+        if sep and pid.isdigit():
+            return int(pid), " ".join([*tail[before:index], name]).strip() or None
+    return None, None
+
+
+def _owner_without_header(tail: list[str]) -> tuple[int | None, str | None]:
+    """A grep'd `netstat -anv` row has no header to place the pid; only layouts whose columns identify
+    themselves are read: Tahoe's `name:pid`, Mojave's hexadecimal `0x` state and options (optionally
+    after -b's byte counters), and Sonoma/Sequoia's 16-digit gencnt. Anything else gives no pid."""
+    for index, token in enumerate(tail):
+        name, sep, pid = token.rpartition(":")
+        if sep and pid.isdigit() and name:
+            start = index  # the name's first word follows the last numeric column
+            while start > 0 and not tail[start - 1].isdigit():
+                start -= 1
+            return _owner_from_header(tail, start)
+    count = len(tail)
+    if count in (6, 8) and tail[-2].startswith("0x") and tail[-4].isdigit():
+        return int(tail[-4]), None
+    if count in (12, 14):
+        gencnt = tail[count - 6]
+        if len(gencnt) == 16 and _HEX.fullmatch(gencnt) and tail[count - 10].isdigit():
+            return int(tail[count - 10]), None
+    return None, None
+
+
+class _Reader:
+    """Parsing state across lines: the current header's layout, and cut detection."""
+
+    __slots__ = ("ctx", "layout")
+
+    def __init__(self, ctx: ParseContext) -> None:
+        self.ctx = ctx
+        self.layout = Layout()
+
+    def port(self, address: tuple[str, str, str], proto: Proto, width: int) -> int | None:
+        """The port of `(printed, host, port)`, or None when netstat cut it; either cut is noted."""
+        printed, host, port = address
+        layout = self.layout
+        if _host_cut(host):
+            self.ctx.notes.warn(CUT_HINT)
+        if not layout.wide:
+            if len(printed) > width:  # only -W prints an address wider than its column
+                layout.wide = True
+            elif _cut(printed, port, width):
+                self.ctx.notes.warn(CUT_HINT)
+                return None
+        return port_number(port, proto)
+
+    def remote(self, foreign: tuple[str, str, str] | None, proto: Proto, width: int) -> Endpoint:
+        if foreign is None or is_wildcard_peer(foreign[1], foreign[2]):
+            return None, None
+        return foreign[1], self.port(foreign, proto, width)
+
+    def socket(self, row: Row) -> Socket | None:
+        """The record for a row, or None when it is another socket kind or filtered out by port."""
+        ctx = self.ctx
+        word = row.word
+        proto = Proto.TCP if word is None else _PROTOS.get(word)  # macOS -L: only TCP has queues
+        if proto is None:
+            return None
+        layout = self.layout
+        width = layout.width or (WIDTH_WITH_SOCKET if row.proto_at else WIDTH)
+        printed, host, port_text = row.local
+        ports = ctx.ports
+        if (
+            ports is not None
+            and not ctx.match_remote
+            and len(printed) < width  # cannot be cut: the port as printed decides
+            and port_text.isdigit()
+            and int(port_text) not in ports
+        ):
+            return None
+        local_port = self.port(row.local, proto, width)
+        remote_address, remote_port = self.remote(row.foreign, proto, width)
+        if not ctx.wants(local_port, remote_port):
+            return None
+        peer_host, peer_port = (row.foreign[1], row.foreign[2]) if row.foreign else ("*", "*")
+        family = family_from_proto(word) if word else None
+        if family is None:
+            family = family_of(host) or family_of(peer_host)
+        state, tail = self.state(row, proto, peer_host, peer_port)
+        pid, process = None, None
+        if tail:
+            if layout.pid_before is not None:
+                pid, process = _owner_from_header(tail, layout.pid_before)
+            elif not layout.headed:
+                pid, process = _owner_without_header(tail)
+        return Socket(
+            proto,
+            family,
+            local_address(host, family),
+            local_port,
+            remote_address,
+            remote_port,
+            state,
+            pid,
+            process,
+            None,
+            NAME,
+        )
+
+    def state(self, row: Row, proto: Proto, peer_host: str, peer_port: str) -> tuple[State, list[str]]:
+        """The state and the columns after it. UDP has no state (NONE); -L rows are listeners; TCP rows
+        of -x/-T carry no state, so they are guessed as DESIGN.md guesses an unknown word."""
+        rest = row.rest
+        if row.listen:
+            return (State.LISTEN if proto is Proto.TCP else State.NONE), rest
+        if rest and rest[0][:1].isalpha():
+            word = rest[0].rstrip("*")  # FreeBSD marks T/TCP's hidden state with a star
+            state = STATE_BY_WORD.get(word)
+            if state is None:
+                state = self.ctx.state(word, proto, peer_host, peer_port)
+            return state, rest[1:]
+        if proto is Proto.UDP:
+            return State.NONE, rest
+        self.ctx.notes.warn(NO_STATE_HINT)
+        return (State.LISTEN if is_wildcard_peer(peer_host, peer_port) else State.UNKNOWN), rest
+
+
+def _is_other_kind(tokens: list[str]) -> bool:
+    """A UNIX, kernel-control or ICMP row (`fffff80003ab6100 stream ...`, `icm4 ...`, a -L row that ends
+    in a socket path): skipped quietly."""
+    at = _find_proto(tokens)
+    return at is not None and (tokens[at] in _OTHER_KINDS or tokens[-1].startswith("/"))
+
+
+def _rejected(tokens: list[str], ports: frozenset[int], width: int) -> bool:
+    """The port filter's shortcut for the common row shape (`tcp4 0 0 1.2.3.4.80 ...`): a local
+    address too short to have been cut, whose port is not wanted. Most rows of a filtered parse end
+    here."""
+    if len(tokens) < 5 or tokens[0] not in _PROTOS:
+        return False
+    local = tokens[3]
+    dot = local.rfind(".")
+    port = local[dot + 1 :]
+    return (
+        dot > 0
+        and len(local) < width
+        and port.isdigit()
+        and tokens[1].isdigit()
+        and tokens[2].isdigit()
+        and int(port) not in ports
+    )
+
+
+def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
+    ctx = ctx or ParseContext()
+    notes = ctx.notes
+    reader = _Reader(ctx)
+    shortcut = None if ctx.match_remote else ctx.ports
+    internet = True  # header-less (grep'd) rows are Internet rows
+    for lineno, raw in enumerate(lines, 1):
+        line = clean(raw)
+        if not line:
+            continue
+        if _is_banner(line):
+            internet = _is_inet_banner(line)
+            reader.layout = Layout()
+            continue
+        if not internet:  # UNIX, kernel control and event sockets, kernel control modules
+            continue
+        tokens = line.split()
+        if shortcut is not None and _rejected(tokens, shortcut, reader.layout.width or WIDTH):
+            continue
+        row = read_row(tokens)
+        if row is not None:
+            record = reader.socket(row)
+            if record is not None:
+                yield record
+        elif _is_header(tokens, line):
+            reader.layout = Layout.from_header(line, tokens)
+        elif not _is_other_kind(tokens):
+            notes.skip(lineno, raw)
+
+
+def _looks_like_row(line: str) -> bool:
+    row = read_row(line.split())
+    return row is not None and (row.word is None or row.word in _PROTOS)
+
+
+def _is_bsd_header(line: str) -> bool:
+    return ("Local Address" in line and ("(state)" in line or "Rexmit" in line or "R-MBUF" in line)) or (
+        line.startswith("Current listen queue sizes")
+    )
+
+
+def sniff(sample: list[str]) -> float:
+    header = any(_is_bsd_header(clean(line)) for line in sample)
+    return sniff_score(sample, _looks_like_row, 0.5 if header else 0.0)

@@ -1,0 +1,277 @@
+"""`netstat` from net-tools (and BusyBox, which copies its layout), as Linux machines print it.
+
+Layouts: `-tulpn`, `-tunap`, `-W`, without `-n` (`localhost:ssh`, `[::]:https`), without `-p`, `-e`/`-ee`
+(User and Inode columns; the user is a uid with `-n`), `-o` (a Timer column), the `-` PID of a process
+that belongs to somebody else plus the parenthesised notice net-tools prints about it, program names cut
+at 19 characters or holding spaces (`600/sshd: /usr/sbin`, `2322/sshd: kbrazil`), UNIX/raw sections
+(skipped quietly), net-tools' own translations (Portuguese `Conexões Internet Ativas`, `OUÇA`, Czech
+`POSLEDNÍ ACK`, ...) and BusyBox (`tcp` for IPv6 too, `1/init`).
+
+Columns are found by shape, not by character offsets: net-tools pads with byte counts, so a translated
+state word (`OUÇA`) shifts every column after it, and long addresses or user names overflow their width.
+After Foreign Address come, in order and each optional: State, User + Inode, PID/Program, Timer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Literal, NamedTuple
+
+from portcheck.addresses import family_of, port_number, split_colon
+from portcheck.model import Family, Proto, Socket
+from portcheck.parsers.common import ParseContext, clean, owner, row_state, sniff_score, socket_row
+from portcheck.states import lookup_state
+
+NAME = "netstat-linux"
+
+_INET: dict[str, tuple[Proto, Family | None]] = {
+    "tcp": (Proto.TCP, None),
+    "tcp6": (Proto.TCP, Family.IPV6),
+    "udp": (Proto.UDP, None),
+    "udp6": (Proto.UDP, Family.IPV6),
+}
+# Rows of other socket kinds netstat prints with -a/-w/-x or by default: valid rows, not TCP/UDP.
+_OTHER = frozenset(
+    {"unix", "raw", "raw6", "udpl", "udpl6", "sctp", "sctp6", "ax25", "ipx", "netrom", "rose", "x25", "ddp"}
+)
+PROGNAME_WIDTH = 19
+"""net-tools prints `PID/Program name` cut to this many characters, whatever -W says."""
+
+# "Active Internet connections (servers and established)" in any language: no digits or colons, and a
+# parenthesised qualifier at the end.
+_BANNER = re.compile(r"^[^\d:(]+\([^()]*\)$")
+_HEADER_TAIL_WORDS = ("PID/Program", "Inode", "Timer")
+
+HIDDEN_PIDS = (
+    "netstat did not run as root: sockets of other users show '-' instead of a PID/program; "
+    "re-run it as root (sudo netstat ...) or run portcheck with --sudo"
+)
+ADDRESS_WIDTH = 23
+"""Without -W, net-tools shortens the host part of a longer `host:port` to fit this width (the port stays)."""
+TRUNCATED_ADDRESSES = (
+    "netstat shortens addresses that do not fit its 23-character columns (the ports are right, some "
+    "host parts are cut); run netstat -W (wide) for full addresses"
+)
+TRUNCATED_NAMES = (
+    "netstat cuts the PID/Program name column at 19 characters, so some program names are incomplete; "
+    "`ss -p` or `lsof +c 0` show them in full"
+)
+
+
+class _Row(NamedTuple):
+    socket: Socket
+    complete: bool
+    """False when columns a wrapped e-mail line may have carried to the next line are missing."""
+
+
+def _is_timer(token: str) -> bool:
+    return token.startswith("(") and token.endswith(")") and "/" in token
+
+
+def _pid_index(rest: list[str]) -> int | None:
+    """Where the PID/Program column starts among the columns after Foreign Address."""
+    for i, token in enumerate(rest):
+        if token == "-":
+            return i
+        pid, slash, _ = token.partition("/")
+        if slash and pid.isdigit():
+            return i
+    return None
+
+
+def _state_and_user(middle: list[str]) -> tuple[str, str | None] | None:
+    """The State word (empty for an unconnected UDP socket) and the -e User, from the columns between
+    Foreign Address and PID/Program. Czech net-tools writes LAST_ACK as two words."""
+    count = len(middle)
+    if count == 0:
+        return "", None
+    if count == 1:
+        return middle[0], None
+    if count == 2:
+        if middle[1].isdigit():  # User, Inode; no state
+            return "", middle[0]
+        return f"{middle[0]} {middle[1]}", None
+    if count == 3:
+        return middle[0], middle[1]
+    if count == 4 and middle[3].isdigit():
+        return f"{middle[0]} {middle[1]}", middle[2]
+    return None
+
+
+def _program(field: str) -> tuple[int | None, str | None]:
+    """`1127/sshd` -> (1127, "sshd"); `2322/sshd: kbrazil` keeps its space; `-` -> (None, None)."""
+    pid_text, _, name = field.partition("/")
+    if not pid_text.isdigit():
+        return None, None
+    return int(pid_text), name or None
+
+
+def _family(declared: Family | None, local_host: str, peer_host: str) -> Family:
+    """tcp6/udp6 say IPv6; plain tcp/udp are IPv4 in net-tools, but BusyBox prints `tcp` for both,
+    so an address that is plainly IPv6 wins."""
+    if declared is not None:
+        return declared
+    return family_of(local_host) or family_of(peer_host) or Family.IPV4
+
+
+def _row(line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool) -> _Row | Literal[False] | None:
+    """A TCP/UDP row; None when the tokens do not have the shape of one; False when the port filter
+    rejects it."""
+    proto, declared = _INET[tokens[0]]
+    local_host, local_port_text = split_colon(tokens[3])
+    peer_host, peer_port_text = split_colon(tokens[4])
+    local_port = port_number(local_port_text, proto)
+    if ctx.ports is not None:
+        remote_port = port_number(peer_port_text, proto) if ctx.match_remote else None
+        if not ctx.wants(local_port, remote_port):
+            return False
+    rest = tokens[5:]
+    timer = len(rest) >= 2 and _is_timer(rest[-1])
+    if timer:
+        rest = rest[:-2]
+    k = _pid_index(rest)
+    middle = rest if k is None else rest[:k]
+    split = _state_and_user(middle)
+    if split is None:
+        return None
+    word, user = split
+    pid = process = None
+    if k is not None:
+        field = line.split(None, 5 + k)[-1]  # the raw remainder keeps spaces inside the program name
+        if timer:
+            field = field.rsplit(None, 2)[0]
+        pid, process = _program(field.rstrip())
+        if len(field.rstrip()) >= PROGNAME_WIDTH:
+            ctx.notes.warn(TRUNCATED_NAMES)
+    if len(tokens[3]) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH:
+        ctx.notes.warn(TRUNCATED_ADDRESSES)
+    family = _family(declared, local_host, peer_host)
+    socket = socket_row(
+        NAME,
+        proto,
+        family,
+        (local_host, local_port),
+        (peer_host, peer_port_text),
+        row_state(ctx, word, proto, peer_host, peer_port_text),
+        pid,
+        process,
+        owner(user) if user else None,
+    )
+    complete = (k is not None or not expect_pid) and (proto is Proto.UDP or bool(word))
+    return _Row(socket, complete)
+
+
+def _row_shape(tokens: list[str]) -> bool:
+    return len(tokens) >= 5 and tokens[1].isdigit() and tokens[2].isdigit()
+
+
+def _is_header(line: str) -> bool:
+    return line.startswith("Proto ") and "(state)" not in line
+
+
+class _Pending(NamedTuple):
+    line: str
+    row: _Row
+
+
+def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
+    ctx = ctx or ParseContext()
+    notes = ctx.notes
+    expect_pid = False  # the header (or an earlier row) shows a PID/Program column
+    after_header = False
+    notice_lines = 0  # inside net-tools' parenthesised notice about processes it could not identify
+    pending: _Pending | None = None  # an incomplete row whose rest e-mail wrapping may have moved on
+    for lineno, raw in enumerate(lines, 1):
+        line = clean(raw)
+        if not line:
+            continue
+        tokens = line.split()
+        first = tokens[0]
+        if first in _INET:
+            if pending is not None:
+                yield pending.row.socket
+                pending = None
+            after_header = False
+            notice_lines = 0
+            if not _row_shape(tokens):
+                notes.skip(lineno, raw)
+                continue
+            row = _row(line, tokens, ctx, expect_pid)
+            if not row:
+                if row is None:
+                    notes.skip(lineno, raw)
+                continue
+            if row.socket.pid is not None:
+                expect_pid = True
+            if row.complete:
+                yield row.socket
+            else:
+                pending = _Pending(line, row)
+            continue
+        if pending is not None:
+            merged = _merge(pending, line, ctx, expect_pid)
+            yield merged if merged is not None else pending.row.socket
+            pending = None
+            if merged is not None:
+                continue
+        if first in _OTHER:
+            continue
+        if notice_lines:
+            notice_lines = 0 if line.endswith(")") or notice_lines >= 3 else notice_lines + 1
+            continue
+        if _is_header(line):
+            expect_pid = "PID/" in line
+            after_header = True
+            continue
+        if after_header and any(word in line for word in _HEADER_TAIL_WORDS):
+            expect_pid = expect_pid or "PID/" in line  # the header's end, wrapped onto its own line
+            continue
+        after_header = False
+        if _BANNER.match(line):
+            continue
+        if first.startswith("(") and len(line) > 30:
+            notes.warn(HIDDEN_PIDS)
+            notice_lines = 0 if line.endswith(")") else 1
+            continue
+        notes.skip(lineno, raw)
+    if pending is not None:
+        yield pending.row.socket
+
+
+def _merge(pending: _Pending, line: str, ctx: ParseContext, expect_pid: bool) -> Socket | None:
+    """The row joined with a line that e-mail wrapping split off it (`LISTEN 1127/sshd`), if together
+    they make a complete row."""
+    first = line.split(None, 1)[0]
+    if lookup_state(first) is None and _pid_index([first]) != 0:
+        return None
+    text = f"{pending.line} {line}"
+    row = _row(text, text.split(), ctx, expect_pid)
+    return row.socket if row and row.complete else None
+
+
+def _endpoint_like(token: str) -> bool:
+    """`0.0.0.0:22`, `[::]:*`, `localhost:ssh`: colon notation. BSD's `127.0.0.1.80`, `*.*` and
+    `::1.8080` are not (their "port" after the last colon has a dot or there is no colon at all)."""
+    if ":" not in token:
+        return False
+    _, port = split_colon(token)
+    return port == "*" or port.isdigit() or (port.replace("-", "").isalnum() and "." not in port)
+
+
+def _looks_like_row(line: str) -> bool:
+    tokens = line.split()
+    if not tokens:
+        return False
+    first = tokens[0]
+    if first in _INET or first in ("raw", "raw6"):
+        return _row_shape(tokens) and _endpoint_like(tokens[3]) and _endpoint_like(tokens[4])
+    return first == "unix" and len(tokens) >= 5 and tokens[1].isdigit() and tokens[2].startswith("[")
+
+
+def sniff(sample: list[str]) -> float:
+    score = sniff_score(sample, _looks_like_row)
+    if score == 0:
+        return 0.0
+    header = any(_is_header(clean(line)) for line in sample)
+    return score + (0.5 if header else 0.0)

@@ -1,0 +1,189 @@
+"""FreeBSD `sockstat`: one row per process and descriptor, `USER COMMAND PID FD PROTO LOCAL FOREIGN`.
+
+Covers `-l` (listening), `-c` (connected), `-4`/`-6`, `-s` (a PATH STATE and CONN STATE column on
+newer releases) and `-w` (wider address columns). Addresses use a colon before the port: `*:22`,
+`127.0.0.1:25`, `::1:25` (FreeBSD 12) or `[::1]:25` (later releases). A socket no visible process owns
+shows `?` for user, command, pid and fd. UNIX-domain rows (`stream`, `dgram`, `seqpac`) and SCTP's
+extra address lines are skipped quietly.
+
+Without -s, sockstat prints no TCP state: a TCP socket with no peer is listening, one with a peer is
+taken as ESTABLISHED (what `sockstat -c` shows), and stderr says how to get the real state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from portcheck.addresses import (
+    family_from_proto,
+    family_of,
+    is_wildcard_peer,
+    local_address,
+    port_number,
+    remote_endpoint,
+    split_colon,
+)
+from portcheck.model import Proto, Socket, State
+from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.states import lookup_state
+
+NAME = "sockstat"
+
+_PROTOS: dict[str, Proto] = {
+    **dict.fromkeys(("tcp", "tcp4", "tcp6", "tcp46"), Proto.TCP),
+    **dict.fromkeys(("udp", "udp4", "udp6", "udp46"), Proto.UDP),
+}
+_OTHER_KINDS = frozenset(
+    {
+        "stream",
+        "dgram",
+        "seqpac",
+        "seqpacket",
+        "sctp",
+        "sctp4",
+        "sctp6",
+        "sctp46",
+        "div4",
+        "div6",
+        "udplite4",
+        "udplite6",
+        "raw4",
+        "raw6",
+        "icmp4",
+        "icmp6",
+    }
+)
+_MAX_COMMAND_WORDS = 8
+"""A command name may hold spaces; more words than this before PID FD PROTO is not a sockstat row."""
+
+STATE_HINT = (
+    "sockstat without -s prints no TCP state: connected TCP sockets are shown as ESTABLISHED; "
+    "`sockstat -s` shows the real state"
+)
+
+
+def _is_id(token: str) -> bool:
+    """A PID or FD column: digits, or `?` for a socket no visible process holds."""
+    return token.isdigit() or token == "?"
+
+
+def find_proto(tokens: list[str]) -> int | None:
+    """Index of the PROTO column: the first known protocol word after USER, COMMAND (possibly several
+    words), PID and FD."""
+    last = min(len(tokens), 4 + _MAX_COMMAND_WORDS)
+    for index in range(4, last):
+        word = tokens[index]
+        if (
+            (word in _PROTOS or word in _OTHER_KINDS)
+            and _is_id(tokens[index - 1])
+            and _is_id(tokens[index - 2])
+        ):
+            return index
+    return None
+
+
+def _is_port(text: str) -> bool:
+    return text.isdigit() or text == "*"
+
+
+def _is_address(text: str) -> bool:
+    """`*:22`, `127.0.0.1:25`, `::1:25`, `[::1]:25`, `*:*`: colon notation with a port or `*`."""
+    return _is_port(split_colon(text)[1])
+
+
+def _is_header(tokens: list[str]) -> bool:
+    return tokens[:5] == ["USER", "COMMAND", "PID", "FD", "PROTO"]
+
+
+def _unknown(token: str) -> str | None:
+    return None if token == "?" else token
+
+
+def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
+    ctx = ctx or ParseContext()
+    notes = ctx.notes
+    state_column = False  # the header announced -s's CONN STATE
+    in_sctp = False  # SCTP prints each further address of an association on a line of its own
+    seen: set[Socket] = set()  # one process holding a socket on two descriptors gives one row
+    for lineno, raw in enumerate(lines, 1):
+        line = clean(raw)
+        if not line:
+            continue
+        tokens = line.split()
+        at = find_proto(tokens)
+        if at is None:
+            if _is_header(tokens):
+                state_column = "STATE" in tokens
+            elif not (in_sctp and all(_is_address(t) for t in tokens)):
+                notes.skip(lineno, raw)
+            continue
+        proto = _PROTOS.get(tokens[at])
+        in_sctp = tokens[at].startswith("sctp")
+        if proto is None:  # UNIX-domain or SCTP: a valid row, not a TCP/UDP socket
+            continue
+        if at + 2 >= len(tokens):
+            notes.skip(lineno, raw)
+            continue
+        host, port_text = split_colon(tokens[at + 1])
+        peer_host, peer_port = split_colon(tokens[at + 2])
+        if not (_is_port(port_text) and _is_port(peer_port)):
+            notes.skip(lineno, raw)
+            continue
+        local_port = port_number(port_text, proto)
+        if ctx.ports is not None:
+            remote = port_number(peer_port, proto) if ctx.match_remote else None
+            if not ctx.wants(local_port, remote):
+                continue
+        family = family_from_proto(tokens[at]) or family_of(host) or family_of(peer_host)
+        remote_address, remote_port = remote_endpoint(peer_host, peer_port, proto)
+        pid = tokens[at - 2]
+        row = Socket(
+            proto,
+            family,
+            local_address(host, family),
+            local_port,
+            remote_address,
+            remote_port,
+            _state(tokens[at + 3 :], proto, (peer_host, peer_port), state_column, ctx),
+            int(pid) if pid.isdigit() else None,
+            _unknown(" ".join(tokens[1 : at - 2])),
+            _unknown(tokens[0]),
+            NAME,
+        )
+        if row not in seen:
+            seen.add(row)
+            yield row
+
+
+def _state(
+    rest: list[str], proto: Proto, peer: tuple[str, str], state_column: bool, ctx: ParseContext
+) -> State:
+    """-s's CONN STATE when printed; otherwise LISTEN for a TCP socket with no peer, ESTABLISHED for one
+    with a peer (with a hint). UDP has no state."""
+    if proto is Proto.UDP:
+        return State.NONE
+    if rest:
+        state = lookup_state(rest[0])
+        if state is not None:
+            return state
+        if state_column:
+            return ctx.state(rest[0], proto, *peer)
+    if is_wildcard_peer(*peer):
+        return State.LISTEN
+    ctx.notes.warn(STATE_HINT)
+    return State.ESTABLISHED
+
+
+def _looks_like_row(line: str) -> bool:
+    tokens = line.split()
+    at = find_proto(tokens)
+    if at is None:
+        return False
+    if tokens[at] in _PROTOS:
+        return at + 2 < len(tokens) and _is_address(tokens[at + 1]) and _is_address(tokens[at + 2])
+    return tokens[at] in ("stream", "dgram", "seqpac")
+
+
+def sniff(sample: list[str]) -> float:
+    header = any(_is_header(clean(line).split()) for line in sample)
+    return sniff_score(sample, _looks_like_row, 0.5 if header else 0.0)

@@ -1,0 +1,160 @@
+"""Run a native tool: argv lists only (never a shell), a timeout that kills the whole process group,
+stdout and stderr kept apart, and errors that name the tool.
+
+Plain runs use pexpect's PopenSpawn: pipes, no pty, so no 0.1 s close delays, and it works on Windows.
+PopenSpawn merges stderr into stdout, which would feed a tool's complaints (`RTNETLINK answers: ...`)
+to the parser as rows; `_Spawn` therefore repeats its small constructor with stderr sent to a temporary
+file, and with the child in a new session so a timeout can kill the child's own children too.
+The runner knows nothing about parsing: it returns bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from queue import Queue
+from typing import IO, Any
+
+import pexpect
+from pexpect.popen_spawn import PopenSpawn
+
+from portcheck.errors import InspectError
+
+DEFAULT_TIMEOUT = 5.0
+_READ_SIZE = 65536
+_STDERR_KEPT = 8192
+
+
+class Problem(StrEnum):
+    MISSING = "not installed"
+    TIMEOUT = "timed out"
+    FAILED = "failed"
+    DENIED = "permission denied"
+    UNREADABLE = "printed output portcheck cannot read"
+
+
+class ToolError(InspectError):
+    """A tool that could not give an answer; the plan moves on to its next tool."""
+
+    def __init__(self, tool: str, problem: Problem, detail: str = "") -> None:
+        self.tool = tool
+        self.problem = problem
+        self.detail = detail
+        super().__init__(f"{tool}: {problem.value}" + (f" ({detail})" if detail else ""))
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    argv: tuple[str, ...]
+    status: int
+    """Exit status; negative for a signal, as subprocess reports it."""
+    output: bytes
+    errors: bytes
+    """The first few KiB of stderr, for messages (POSIX; on Windows stderr is part of output)."""
+    seconds: float
+
+    @property
+    def tool(self) -> str:
+        return os.path.basename(self.argv[0])
+
+    def error_line(self) -> str:
+        """The first non-blank line of stderr, for a one-line report."""
+        for line in self.errors.decode("utf-8", "replace").splitlines():
+            if line.strip():
+                return line.strip()
+        return ""
+
+
+class _Spawn(PopenSpawn):  # type: ignore[misc]
+    """PopenSpawn with stderr kept apart and the child in its own session (see module docstring)."""
+
+    def __init__(self, argv: Sequence[str], timeout: float, env: Mapping[str, str] | None, stderr: IO[bytes]):
+        PopenSpawn.__bases__[0].__init__(self, timeout=timeout, maxread=_READ_SIZE)
+        self.crlf = os.linesep.encode("ascii")
+        kwargs: dict[str, Any] = {
+            "bufsize": 0,
+            "stdin": subprocess.DEVNULL,
+            "stdout": subprocess.PIPE,
+            "env": dict(env) if env is not None else None,
+        }
+        if sys.platform == "win32":
+            kwargs["stderr"] = subprocess.STDOUT
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        else:
+            kwargs["stderr"] = stderr
+            kwargs["start_new_session"] = True
+        self.proc = subprocess.Popen(list(argv), **kwargs)
+        self.pid = self.proc.pid
+        self.closed = False
+        self._buf = self.string_type()
+        self._read_queue: Queue[bytes | None] = Queue()
+        self._read_thread = threading.Thread(target=self._read_incoming, daemon=True)
+        self._read_thread.start()
+
+    def kill_group(self) -> None:
+        """End the child and everything it started (a hung `lsof` may have forked helpers)."""
+        try:
+            if sys.platform == "win32":
+                self.proc.kill()
+            else:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+
+
+def which(name: str, *, system_only: bool = False) -> str | None:
+    """The absolute path of a tool. `system_only` ignores PATH and looks only in system directories,
+    so a `--sudo` run can never pick up a binary planted in a user-writable directory."""
+    if os.path.isabs(name):
+        return name if os.access(name, os.X_OK) else None
+    if system_only:
+        return shutil.which(name, path=os.pathsep.join(SYSTEM_DIRS))
+    return shutil.which(name)
+
+
+SYSTEM_DIRS = ("/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+def run(
+    argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, env: Mapping[str, str] | None = None
+) -> ToolRun:
+    """Run argv to completion and return its output; raise ToolError if it is missing or times out.
+
+    A non-zero exit is returned, not raised: some tools (lsof with no match) exit 1 with a valid answer,
+    so the caller decides.
+    """
+    if not argv:
+        raise ValueError("empty argv")
+    tool = os.path.basename(argv[0])
+    path = which(argv[0])
+    if path is None:
+        raise ToolError(tool, Problem.MISSING)
+    full_env = None if env is None else {**os.environ, **env}
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            child = _Spawn([path, *argv[1:]], timeout, full_env, stderr)
+        except PermissionError as error:
+            raise ToolError(tool, Problem.DENIED, str(error)) from None
+        except OSError as error:
+            raise ToolError(tool, Problem.FAILED, error.strerror or str(error)) from None
+        try:
+            child.expect(pexpect.EOF, timeout=timeout)
+        except pexpect.TIMEOUT:
+            child.kill_group()
+            raise ToolError(tool, Problem.TIMEOUT, f"no answer within {timeout:g} s; killed") from None
+        output: bytes = child.before or b""
+        status = child.proc.wait()
+        stderr.seek(0)
+        errors = stderr.read(_STDERR_KEPT)
+    return ToolRun(tuple(argv), status, output, errors, time.perf_counter() - started)
