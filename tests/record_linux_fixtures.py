@@ -29,9 +29,9 @@ Tool behaviour the expected rows encode:
   found; read from its row, as that choice is netstat's own).
 - As nobody, only nobody's process can be identified (the child marks itself dumpable after changing
   uid, so its /proc/PID/fd is readable by its owner).
-- ss prints a dual-stack (not v6-only) socket as `*:PORT`, which does not say the family; lsof and
-  netstat call it IPv6. lsof prints no state for UDP (NONE); ss and netstat print ESTABLISHED for a
-  connected UDP socket.
+- ss (iproute2 >= 4.17) prints a dual-stack (not v6-only) socket as `*:PORT`; portcheck reads that as
+  IPv6 `::`, as lsof and netstat call it. lsof prints no state for UDP (NONE); ss and netstat print
+  ESTABLISHED for a connected UDP socket.
 - `netstat -e -n` prints the numeric uid; portcheck names uid 0 `root`. ss -e shows `uid:` for non-root.
 """
 
@@ -147,7 +147,6 @@ class Sock:
     peer: tuple[str, int] | None
     state: str  # LISTEN / ESTABLISHED for TCP; NONE or ESTABLISHED (connected) for UDP
     owners: list[Proc]
-    dual_stack: bool = False
 
 
 Rows = list[dict[str, object]]
@@ -208,7 +207,7 @@ def sockets(server: Proc, worker: Proc, client: Proc) -> list[Sock]:
         Sock("udp", "ipv4", "0.0.0.0", p["udp4"], None, "NONE", [server]),
         Sock("udp", "ipv6", "::", p["udp6"], None, "NONE", [server]),
         Sock("udp", "ipv4", lo, p["udp4_connected"], (lo, p["udp4"]), est, [server]),
-        Sock("tcp", "ipv6", "::", p["tcp_dual"], None, "LISTEN", [client], dual_stack=True),
+        Sock("tcp", "ipv6", "::", p["tcp_dual"], None, "LISTEN", [client]),
         Sock("udp", "ipv4", "127.0.0.1", p["udp4_nobody"], None, "NONE", [client]),
     ]  # fmt: skip
 
@@ -259,8 +258,6 @@ def expect_ss(*, extended: bool = False, listen_only: bool = False) -> Expect:
             if listen_only and (sock.proto, sock.state) != ("tcp", "LISTEN"):
                 continue
             where: dict[str, object] = {}
-            if sock.dual_stack:  # `*:PORT`: ss does not say the family
-                where = {"family": None, "local_address": "*"}
             user = {"user": uid_user(sock.owners[0])} if extended else {}
             owners = visible(sock.owners, viewer)
             if not owners:

@@ -20,8 +20,8 @@ MACOS_CORPUS = CORPUS / "macos" / "osx-10.14-netstat-An.txt"
 BSD_FIXTURES = sorted(
     p
     for p in [*FIXTURES.glob("macos/*.txt"), *FIXTURES.glob("freebsd/*.txt")]
-    if not p.name.startswith("lsof")
-)  # macOS lsof fixtures belong to the lsof parser
+    if p.name.startswith(("netstat", "sockstat"))  # macOS lsof fixtures belong to the lsof tests
+)
 
 
 def bsd(*lines: str, ctx: ParseContext | None = None) -> list[Socket]:

@@ -1,4 +1,5 @@
-"""Property tests for every registered parser: arbitrary text never raises anything but ParseError,
+"""Property tests for every registered parser: arbitrary text never raises anything but ParseError
+(or InspectError, which netstat-windows raises for "The requested operation requires elevation."),
 and every row that comes out is well-typed.
 
 CI runs the default example budget; `HYPOTHESIS_PROFILE=thorough pytest tests/test_parsers_fuzz.py`
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portcheck import parsers
-from portcheck.errors import ParseError
+from portcheck.errors import InspectError, ParseError
 from portcheck.model import Family, Proto, Socket, State
 from portcheck.parsers.common import ParseContext
 from tests.conftest import FIXTURES
@@ -48,6 +49,8 @@ def run_parser(name: str, lines: list[str]) -> None:
             check_row(row)
     except ParseError as error:
         assert error.line is None or error.line >= 1
+    except InspectError as error:
+        assert name in ("netstat-windows", "tasklist"), error  # the elevation message
 
 
 def fixture_lines() -> list[list[str]]:

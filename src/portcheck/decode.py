@@ -1,47 +1,138 @@
 """Bytes in, lines of text out, never a crash.
 
-Input arrives as a pipe, a file saved by PowerShell (UTF-16LE with BOM), a mail attachment from a
-localised Windows console (an OEM code page), or plain UTF-8. The encoding is chosen from the first
-chunk, then the rest is decoded incrementally so a large file is never held in memory.
+Input arrives as a pipe, a file saved by PowerShell 5.1 (UTF-16LE with BOM), a mail attachment from a
+localised Windows console (an OEM code page: cp850 in Germany, cp866 in Russia, cp936 in China), a
+file written by `Out-File -Encoding Default` (an ANSI page such as cp1252), or plain UTF-8. The
+encoding is chosen from the first chunk, then the rest is decoded incrementally, so a large file is
+never held in memory; neither is a single absurdly long line (see LONG_LINE).
 """
 
 from __future__ import annotations
 
 import codecs
 import io
+import re
+import unicodedata
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from portcheck.localised import DECODING_HINTS
+
 CHUNK = 64 * 1024
+SCORE_SAMPLE = 16 * 1024
+"""Bytes of the first chunk used to score candidate code pages: plenty for a header and some rows."""
+
+MAX_LINE = 64 * 1024
+"""Characters: a longer line is not text any tool here prints. It is dropped while it streams past
+and replaced by LONG_LINE, which no parser reads as a row, so it is counted as not understood."""
+
+LONG_LINE = f"<portcheck: line longer than {MAX_LINE} characters skipped>"
 
 _BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8 with BOM"),
+    (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le with BOM"),
+    (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be with BOM"),
 )
 
+LEGACY_CODE_PAGES = (
+    "cp850",
+    "cp437",
+    "cp1252",
+    "cp852",
+    "cp1250",
+    "cp866",
+    "cp1251",
+    "gbk",
+    "cp932",
+    "cp949",
+)
+"""OEM pages of localised consoles and the ANSI pages of `Out-File -Encoding Default`, in order of
+preference when two decode a text equally well (cp850 and cp437 agree on every German letter)."""
 
-def guess_encoding(head: bytes) -> str:
-    """The encoding of a text from its first bytes: BOM, then UTF-16 without BOM (every other byte NUL
-    in ASCII text), then UTF-8 if it decodes, else cp1252 as the most common Windows ANSI page."""
-    for bom, name in _BOMS:
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_HARMLESS = frozenset("’‘“”«»…–—°·•×\xa0\u202f\u3000。、：（）「」・")
+
+
+def _plausibility(text: str) -> int:
+    """How much a decoded text looks like a console's words rather than mojibake: non-ASCII letters
+    count for it; replacement characters, controls, box drawing and symbols (`™` is cp850's `Ö` read
+    as cp1252), and letters of another script or case glued to ASCII words (`propriÚtaire`,
+    `propriщtaire`) count against it."""
+    score = -10 * len(_ASCII_CONTROLS.findall(text))
+    for match in _NON_ASCII.finditer(text):
+        char = match.group()
+        if char in _HARMLESS:
+            continue
+        if char == "\ufffd":
+            score -= 20
+            continue
+        category = unicodedata.category(char)
+        if category[0] == "L":
+            score += 1
+            start = match.start()
+            before = text[start - 1] if start else " "
+            if before.isascii() and before.isalpha() and not ("\xc0" <= char <= "\u024f" and char.islower()):
+                score -= 3
+        elif category[0] == "C":
+            score -= 10
+        else:
+            score -= 2
+    return score
+
+
+def _score(text: str) -> int:
+    """Localised words a console prints (right only in the right code page) weigh most."""
+    hints = sum(len(word) * text.count(word) for word in DECODING_HINTS if word in text)
+    return 5 * hints + _plausibility(text)
+
+
+def _best_legacy(sample: bytes) -> str:
+    best: tuple[int, str] | None = None
+    for name in LEGACY_CODE_PAGES:
+        decoder = codecs.getincrementaldecoder(name)(errors="replace")
+        score = _score(decoder.decode(sample, final=False))
+        if best is None or score > best[0]:
+            best = (score, name)
+    assert best is not None
+    return best[1]
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """UTF-16 shows as NULs in every other byte, since console text is mostly ASCII."""
+    if len(sample) < 4:
+        return None
+    half = len(sample) // 2
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    if odd_nuls > half * 0.3 and even_nuls < half * 0.05:
+        return "utf-16-le"
+    if even_nuls > half * 0.3 and odd_nuls < half * 0.05:
+        return "utf-16-be"
+    return None
+
+
+def choose_encoding(head: bytes) -> tuple[str, str]:
+    """(codec, label) for a text from its first bytes: a BOM, then UTF-16 without BOM, then UTF-8 if
+    it decodes, else the legacy code page whose decoding reads best."""
+    for bom, codec, label in _BOMS:
         if head.startswith(bom):
-            return name
-    sample = head[:4096]
-    if len(sample) >= 4:
-        even_nuls = sample[0::2].count(0)
-        odd_nuls = sample[1::2].count(0)
-        half = len(sample) // 2
-        if odd_nuls > half * 0.6 and even_nuls < half * 0.1:
-            return "utf-16-le"
-        if even_nuls > half * 0.6 and odd_nuls < half * 0.1:
-            return "utf-16-be"
+            return codec, label
+    utf16 = _utf16_without_bom(head[:4096])
+    if utf16:
+        return utf16, utf16
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as error:
         if error.start < len(head) - 3:  # not merely a character cut at the chunk's end
-            return "cp1252"
-    return "utf-8"
+            name = _best_legacy(head[:SCORE_SAMPLE])
+            return name, name
+    return "utf-8", "utf-8"
+
+
+def guess_encoding(head: bytes) -> str:
+    """The codec to read a text with, from its first bytes."""
+    return choose_encoding(head)[0]
 
 
 class _Prefixed(io.RawIOBase):
@@ -66,15 +157,35 @@ class _Prefixed(io.RawIOBase):
         return n
 
 
+def split_lines(chunks: Iterator[str], limit: int = MAX_LINE) -> Iterator[str]:
+    """Lines of text arriving in chunks (newlines already translated to `\\n`), without their
+    terminator or trailing NULs; a line longer than `limit` becomes LONG_LINE without being held."""
+    partial = ""
+    overlong = False
+    for chunk in chunks:
+        pieces = chunk.split("\n")
+        for piece in pieces[:-1]:
+            if overlong or len(partial) + len(piece) > limit:
+                yield LONG_LINE
+            else:
+                yield (partial + piece).rstrip("\x00")
+            partial = ""
+            overlong = False
+        if not overlong:
+            partial += pieces[-1]
+            if len(partial) > limit:
+                partial = ""
+                overlong = True
+    if overlong:
+        yield LONG_LINE
+    elif partial.rstrip("\x00"):
+        yield partial.rstrip("\x00")
+
+
 def text_lines(stream: BinaryIO) -> tuple[str, Iterator[str]]:
-    """(encoding, lines without terminators). CRLF, lone CR and trailing NULs are handled."""
+    """(encoding label, lines without terminators). CRLF, lone CR and trailing NULs are handled."""
     head = stream.read(CHUNK)
-    encoding = guess_encoding(head)
+    codec, label = choose_encoding(head)
     raw = io.BufferedReader(_Prefixed(head, stream), buffer_size=CHUNK)
-    text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline=None)
-
-    def lines() -> Iterator[str]:
-        for line in text:
-            yield line.rstrip("\n\x00")
-
-    return encoding, lines()
+    text = io.TextIOWrapper(raw, encoding=codec, errors="replace", newline=None)
+    return label, split_lines(iter(lambda: text.read(CHUNK), ""))

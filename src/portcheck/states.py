@@ -18,6 +18,8 @@ _WORDS: dict[State, tuple[str, ...]] = {
         # Windows, German and its code-page manglings
         "ABHÖREN", "ABHOEREN", "ABH™REN", "ABH\x99REN", "ABHÃ–REN", "ABH\u2122REN", "ABH?REN", "ABHREN",
         "ABH\ufffdREN",
+        # cp1252 `Ö` (0xD6) read as cp850 / cp437, and UTF-8 `Ö` read as cp850 / cp437
+        "ABHÍREN", "ABH╓REN", "ABH├ûREN", "ABH├ÖREN",
         # net-tools translations
         "HÖREN", "OUÇA", "OUCA", "ESCUCHAR", "ESCUCHANDO", "ÉCOUTE", "ECOUTE", "IN_ASCOLTO", "ASCOLTO",
         "NASŁUCHIWANIE", "NASLUCHIWANIE", "ПРОСЛУШИВАНИЕ", "LUISTEREN", "AANHET_LUISTEREN",
@@ -62,7 +64,7 @@ _WORDS: dict[State, tuple[str, ...]] = {
         "CLOSING", "SCHLIESSEND", "SCHLIEßEND", "CERRANDO", "FECHANDO", "FERMETURE", "CHIUSURA",
         "ZAVÍRÁ", "ZAVIRA",
     ),
-    State.DELETE_TCB: ("DELETE_TCB", "DELETETCB", "TCB_LÖSCHEN", "TCB_LOESCHEN"),
+    State.DELETE_TCB: ("DELETE_TCB", "DELETETCB", "TCB_LÖSCHEN", "TCB_LOESCHEN", "TCB_L™SCHEN"),
     State.BOUND: ("BOUND", "GEBUNDEN", "ASSOCIADO", "ENLAZADO", "LIÉ", "LIE"),
     # UDP and raw sockets with no connection: ss says UNCONN, lsof on macOS says nothing, net-tools an
     # empty column, /proc code 07 (TCP_CLOSE) is also how the kernel reports an unconnected UDP socket.

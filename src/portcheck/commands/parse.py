@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -100,6 +101,9 @@ def parse_command(
         process=process,
     )
     forced = parsers.resolve(from_format) if from_format else None
+    # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
+    # --process is checked once the names are filled in.
+    first_filter = replace(row_filter, process=None)
     notes = ParseNotes()
     rows: list[Socket] = []
     any_text = False
@@ -113,7 +117,7 @@ def parse_command(
                     continue
                 any_text = True
                 reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
-                rows.extend(parsed.rows if row_filter.is_trivial else filter(row_filter, parsed.rows))
+                rows.extend(parsed.rows if first_filter.is_trivial else filter(first_filter, parsed.rows))
         except ParseError as error:
             raise UsageError(error.describe(label)) from error
         reporter.notes(ctx.notes, label if len(files or ()) > 1 else None)
@@ -123,6 +127,8 @@ def parse_command(
             r._replace(process=notes.pid_names.get(r.pid)) if r.process is None and r.pid is not None else r
             for r in rows
         ]
+    if row_filter.process is not None:
+        rows = [r for r in rows if row_filter(r)]
     if strict and notes.skipped:
         raise UsageError(f"{notes.skipped} lines not understood (--strict)")
     if not any_text:

@@ -18,12 +18,15 @@ FORMATS: dict[str, str] = {
     "lsof": "portcheck.parsers.lsof",
     "netstat-bsd": "portcheck.parsers.netstat_bsd",
     "sockstat": "portcheck.parsers.sockstat",
+    "netstat-windows": "portcheck.parsers.netstat_windows",
+    "tasklist": "portcheck.parsers.tasklist",
+    "powershell": "portcheck.parsers.powershell",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "netstat": ("netstat-linux", "netstat-bsd"),
+    "netstat": ("netstat-linux", "netstat-bsd", "netstat-windows"),
 }
 """A `--from` word that covers several formats (`netstat` on any OS): detection chooses among them."""
 

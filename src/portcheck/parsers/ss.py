@@ -168,6 +168,10 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     notes = ctx.notes
     ports = ctx.ports
     pending: tuple[Fields, str] | None = None  # a row whose continuation line may still follow
+    # `*` means different things by ss version: iproute2 >= 4.17 prints IPv4 wildcards as 0.0.0.0 and
+    # IPv6 as [::], keeping `*` for a dual-stack IPv6 socket; older ss printed `*` for IPv4 and `:::`
+    # for IPv6. The input tells which ss wrote it (brackets and `pid=` are new, `:::` is old).
+    modern: bool | None = None
     for lineno, raw in enumerate(lines, 1):
         line = clean(raw)
         if not line:
@@ -196,9 +200,11 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             remote_port = port_number(peer_port_text, proto) if ctx.match_remote else None
             if not ctx.wants(local_port, remote_port):
                 continue
+        if modern is None:
+            modern = _ss_generation(line, local_text)
         family = family_of(local_host) or family_of(peer_host)
         if family is None and local_host.startswith("*"):
-            family = Family.IPV6 if peer_host.startswith(("[", ":")) else None
+            family = Family.IPV6 if modern or peer_host.startswith(("[", ":")) else None
         remote_address, remote_port = remote_endpoint(peer_host, peer_port_text, proto)
         state = _state(tokens[start], proto, (peer_host, peer_port_text), ctx)
         fields = (
@@ -219,6 +225,15 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         pending = (fields, extras)
     if pending is not None:
         yield from _rows(*pending)
+
+
+def _ss_generation(line: str, local_text: str) -> bool | None:
+    """True for iproute2 >= 4.17 output, False for older, None when this row does not tell."""
+    if "[" in line or "pid=" in line or local_text.startswith("0.0.0.0"):
+        return True
+    if local_text.startswith(":::") or "users:((" in line:
+        return False
+    return None
 
 
 def _rows(fields: Fields, extras: str) -> Iterator[Socket]:
