@@ -130,9 +130,18 @@ def terminal_settings() -> Terminal:
 
 def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
     """Render rows to stdout and return the exit code the contract gives for them."""
-    from portcheck.render import render, sort_rows
+    from portcheck.render import sort_rows
 
     ordered = sort_rows(rows)
+    write_rows(ordered, output)
+    return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
+
+
+def write_rows(ordered: Sequence[Socket], output: OutputOptions, hosts: Sequence[str] | None = None) -> None:
+    """Render rows to stdout as they are ordered (an empty table prints nothing). `hosts`: one host
+    name per row, the first field of a fleet query's output."""
+    from portcheck.render import render
+
     if ordered or output.format != "table":
         terminal = terminal_settings()
         render(
@@ -144,8 +153,8 @@ def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
             table_format=output.table_format,
             width=terminal.width,
             colour=terminal.colour,
+            hosts=hosts,
         )
-    return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from portcheck.commands import base as opt
+from portcheck.commands import hosts as fleet_opt
 from portcheck.errors import UsageError
 from portcheck.portspec import parse_port_spec
 from portcheck.report import Reporter
@@ -22,6 +23,7 @@ Examples:
   portcheck 5432 --remote         also connections to a remote port 5432 (clients)
   portcheck 22 --sudo             see other users' processes (asks for the sudo password)
   portcheck 8080 -q && echo busy  the exit status alone: 0 in use, 1 free, 3 cannot tell
+  portcheck 5432 --hosts db.txt   the same question to every host in db.txt, over ssh
 
 \b
 Tools, first that works: Linux ss, netstat, lsof, /proc; macOS lsof, netstat;
@@ -57,6 +59,10 @@ def query_command(
     table_format: opt.TableFormatOpt = "simple",
     quiet: opt.QuietOpt = False,
     verbose: opt.VerboseOpt = False,
+    host: fleet_opt.HostOpt = None,
+    hosts_file: fleet_opt.HostsFileOpt = None,
+    parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
+    ssh_config: fleet_opt.SshConfigOpt = None,
 ) -> None:
     """Who uses these ports? PID, process, user and state, from ss, lsof or netstat.
 
@@ -69,6 +75,11 @@ def query_command(
     spec = parse_port_spec(*ports) if ports else None
     if not timeout > 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
+    if fleet.wanted:
+        if sudo:
+            raise UsageError("--sudo runs tools on this machine; with --host, log in as root (root@host)")
+        fields = fleet_opt.fields_without_host(fields)
     output = opt.OutputOptions.build(
         json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
     )
@@ -84,6 +95,11 @@ def query_command(
         pids=pid,
         process=process,
     )
+    if fleet.wanted:
+        from portcheck.fleet import Request
+
+        request = Request(spec, timeout, remote, row_filter.protos, row_filter.families, row_filter)
+        raise typer.Exit(fleet_opt.query_hosts(fleet, request, output, reporter))
     answer = inspect(
         spec,
         timeout=timeout,
