@@ -63,13 +63,16 @@ def main() -> None:
     missing = sshd_available()
     if missing:
         raise SystemExit(f"cannot run: {missing}")
-    with tempfile.TemporaryDirectory() as root, ssh_lab(Path(root), servers=args.hosts, password=False) as lab:
+    with (
+        tempfile.TemporaryDirectory() as root,
+        ssh_lab(Path(root), servers=args.hosts, password=False) as lab,
+    ):
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         found = cases(lab, listener.getsockname()[1], args.hosts)
         times: dict[str, list[float]] = {name: [] for name in found}
-        for name, argv in found.items():  # warm-up: bytecode, page cache
+        for argv in found.values():  # warm-up: bytecode, page cache
             timed(argv)
         for round_ in range(args.rounds):
             order = list(found.items())

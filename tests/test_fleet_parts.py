@@ -23,7 +23,16 @@ from portcheck.query import Answer
 from portcheck.remote import REMOTE_PATH, RemoteSystem, Shell, cmd_quote, command_line, detect
 from portcheck.render import render
 from portcheck.runner import ToolRun
-from portcheck.ssh import Connection, HostError, Reason, Settings, Target, classify, parse_target
+from portcheck.ssh import (
+    QUIET_SESSION,
+    Connection,
+    HostError,
+    Reason,
+    Settings,
+    Target,
+    classify,
+    parse_target,
+)
 
 ROW = Socket(Proto.TCP, Family.IPV4, "0.0.0.0", 22, None, None, State.LISTEN, 1, "sshd", "root", "ss")
 OTHER = ROW._replace(local_port=80, pid=2, process="=cmd|x", user=None)
@@ -246,6 +255,10 @@ class Recorded:
     [
         ({"uname -s && id -u": (0, b"Linux\n0\n")}, RemoteSystem(OS.LINUX, Shell.POSIX, True)),
         ({"uname -s && id -u": (0, b"Darwin\n501\n")}, RemoteSystem(OS.MACOS, Shell.POSIX, False)),
+        (
+            {"uname -s && id -u": (0, b"Welcome to web1!\n\nLinux\n1000\n")},  # an rc file that talks
+            RemoteSystem(OS.LINUX, Shell.POSIX, False),
+        ),
         ({"uname -s && id -u": (0, b"FreeBSD\n0\n")}, RemoteSystem(OS.FREEBSD, Shell.POSIX, True)),
         (
             {"uname -s && id -u": (0, b"MINGW64_NT-10.0-19045\n197108\n")},
@@ -280,8 +293,8 @@ def test_ssh_argv(tmp_path: Path) -> None:
     settings = Settings(timeout=2.5, config=str(tmp_path / "cfg"))
     connection = Connection(parse_target("alice@web1:2222"), settings, str(tmp_path / "0"))
     assert connection.argv() == [
-        "ssh", "-F", str(tmp_path / "cfg"), "-o", "ConnectTimeout=3", "-o", f"ControlPath={tmp_path}/0",
-        "-p", "2222", "-l", "alice",
+        "ssh", "-F", str(tmp_path / "cfg"), "-o", "ConnectTimeout=3", *QUIET_SESSION,
+        "-o", f"ControlPath={tmp_path}/0", "-p", "2222", "-l", "alice",
     ]  # fmt: skip
     master = connection.master_argv(batch=True)
     assert master[-2:] == ["--", "web1"]

@@ -81,10 +81,11 @@ def detect(connection: Connection, timeout: float) -> RemoteSystem:
     """Ask the remote what it is: `uname -s` (every POSIX shell, and Git/Cygwin shells on Windows),
     else `cmd /c ver` (Windows OpenSSH, whose shell is cmd.exe or PowerShell)."""
     probe = connection.run(POSIX_PROBE, timeout)
-    words = probe.output.decode("utf-8", "replace").split()
-    if probe.status == 0 and words:
-        name = words[0]
-        privileged = len(words) > 1 and words[1] == "0"
+    # The answer is the LAST two lines: a chatty rc file may print before the command runs.
+    lines = [line.strip() for line in probe.output.decode("utf-8", "replace").splitlines() if line.strip()]
+    if probe.status == 0 and len(lines) >= 2:
+        name = lines[-2]
+        privileged = lines[-1] == "0"
         if name in _UNAMES:
             return RemoteSystem(_UNAMES[name], Shell.POSIX, privileged)
         if name.upper().startswith(_WINDOWS_UNAMES):

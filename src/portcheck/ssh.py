@@ -37,6 +37,13 @@ worker after its interactive login, short enough that an orphan from a killed po
 MASTER_GRACE = 2.0
 """Extra seconds the runner gives a connecting ssh beyond ConnectTimeout, so ssh's own (clearer)
 timeout message normally wins over the runner's kill."""
+QUIET_SESSION = (
+    *("-o", "ClearAllForwardings=yes", "-o", "ForwardAgent=no", "-o", "ForwardX11=no"),
+    *("-o", "PermitLocalCommand=no"),
+)
+"""A query needs no forwarded ports, agent or display, and no LocalCommand (run through a local
+shell), whatever ~/.ssh/config says for interactive use of the host; authentication settings
+(keys, agent, ProxyJump, known_hosts) are left exactly as configured."""
 SSH_FAILURE = 255
 """ssh's exit status for its own errors (a remote command's status is passed through otherwise)."""
 
@@ -173,8 +180,8 @@ class ControlDir:
 
     def __init__(self) -> None:
         base = tempfile.gettempdir()
-        if len(base) > 40 and os.path.isdir("/tmp"):
-            base = "/tmp"
+        if (len(base) > 40 or any(c.isspace() for c in base)) and os.path.isdir("/tmp"):
+            base = "/tmp"  # a space would also split ControlPath=... as ssh reads -o values
         self.path = tempfile.mkdtemp(prefix="portcheck-ssh-", dir=base)  # mode 0700
 
     def socket(self, index: int) -> str:
@@ -198,7 +205,7 @@ class Connection:
         argv = ["ssh"]
         if self.settings.config:
             argv += ["-F", self.settings.config]
-        argv += ["-o", f"ConnectTimeout={self.settings.connect_timeout}"]
+        argv += ["-o", f"ConnectTimeout={self.settings.connect_timeout}", *QUIET_SESSION]
         if self.control_path:
             argv += ["-o", "ControlPath=" + self.control_path.replace("%", "%%")]
         if self.target.port is not None:
