@@ -20,6 +20,7 @@ import contextlib
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -228,6 +229,20 @@ def _start(lab: Lab) -> None:
         _wait_listening(server.port, lab.supervisor, log)
 
 
+def processes_using(root: Path) -> list[int]:
+    """PIDs whose command line names a file of the lab (sshd -f CONFIG, relays): none may outlive it."""
+    marker = str(root).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def _stop(lab: Lab) -> None:
     if lab.supervisor is None:
         return
@@ -237,6 +252,12 @@ def _stop(lab: Lab) -> None:
     except subprocess.TimeoutExpired:
         lab.supervisor.kill()
         lab.supervisor.wait()
+    left = processes_using(lab.root)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if left:
+        raise RuntimeError(f"processes outlived the ssh lab (now killed): {left}")
 
 
 def _create_password_user() -> str | None:
@@ -298,13 +319,15 @@ def ssh_lab(root: Path, *, servers: int = 2, password: bool = True) -> Iterator[
         _write_config(lab, host_key, client_key, wrong_key, pass_key)
         yield lab
     finally:
-        if lab.hang_listener is not None:
-            lab.hang_listener.close()
-        _stop(lab)
-        if lab.password_user is not None:
-            _remove_password_user(lab.password_user)
-        if made_privsep:
-            shutil.rmtree(PRIVSEP_DIR, ignore_errors=True)
+        try:
+            if lab.hang_listener is not None:
+                lab.hang_listener.close()
+            _stop(lab)
+        finally:
+            if lab.password_user is not None:
+                _remove_password_user(lab.password_user)
+            if made_privsep:
+                shutil.rmtree(PRIVSEP_DIR, ignore_errors=True)
 
 
 def _write_config(lab: Lab, host_key: Path, client_key: Path, wrong_key: Path, pass_key: Path) -> None:
