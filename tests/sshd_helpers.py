@@ -291,10 +291,10 @@ def _host_block(alias: str, port: int, **options: str) -> str:
 @contextlib.contextmanager
 def ssh_lab(root: Path, *, servers: int = 2, password: bool = True) -> Iterator[Lab]:
     """Start the lab's sshd instances; stop every one of them (and remove the test user) at the end."""
-    made_privsep = False
     if os.geteuid() == 0 and not PRIVSEP_DIR.exists():
-        PRIVSEP_DIR.mkdir(mode=0o755)  # sshd as root insists on it; systemd normally creates it
-        made_privsep = True
+        # sshd as root insists on it; the openssh-server package has systemd create it at boot. Left in
+        # place (/run is a tmpfs): removing it would break any other sshd started meanwhile.
+        PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
     host_key = _keygen(root / "host_key")
     client_key = _keygen(root / "client_key")
     wrong_key = _keygen(root / "wrong_key")
@@ -326,8 +326,6 @@ def ssh_lab(root: Path, *, servers: int = 2, password: bool = True) -> Iterator[
         finally:
             if lab.password_user is not None:
                 _remove_password_user(lab.password_user)
-            if made_privsep:
-                shutil.rmtree(PRIVSEP_DIR, ignore_errors=True)
 
 
 def _write_config(lab: Lab, host_key: Path, client_key: Path, wrong_key: Path, pass_key: Path) -> None:
