@@ -17,7 +17,8 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from portcheck.errors import InspectError, PortcheckError, UsageError, excerpt
 from portcheck.hints import OWN_SOCKETS_HINT, SUDO_HINT
@@ -31,6 +32,11 @@ from portcheck.sshauth import Asker, Teller
 
 if TYPE_CHECKING:
     from portcheck.remote import SSHExecutor
+
+T = TypeVar("T")
+HostJob = Callable[["SSHExecutor"], T]
+"""What to do on each host, given its Executor (which knows the host's OS): run in a worker thread,
+it must not print or prompt."""
 
 DEFAULT_PARALLEL = 8
 """Hosts asked at once: each costs a local ssh process or two and a thread, so 8 keeps a laptop calm
@@ -77,41 +83,45 @@ class Request:
 
 
 @dataclass
-class HostResult:
+class HostResult(Generic[T]):
+    """One host's outcome: the job's value, or why the host could not be asked."""
+
     target: Target
-    answer: Answer | None = None
+    value: T | None = None
     os: OS | None = None
     failure: HostError | None = None
 
-    @property
-    def matched(self) -> bool:
-        return self.answer is not None and bool(self.answer.rows)
+
+def matched(host: HostResult[Answer]) -> bool:
+    return host.value is not None and bool(host.value.rows)
 
 
 @dataclass
 class FleetResult:
-    hosts: list[HostResult] = field(default_factory=list)
+    """A fleet query's answers, in the order the hosts were named."""
+
+    hosts: list[HostResult[Answer]] = field(default_factory=list)
 
     @property
-    def answered(self) -> list[HostResult]:
-        return [h for h in self.hosts if h.answer is not None]
+    def answered(self) -> list[HostResult[Answer]]:
+        return [h for h in self.hosts if h.value is not None]
 
     @property
-    def failed(self) -> list[HostResult]:
+    def failed(self) -> list[HostResult[Answer]]:
         return [h for h in self.hosts if h.failure is not None]
 
     @property
     def exit_code(self) -> ExitCode:
         """0 when any host matched; 1 when every host answered and none matched; 3 otherwise."""
-        if any(h.matched for h in self.hosts):
+        if any(matched(h) for h in self.hosts):
             return ExitCode.MATCH
         return ExitCode.CANNOT_INSPECT if self.failed else ExitCode.NO_MATCH
 
     def summary(self) -> str:
         """`5 hosts: 3 answered (2 matched), 2 failed: connection refused (db1); timed out (db2)`."""
         count = len(self.hosts)
-        matched = sum(h.matched for h in self.hosts)
-        line = f"{count} host{'s' if count != 1 else ''}: {len(self.answered)} answered ({matched} matched)"
+        hits = sum(matched(h) for h in self.hosts)
+        line = f"{count} host{'s' if count != 1 else ''}: {len(self.answered)} answered ({hits} matched)"
         failed = self.failed
         if failed:
             groups: dict[str, list[str]] = {}
@@ -136,13 +146,14 @@ def remote_hint(hint: str) -> str:
 
 
 class Fleet:
-    """One fleet query: the hosts, the question, how to reach them, and who answers ssh's prompts."""
+    """Many hosts, each logged in once, asked one job (a function of the host's Executor), closed.
+    `portcheck PORT --host` is one such job (ask_host); `info` and `kill` can be others."""
 
     def __init__(
         self,
         targets: Sequence[Target],
-        request: Request,
         *,
+        timeout: float,
         parallel: int = DEFAULT_PARALLEL,
         ssh_config: str | None = None,
         ask: Asker | None = None,
@@ -153,33 +164,37 @@ class Fleet:
         if ssh_config is not None and not os.path.isfile(ssh_config):
             raise UsageError(f"--ssh-config {ssh_config}: no such file")
         self.targets = list(targets)
-        self.request = request
         self.parallel = parallel
-        self.settings = Settings(request.timeout, ssh_config)
+        self.settings = Settings(timeout, ssh_config)
         self.ask = ask
         """None: nobody can answer a prompt (no terminal), every ssh runs in BatchMode."""
         self.tell: Teller = tell or (lambda line: None)
 
-    def run(self) -> FleetResult:
+    def run(self, job: HostJob[T]) -> list[HostResult[T]]:
+        """Every host's outcome, in the order of `targets`."""
         if which("ssh") is None:
             raise InspectError("--host needs the OpenSSH client (ssh), which is not installed")
         control = ControlDir()
         connections = [Connection(t, self.settings, control.socket(i)) for i, t in enumerate(self.targets)]
-        results: dict[int, HostResult] = {}
+        results: dict[int, HostResult[T]] = {}
         try:
             with ThreadPoolExecutor(max_workers=min(self.parallel, len(self.targets))) as pool:
-                self._run_all(pool, connections, results)
+                self._run_all(pool, connections, job, results)
         finally:
             for connection in connections:
                 connection.close()  # those an interruption left open; a no-op for the others
             control.remove()
-        return FleetResult([results[i] for i in range(len(self.targets))])
+        return [results[i] for i in range(len(self.targets))]
 
     def _run_all(
-        self, pool: ThreadPoolExecutor, connections: Sequence[Connection], results: dict[int, HostResult]
+        self,
+        pool: ThreadPoolExecutor,
+        connections: Sequence[Connection],
+        job: HostJob[T],
+        results: dict[int, HostResult[T]],
     ) -> None:
-        pending: dict[Future[HostResult | Connection], int] = {
-            pool.submit(self._visit, connection): index for index, connection in enumerate(connections)
+        pending: dict[Future[HostResult[T] | Connection], int] = {
+            pool.submit(self._visit, connection, job): index for index, connection in enumerate(connections)
         }
         try:
             while pending:
@@ -190,20 +205,20 @@ class Fleet:
                     if isinstance(outcome, HostResult):
                         results[index] = outcome
                         continue
-                    # Needs a person: log in here, one host at a time, then query it in a worker.
+                    # Needs a person: log in here, one host at a time, then do the job in a worker.
                     failure = self._log_in(outcome)
                     if failure is not None:
                         results[index] = HostResult(outcome.target, failure=failure)
                     else:
-                        pending[pool.submit(self._query_and_close, outcome)] = index
+                        pending[pool.submit(self._do_and_close, outcome, job)] = index
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
 
-    def _visit(self, connection: Connection) -> HostResult | Connection:
-        """Worker: log in without prompts and query; or hand the connection back when a person must
-        answer ssh first."""
+    def _visit(self, connection: Connection, job: HostJob[T]) -> HostResult[T] | Connection:
+        """Worker: log in without prompts and do the job; or hand the connection back when a person
+        must answer ssh first."""
         try:
             connection.open_batch()
         except HostError as error:
@@ -212,7 +227,7 @@ class Fleet:
             return HostResult(connection.target, failure=error)
         except Exception as error:
             return HostResult(connection.target, failure=_unexpected(error))
-        return self._query_and_close(connection)
+        return self._do_and_close(connection, job)
 
     def _log_in(self, connection: Connection) -> HostError | None:
         from portcheck.sshauth import log_in
@@ -224,9 +239,12 @@ class Fleet:
             return error
         return None
 
-    def _query_and_close(self, connection: Connection) -> HostResult:
+    def _do_and_close(self, connection: Connection, job: HostJob[T]) -> HostResult[T]:
+        from portcheck.remote import SSHExecutor, detect
+
         try:
-            return self._query(connection)
+            system = detect(connection, self.settings.timeout)
+            return HostResult(connection.target, job(SSHExecutor(connection, system)), system.os)
         except HostError as error:
             return HostResult(connection.target, failure=error)
         except ToolError as error:  # the OS probe itself timed out
@@ -238,26 +256,24 @@ class Fleet:
         finally:
             connection.close()
 
-    def _query(self, connection: Connection) -> HostResult:
-        from portcheck.remote import SSHExecutor, detect
 
-        request = self.request
-        system = detect(connection, request.timeout)
-        executor = SSHExecutor(connection, system)
-        answer = inspect(
-            request.ports,
-            platform=system.os,
-            timeout=request.timeout,
-            executor=executor,
-            match_remote=request.match_remote,
-            protos=request.protos,
-            families=request.families,
-            row_filter=request.row_filter,
-        )
-        if system.os in (OS.LINUX, OS.FREEBSD):
-            answer.rows = with_user_names(answer.rows, executor, request.timeout)
-        answer.hints = [remote_hint(h) for h in answer.hints]
-        return HostResult(connection.target, answer, system.os)
+def ask_host(request: Request, executor: SSHExecutor) -> Answer:
+    """The query job: the host's plan through the query engine, uids named by the host itself."""
+    system = executor.system
+    answer = inspect(
+        request.ports,
+        platform=system.os,
+        timeout=request.timeout,
+        executor=executor,
+        match_remote=request.match_remote,
+        protos=request.protos,
+        families=request.families,
+        row_filter=request.row_filter,
+    )
+    if system.os in (OS.LINUX, OS.FREEBSD):
+        answer.rows = with_user_names(answer.rows, executor, request.timeout)
+    answer.hints = [remote_hint(h) for h in answer.hints]
+    return answer
 
 
 def _unexpected(error: Exception) -> HostError:
@@ -301,6 +317,11 @@ def query_fleet(
 ) -> FleetResult:
     """The API: every host's answer (or failure), in the order the hosts were named."""
     fleet = Fleet(
-        targets_from(hosts, hosts_file), request, parallel=parallel, ssh_config=ssh_config, ask=ask, tell=tell
+        targets_from(hosts, hosts_file),
+        timeout=request.timeout,
+        parallel=parallel,
+        ssh_config=ssh_config,
+        ask=ask,
+        tell=tell,
     )
-    return fleet.run()
+    return FleetResult(fleet.run(partial(ask_host, request)))

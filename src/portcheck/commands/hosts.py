@@ -96,7 +96,7 @@ def query_hosts(
         if host.failure is not None:
             reporter.warn(f"{label}: {host.failure}")
             continue
-        answer = host.answer
+        answer = host.value
         assert answer is not None
         for attempt in answer.tried:
             (reporter.info if attempt.routine else reporter.warn)(f"{label}: {attempt}")
