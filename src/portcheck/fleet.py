@@ -1,13 +1,14 @@
 """`portcheck PORT --host a --host b` / `--hosts FILE`: the same question asked of many machines over
 ssh at once, one answer (or one reason for failing) per host.
 
-The order of events for each host: log in (BatchMode, in a worker thread), detect the OS, walk that
-OS's plan with the query engine over the connection, close. Hosts run concurrently, at most
-`parallel` at a time; a host that is slow, dead or refuses fails alone. A host whose BatchMode login
-needs a person (password, passphrase, unknown host key) is set aside and, when there is a terminal,
-logged in from the main thread, one host at a time, while the workers go on with the others; its
-query then joins the workers. Workers never print: everything a person reads comes from the main
-thread, so prompts and messages never interleave.
+The order of events for each host: log in (BatchMode, in a worker thread), detect the OS, do the job
+(for `portcheck PORT`: walk that OS's plan with the query engine over the connection), close. Hosts
+run concurrently, at most `parallel` at a time; a host that is slow, dead or refuses fails alone. A
+host whose BatchMode login needs a person (password, passphrase, unknown host key) is set aside and,
+when there is a terminal, logged in from the main thread, one host at a time, while the workers go on
+with the others; its job then joins the workers (so at most `parallel` + 1 logins run at once).
+Workers never print: everything a person reads comes from the main thread, so prompts and messages
+never interleave.
 """
 
 from __future__ import annotations
