@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,11 @@ def holder() -> Iterator[Holder]:
         yield held
 
 
-def fleet(lab: Lab, *args: str, stdin: str | None = None, timeout: float = 60) -> Result:
+def fleet(
+    lab: Lab, *args: str, stdin: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> Result:
     """portcheck with the lab's ssh config, without a terminal (its own session, stdin not a tty)."""
-    env = {k: v for k, v in os.environ.items() if k != "PORTCHECK_DEBUG"}
+    env = {**{k: v for k, v in os.environ.items() if k != "PORTCHECK_DEBUG"}, **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "portcheck", *args, "--ssh-config", str(lab.config)],
         input=stdin.encode() if stdin is not None else None,
@@ -281,9 +284,14 @@ def test_password_prompt(lab: Lab, holder: Holder) -> None:
     assert PASSWORD not in text
 
 
-def test_no_ssh_master_outlives_the_query(lab: Lab) -> None:
-    result = fleet(lab, "22", "--host", "srv0", "--host", "srv1")
-    assert result.code == 1, result.stderr
+def test_no_ssh_master_or_control_socket_outlives_the_query(lab: Lab) -> None:
+    temp = Path(tempfile.mkdtemp(prefix="pc-"))  # short: portcheck keeps its control directory there
+    try:
+        result = fleet(lab, "22", "--host", "srv0", "--host", "srv1", env={"TMPDIR": str(temp)})
+        assert result.code == 1, result.stderr
+        assert list(temp.iterdir()) == []
+    finally:
+        temp.rmdir()
     left = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
