@@ -285,7 +285,8 @@ def test_password_prompt(lab: Lab, holder: Holder) -> None:
 
 
 def test_no_ssh_master_or_control_socket_outlives_the_query(lab: Lab) -> None:
-    temp = Path(tempfile.mkdtemp(prefix="pc-"))  # short: portcheck keeps its control directory there
+    # A short TMPDIR, so portcheck keeps its control directory there rather than in /tmp.
+    temp = Path(tempfile.mkdtemp(prefix="portcheck-fleet-test-"))
     try:
         result = fleet(lab, "22", "--host", "srv0", "--host", "srv1", env={"TMPDIR": str(temp)})
         assert result.code == 1, result.stderr
