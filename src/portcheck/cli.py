@@ -12,6 +12,7 @@ import sys
 
 import typer
 
+from portcheck.commands import info as _info  # noqa: F401  (registers the command)
 from portcheck.commands import parse as _parse  # noqa: F401  (registers the command)
 from portcheck.commands import query as _query  # noqa: F401  (registers the command)
 from portcheck.commands.base import app

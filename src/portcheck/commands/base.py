@@ -48,8 +48,16 @@ ProcessOpt = Annotated[str | None, typer.Option("--process", help="Only processe
 RemoteOpt = Annotated[
     bool, typer.Option("--remote", help="Also match rows whose remote port is the port (clients).")
 ]
+ToolTimeoutOpt = Annotated[
+    float, typer.Option("--timeout", help="Seconds each native tool may take before the next is tried.")
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No hints or warnings on stderr.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say which tool and encoding were used.")]
+
+
+def check_positive(seconds: float, option: str) -> None:
+    if not seconds > 0:
+        raise UsageError(f"{option} must be a positive number of seconds")
 
 
 @dataclass(frozen=True)

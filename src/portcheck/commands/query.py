@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from portcheck.commands import base as opt
-from portcheck.errors import UsageError
 from portcheck.portspec import parse_port_spec
 from portcheck.report import Reporter
 from portcheck.runner import DEFAULT_TIMEOUT
@@ -35,9 +34,7 @@ def query_command(
         list[str] | None,
         typer.Argument(help="Ports: 8080, a range 8000-8100 or a list 80,443. None: every listener."),
     ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds each native tool may take before the next is tried.")
-    ] = DEFAULT_TIMEOUT,
+    timeout: opt.ToolTimeoutOpt = DEFAULT_TIMEOUT,
     sudo: Annotated[
         bool, typer.Option("--sudo", help="Run the tools through sudo to see every user's processes.")
     ] = False,
@@ -67,8 +64,7 @@ def query_command(
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
     spec = parse_port_spec(*ports) if ports else None
-    if not timeout > 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    opt.check_positive(timeout, "--timeout")
     output = opt.OutputOptions.build(
         json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
     )
