@@ -13,8 +13,10 @@ import sys
 import typer
 
 from portcheck.commands import info as _info  # noqa: F401  (registers the command)
+from portcheck.commands import kill as _kill  # noqa: F401  (registers the command)
 from portcheck.commands import parse as _parse  # noqa: F401  (registers the command)
 from portcheck.commands import query as _query  # noqa: F401  (registers the command)
+from portcheck.commands import wait as _wait  # noqa: F401  (registers the command)
 from portcheck.commands.base import app
 from portcheck.errors import PortcheckError
 from portcheck.model import ExitCode

@@ -118,6 +118,24 @@ def build_filter(
     )
 
 
+def port_scope(
+    ports: PortSpec, *, tcp: bool, udp: bool, ipv4: bool, ipv6: bool, listening: bool = False
+) -> RowFilter:
+    """Which sockets on the ports count for `kill` and `wait` (local ports only, any state)."""
+    return build_filter(
+        ports=ports,
+        remote=False,
+        tcp=tcp,
+        udp=udp,
+        ipv4=ipv4,
+        ipv6=ipv6,
+        listening=listening,
+        states=None,
+        pids=None,
+        process=None,
+    )
+
+
 @dataclass(frozen=True)
 class Terminal:
     width: int | None

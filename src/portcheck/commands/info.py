@@ -41,7 +41,7 @@ MAX_USERS_SHOWN = 4
 
 @opt.app.command("info", epilog=EPILOG)
 def info_command(
-    port: Annotated[str, typer.Argument(help="One port number, 0-65535.")],
+    port: Annotated[str, typer.Argument(metavar="PORT", help="One port number, 0-65535.")],
     json_flag: opt.JsonOpt = False,
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Do not ask the native tools whether the port is in use now.")

@@ -60,6 +60,7 @@ def query_command(
     Exit status: 0 something uses a port, 1 nothing does, 2 bad usage, 3 the machine could not be
     inspected (no usable tool, timeout, sudo refused).
     """
+    from portcheck.commands.live import report_answer
     from portcheck.query import inspect
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -89,14 +90,5 @@ def query_command(
         families=row_filter.families,
         row_filter=row_filter,
     )
-    for attempt in answer.tried:
-        if attempt.routine:
-            reporter.info(str(attempt))
-        else:
-            reporter.warn(str(attempt))
-    shown = "; ".join(answer.commands) if answer.commands else "reading /proc/net and /proc/*/fd"
-    reporter.info(f"answered by {answer.tool}: {shown}")
-    reporter.notes(answer.notes, answer.tool)
-    for hint in answer.hints:
-        reporter.warn(hint)
+    report_answer(reporter, answer)
     raise typer.Exit(opt.emit(answer.rows, output))
