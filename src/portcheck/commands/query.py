@@ -21,6 +21,8 @@ Examples:
   portcheck 5432 --remote         also connections to a remote port 5432 (clients)
   portcheck 22 --sudo             see other users' processes (asks for the sudo password)
   portcheck 8080 -q && echo busy  the exit status alone: 0 in use, 1 free, 3 cannot tell
+  portcheck 8080 --watch          redraw every 2 s until Ctrl-C; new rows +, gone rows -
+  portcheck --watch=0.5 -l        every listener, twice a second
 
 \b
 Tools, first that works: Linux ss, netstat, lsof, /proc; macOS lsof, netstat;
@@ -54,6 +56,16 @@ def query_command(
     table_format: opt.TableFormatOpt = "simple",
     quiet: opt.QuietOpt = False,
     verbose: opt.VerboseOpt = False,
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            "-w",
+            metavar="[SECONDS]",
+            help="Redraw the table every SECONDS (default 2) until Ctrl-C, marking new rows + and gone "
+            "rows -. Put it after the ports (or write --watch=SECONDS).",
+        ),
+    ] = None,
 ) -> None:
     """Who uses these ports? PID, process, user and state, from ss, lsof or netstat.
 
@@ -61,7 +73,7 @@ def query_command(
     inspected (no usable tool, timeout, sudo refused).
     """
     from portcheck.commands.live import report_answer
-    from portcheck.query import inspect
+    from portcheck.query import Answer, inspect
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
     spec = parse_port_spec(*ports) if ports else None
@@ -81,14 +93,26 @@ def query_command(
         pids=pid,
         process=process,
     )
-    answer = inspect(
-        spec,
-        timeout=timeout,
-        sudo=sudo,
-        match_remote=remote,
-        protos=row_filter.protos,
-        families=row_filter.families,
-        row_filter=row_filter,
-    )
+
+    def ask() -> Answer:
+        return inspect(
+            spec,
+            timeout=timeout,
+            sudo=sudo,
+            match_remote=remote,
+            protos=row_filter.protos,
+            families=row_filter.families,
+            row_filter=row_filter,
+        )
+
+    if watch is not None:
+        from portcheck.commands import watch as watching
+
+        watching.check_interval(watch)
+        watching.check_format(output)
+        title = "portcheck " + (" ".join(ports) if ports else "(every listener)")
+        nothing = f"nothing uses port {spec}" if spec else "no listening sockets"
+        watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
+    answer = ask()
     report_answer(reporter, answer)
     raise typer.Exit(opt.emit(answer.rows, output))
