@@ -57,6 +57,7 @@ def test_show_completion_prints_the_script(shell: str) -> None:
     ("command", "example"),
     [
         ("query", "portcheck 8080 --watch"),
+        ("parse", "ss -tunap | portcheck parse"),
         ("info", "portcheck info 60653"),
         ("kill", "portcheck kill 8080 --yes"),
         ("wait", "portcheck wait 8080 --free"),

@@ -4,6 +4,7 @@ machine's real ephemeral range, and the macOS, FreeBSD and Windows probes throug
 
 from __future__ import annotations
 
+import re
 import socket
 import sys
 from pathlib import Path
@@ -174,7 +175,7 @@ def test_in_use_names_the_listener() -> None:
     assert list(rows[0]) == list(FIELDS)
     assert rows[0]["state"] == "LISTEN" and rows[0]["local_port"] == port
     assert rows[0]["pid"] is not None  # this test process; portcheck runs as its child
-    assert f"In use        yes: tcp 127.0.0.1:{port} LISTEN by " in text
+    assert f"In use        yes ({in_use['tool']}): tcp 127.0.0.1:{port} LISTEN by " in text
     assert f"(PID {rows[0]['pid']})" in text
 
 
@@ -185,7 +186,7 @@ def test_a_free_port_is_not_in_use() -> None:
         port = probe.getsockname()[1]
         result = run_cli("info", str(port))
     assert result.code == 0
-    assert f"In use        no: nothing uses {port} now" in result.stdout
+    assert re.search(rf"In use        no \(\S+\): nothing uses {port} now", result.stdout)
 
 
 # --- other OSes through fake tools ------------------------------------------------------------------------
@@ -357,7 +358,7 @@ def test_windows_in_use_comes_from_netstat(tmp_path: Path) -> None:
         (5000, 4242, "flask.exe")
     ]
     text = run_as("windows", tmp_path, "5000").stdout
-    assert "In use        yes: tcp 0.0.0.0:5000 LISTEN by flask.exe (PID 4242) (netstat)" in text
+    assert "In use        yes (netstat): tcp 0.0.0.0:5000 LISTEN by flask.exe (PID 4242)" in text
     none = run_as("windows", tmp_path / "no-tools", "5000")
     assert none.code == 0
     assert "In use        could not tell: cannot inspect this machine's sockets" in none.stdout

@@ -42,7 +42,9 @@ MAX_USERS_SHOWN = 4
 @opt.app.command("info", epilog=EPILOG)
 def info_command(
     port: Annotated[str, typer.Argument(metavar="PORT", help="One port number, 0-65535.")],
-    json_flag: opt.JsonOpt = False,
+    json_flag: Annotated[
+        bool, typer.Option("--json", help="The report as one JSON object (its keys: see the README).")
+    ] = False,
     no_check: Annotated[
         bool, typer.Option("--no-check", help="Do not ask the native tools whether the port is in use now.")
     ] = False,
@@ -218,22 +220,21 @@ def _in_use_line(info: PortInfo) -> str:
         return f"could not tell: {escape_controls(info.in_use_error or '')}"
     rows = sort_rows(info.in_use.rows)
     if not rows:
-        return f"no: nothing uses {info.port} now ({info.in_use.tool})"
+        return f"no ({info.in_use.tool}): nothing uses {info.port} now"
     shown = [_row_text(r, endpoint(r.local_address, r.local_port, r.family)) for r in rows]
     unique = list(dict.fromkeys(shown))
     more = len(unique) - MAX_USERS_SHOWN
     text = "; ".join(unique[:MAX_USERS_SHOWN])
     if more > 0:
         text += f"; and {more} more (portcheck {info.port} shows all)"
-    return f"yes: {text} ({info.in_use.tool})"
+    return f"yes ({info.in_use.tool}): {text}"
 
 
 def _row_text(row: Socket, local: str) -> str:
-    owner = (
-        f"by {escape_controls(row.process or '?')} (PID {row.pid})"
-        if row.pid is not None
-        else "no process shown"
-        if row.state is not State.TIME_WAIT
-        else "closed, kept by the kernel"
-    )
+    if row.pid is not None:
+        owner = f"by {escape_controls(row.process or '?')} (PID {row.pid})"
+    elif row.state is State.TIME_WAIT:
+        owner = "(a closed connection: no process)"
+    else:
+        owner = "(no process shown)"
     return f"{row.proto} {local} {row.state} {owner}"
