@@ -148,13 +148,17 @@ def kill_command(
             ending.settle(owner_pid, name, Outcome.REFUSED, reason)
     candidates = {p: n for p, n in owners.items() if p not in ending.outcomes}
     if candidates and not yes and not _confirm(candidates, ending.describe_plan()):
+        _write(ending.report_lines())
         reporter.error("nothing ended")
         raise typer.Exit(ExitCode.NO_MATCH)
     if candidates:
         ending.run(candidates)
-    for line in ending.report_lines():
-        sys.stdout.write(line + "\n")
+    _write(ending.report_lines())
     raise typer.Exit(_verdict(question, spec, reporter))
+
+
+def _write(lines: list[str]) -> None:
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 def parse_signal(text: str) -> str:

@@ -31,8 +31,8 @@ class LiveQuestion:
     os_name: OS
     executor: Executor
     timeout: float
-    answers: list[Answer] = field(default_factory=list, repr=False)
-    """Only the last answer is kept (for its tool name and hints)."""
+    last: Answer | None = field(default=None, repr=False)
+    """The latest answer (for its tool, notes and hints)."""
 
     def ask(self) -> list[Socket]:
         """The rows in scope now; raises InspectError (exit 3) when the machine cannot be inspected."""
@@ -48,15 +48,11 @@ class LiveQuestion:
             families=self.scope.families,
             row_filter=self.scope,
         )
-        self.answers[:] = [answer]
+        self.last = answer
         return answer.rows
 
     def held(self) -> list[Socket]:
         return [r for r in self.ask() if holds_port(r)]
-
-    @property
-    def last(self) -> Answer | None:
-        return self.answers[-1] if self.answers else None
 
 
 def report_answer(reporter: Reporter, answer: Answer) -> None:
