@@ -76,7 +76,6 @@ def all_ports(holder: Holder) -> str:
     [
         ([], {"tcp4", "tcp4-established", "tcp6", "udp4", "udp6"}),
         (["--tcp"], {"tcp4", "tcp4-established", "tcp6"}),
-        (["-t"], {"tcp4", "tcp4-established", "tcp6"}),
         (["--udp"], {"udp4", "udp6"}),
         (["-u", "-6"], {"udp6"}),
         (["-4"], {"tcp4", "tcp4-established", "udp4"}),
@@ -161,8 +160,6 @@ def test_fields_no_header_and_table_formats(holder: Holder) -> None:
     [
         ["--format", "xml"],
         ["--fields", "local_port,color"],
-        ["--state", "SLEEPY"],
-        ["--timeout", "0"],
         ["80;id"],
         ["$(id)"],
         ["-1"],
