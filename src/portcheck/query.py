@@ -129,7 +129,7 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
         result = executor.run(command.argv, timeout=timeout, env=command.env or None)
         _check_status(step, result)
         ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
-        parsed = list(_parse(step, _lines(result.output, step.encoding, executor), ctx))
+        parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
         if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
             line, text = ctx.notes.first_skipped
             raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {text!r}")
@@ -162,7 +162,7 @@ def _parse(step: Step, lines: Iterator[str], ctx: ParseContext) -> Iterator[Sock
     return parser.parse(lines, ctx)
 
 
-def _lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterator[str]:
+def output_lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterator[str]:
     """A tool's output as lines: the console code page when known (Windows), else detected."""
     known = oem_encoding() if encoding is Encoding.OEM and executor.local else None
     if known is None:
@@ -180,7 +180,7 @@ def _name_pids(
         if result.status != 0:
             raise ToolError(command.tool, Problem.FAILED, f"exit status {result.status}")
         tasklist = import_module("portcheck.parsers.tasklist")
-        names: dict[int, str] = tasklist.parse_pid_names(_lines(result.output, step.encoding, executor))
+        names: dict[int, str] = tasklist.parse_pid_names(output_lines(result.output, step.encoding, executor))
     except (ToolError, ImportError) as error:
         notes.warn(f"process names unavailable ({error})")
         return rows

@@ -95,6 +95,14 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
+_MARK_COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m"}
+
+
+def _colour_mark(mark: str) -> str:
+    colour = _MARK_COLOURS.get(mark)
+    return f"{colour}{mark}{_RESET}" if colour else mark
+
+
 def _colour_state(text: str) -> str:
     colour = _STATE_COLOURS.get(State(text)) if text in State.__members__ else None
     return f"{colour}{text}{_RESET}" if colour else text
@@ -110,9 +118,11 @@ def render_table(
     width: int | None = None,
     colour: bool = False,
     hosts: Sequence[str] | None = None,
+    marks: Sequence[str] | None = None,
 ) -> None:
     """A table for people. With `width` (a terminal's), long process and user cells are cut with an
-    ellipsis until the table fits."""
+    ellipsis until the table fits. `marks`: one short string per row for a first, headerless column
+    (`--watch` marks new rows `+` and gone rows `-`)."""
     from tabulate import tabulate  # only tables pay for importing tabulate
 
     columns = (
@@ -140,6 +150,9 @@ def render_table(
             for line in cells:
                 line[at] = _colour_state(line[at])
         shown = [f"{_BOLD}{h}{_RESET}" for h in headers] if colour else headers
+        if marks is not None:
+            cells = [[_colour_mark(m) if colour else m, *line] for m, line in zip(marks, cells, strict=True)]
+            shown = ["", *shown] if shown else shown
         return str(tabulate(cells, headers=shown, tablefmt=table_format, disable_numparse=True))
 
     text = draw()
