@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from portcheck.commands.kill_hosts import SESSION_CHAIN, SESSION_REFUSAL
+from portcheck.runner import ToolRun
 from tests.cli_helpers import listener
 from tests.sshd_helpers import Lab, fleet, interactive, portcheck_ssh_left
 
@@ -205,3 +207,55 @@ def test_session_chain_climbs_from_the_shell_to_its_parents(tmp_path: Path) -> N
         [str(bare / "sh"), "-c", SESSION_CHAIN], capture_output=True, env={"PATH": str(bare)}
     ).stdout.split()
     assert [int(w) for w in without_ps][1:] == chain[1:]
+
+
+class WindowsHost:
+    """An SSHExecutor's stand-in for a Windows host: netstat -ano and tasklist as they print."""
+
+    local = False
+    privileged = False
+
+    def __init__(self) -> None:
+        from portcheck.platforms import OS
+        from portcheck.remote import RemoteSystem, Shell
+
+        self.system = RemoteSystem(OS.WINDOWS, Shell.CMD, privileged=False)
+        self.commands: list[str] = []
+
+    def run(self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None) -> ToolRun:
+        outputs = {
+            "netstat": "\r\nActive Connections\r\n\r\n"
+            "  Proto  Local Address          Foreign Address        State           PID\r\n"
+            "  TCP    0.0.0.0:22             0.0.0.0:0              LISTENING       3120\r\n"
+            "  TCP    10.0.0.5:22            10.0.0.9:50122         ESTABLISHED     5400\r\n"
+            "  TCP    10.0.0.5:22            10.0.0.7:61001         ESTABLISHED     6100\r\n",
+            "tasklist": '"sshd.exe","3120","Services","0","7,160 K"\r\n'
+            '"sshd.exe","5400","Services","0","8,020 K"\r\n'
+            '"tunnel.exe","6100","Console","1","5,000 K"\r\n',
+        }
+        self.commands.append(argv[0])
+        return ToolRun(tuple(argv), 0, outputs[argv[0]].encode(), b"", 0.0)
+
+
+def test_on_windows_every_sshd_is_spared() -> None:
+    """No shell line finds the session there: sshd.exe processes are refused by name, others are not."""
+    from portcheck.commands.base import port_scope
+    from portcheck.commands.kill_hosts import Order, plan_host, survey
+    from portcheck.portspec import parse_port_spec
+    from portcheck.report import Reporter
+    from portcheck.ssh import Target
+
+    spec = parse_port_spec("22")
+    scope = port_scope(spec, tcp=False, udp=False, ipv4=False, ipv6=False)
+    order = Order(spec, scope, scope, "TERM", 5.0, 5.0, "")
+    host = WindowsHost()
+    found = survey(order, host)  # type: ignore[arg-type]
+    assert host.commands == ["netstat", "tasklist"]  # no `sh -c` on Windows
+    assert found.guarded == {3120: SESSION_REFUSAL, 5400: SESSION_REFUSAL}
+    plan = plan_host(Target("win1", "win1"), found, order, Reporter())
+    assert plan.candidates == {6100: "tunnel.exe"}
+    assert plan.ending.describe_plan() == "taskkill (then /F after the grace)"
+    assert plan.ending.report_lines("win1") == [
+        f"win1: PID 3120 (sshd.exe): refused: {SESSION_REFUSAL}",
+        f"win1: PID 5400 (sshd.exe): refused: {SESSION_REFUSAL}",
+    ]

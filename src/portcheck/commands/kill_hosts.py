@@ -7,8 +7,9 @@ the same connection that found the process, and a host that needed a password as
 One table shows what will be ended, the host first in each row; one y/N question names the host of
 every process. Never signalled: PID 0, 1 and 4, and portcheck's own ssh session on the host (the
 sshd serving it and every process above it: the listening sshd, a container's init), found with one
-fixed shell line at the query (`session_chain`). portcheck's own PID and its parent mean nothing on
-another machine, so those local rules do not apply there.
+fixed shell line at the query (`session_chain`); where that cannot run (Windows), every sshd is
+spared instead. portcheck's own PID and its parent mean nothing on another machine, so those local
+rules do not apply there.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ SESSION_CHAIN = (
 to (not including) PID 1: sh, the sshd serving portcheck's connection, the listening sshd, and what
 started that. POSIX `ps -o ppid= -p`, with Linux /proc as the fallback where ps is missing."""
 SESSION_REFUSAL = "it carries portcheck's own ssh session on this host (sshd, or a process above it)"
-SSHD_NAMES = ("sshd", "sshd-session")
-"""When the chain cannot be read, processes with these names are spared instead."""
+SSHD_NAMES = ("sshd", "sshd-session", "sshd.exe")
+"""When the chain cannot be read (always on Windows), processes with these names are spared instead."""
 ROOT_ADVICE = "log in as root (root@host) to end it"
 
 
@@ -123,10 +124,11 @@ def survey(order: Order, executor: SSHExecutor) -> Found:
     assert question.last is not None
     answer = for_person(question.last, executor, order.timeout)
     held = [r for r in answer.rows if holds_port(r)]
-    chain = session_chain(executor, order.timeout)
+    owned = [r for r in held if r.pid is not None]
+    chain = session_chain(executor, order.timeout) if owned else []
     guarded = dict.fromkeys(chain, SESSION_REFUSAL)
-    if not chain and executor.system.os is not OS.WINDOWS:
-        guarded = {r.pid: SESSION_REFUSAL for r in held if r.pid is not None and r.process in SSHD_NAMES}
+    if not chain:
+        guarded = {r.pid: SESSION_REFUSAL for r in owned if r.pid is not None and r.process in SSHD_NAMES}
     return Found(question, held, guarded)
 
 
