@@ -144,7 +144,9 @@ def test_kill_asks_once_over_one_login_kept_open(lab: Lab, answer: str) -> None:
         session.expect(
             rf"End PID {child.pid} \(pc-fleet-asked\) on relay0 with SIGTERM \(SIGKILL after 5 s\)\? \[y/N\]"
         )
-        assert any(b"ControlMaster=yes" in c for c in portcheck_ssh_left())  # the master waits with us
+        waiting = portcheck_ssh_left()
+        assert any(b"ControlMaster=yes" in c for c in waiting)  # the master waits with us,
+        assert any(c.rstrip(b"\0").endswith(b" cat") for c in waiting)  # held by its idle keeper session
         if answer == "y":
             session.sendline("y")
         else:

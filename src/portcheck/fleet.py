@@ -9,6 +9,9 @@ when there is a terminal, logged in from the main thread, one host at a time, wh
 with the others; its job then joins the workers (so at most `parallel` + 1 logins run at once).
 Workers never print: everything a person reads comes from the main thread, so prompts and messages
 never interleave.
+
+`Fleet.kept_open()` skips the close: every host that logged in stays logged in for further jobs until
+the block ends (`kill --host`: the query, the person's y/N, then the signals over the same connection).
 """
 
 from __future__ import annotations

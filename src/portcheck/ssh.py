@@ -9,7 +9,8 @@ control socket lives in a private (0700) temporary directory. Every later comman
 OS probe, then the plan's tools) is a multiplexed `ssh -o ControlMaster=no` client that reuses it, so
 a host asks for a password at most once and each command costs a channel, not a handshake. The master
 is told to exit (`ssh -O exit`) when the host is done; `ControlPersist` makes an orphaned master (a
-killed portcheck) exit on its own after a while.
+killed portcheck) exit on its own after a while. A connection kept open across a wait of unknown
+length (a person's y/N) is `hold`-ed by one idle client session, so the idle timer never starts.
 
 Without a terminal every ssh runs with `BatchMode=yes`: a script never hangs on a prompt, and a host
 that would need one fails with a reason (see `classify`). With a terminal, portcheck.sshauth relays
