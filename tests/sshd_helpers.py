@@ -281,8 +281,10 @@ def processes_using(root: Path) -> list[int]:
     return found
 
 
-def portcheck_ssh_left() -> list[bytes]:
-    """Command lines of ssh processes (masters, keepers) using a portcheck control directory."""
+def portcheck_ssh_left(lab: Lab) -> list[bytes]:
+    """Command lines of ssh processes (masters, keepers) of portcheck runs against this lab (another
+    test run on the machine has its own lab)."""
+    marker = str(lab.config).encode()
     left = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -290,7 +292,7 @@ def portcheck_ssh_left() -> list[bytes]:
                 command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"portcheck-ssh-" in command:
+            if b"portcheck-ssh-" in command and marker in command:
                 left.append(command)
     return left
 

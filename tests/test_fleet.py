@@ -258,7 +258,7 @@ def test_no_ssh_master_or_control_socket_outlives_the_query(lab: Lab) -> None:
         assert list(temp.iterdir()) == []
     finally:
         temp.rmdir()
-    assert portcheck_ssh_left() == []
+    assert portcheck_ssh_left(lab) == []
 
 
 @pytest.mark.parametrize(

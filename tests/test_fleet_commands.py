@@ -102,7 +102,7 @@ def test_kill_ends_a_listener_through_sshd_and_the_port_is_free(lab: Lab) -> Non
     ]
     assert summary(result.stderr) == f"portcheck: 1 host: 1 answered (port {child.port} free on 1)"
     assert fleet(lab, str(child.port), "--host", "srv0").code == 1
-    assert portcheck_ssh_left() == []  # masters and the keepers of the kept-open connections
+    assert portcheck_ssh_left(lab) == []  # masters and the keepers of the kept-open connections
 
 
 def test_kill_goes_on_beside_a_failed_host_and_exits_3(lab: Lab) -> None:
@@ -129,7 +129,7 @@ def test_kill_without_a_terminal_needs_yes(lab: Lab) -> None:
         assert child.alive()
     assert f"pass --yes to end PID {child.pid} (pc-fleet-spared) on srv2 from a script" in result.stderr
     assert result.stdout.splitlines()[2].split()[:2] == ["srv2", "tcp"]  # what would have been ended
-    assert portcheck_ssh_left() == []
+    assert portcheck_ssh_left(lab) == []
 
 
 @pytest.mark.parametrize("answer", ["y", "ctrl-c"])
@@ -144,7 +144,7 @@ def test_kill_asks_once_over_one_login_kept_open(lab: Lab, answer: str) -> None:
         session.expect(
             rf"End PID {child.pid} \(pc-fleet-asked\) on relay0 with SIGTERM \(SIGKILL after 5 s\)\? \[y/N\]"
         )
-        waiting = portcheck_ssh_left()
+        waiting = portcheck_ssh_left(lab)
         assert any(b"ControlMaster=yes" in c for c in waiting)  # the master waits with us,
         assert any(c.rstrip(b"\0").endswith(b" cat") for c in waiting)  # held by its idle keeper session
         if answer == "y":
@@ -162,7 +162,7 @@ def test_kill_asks_once_over_one_login_kept_open(lab: Lab, answer: str) -> None:
             assert "nothing ended" in session.before
             assert child.alive()
     assert lab.relay_counts() == [1]
-    assert portcheck_ssh_left() == []
+    assert portcheck_ssh_left(lab) == []
 
 
 def test_kill_refuses_pid_1(lab: Lab) -> None:
