@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from portcheck.addresses import is_wildcard_peer, local_address, remote_endpoint
+from portcheck.addresses import WILDCARD_HOSTS, WILDCARD_PORTS, is_wildcard_peer, local_address, port_number
 from portcheck.errors import excerpt
-from portcheck.model import Family, Proto, Socket, State
+from portcheck.model import Family, Proto, Socket, State, make_socket
 from portcheck.states import STATE_BY_WORD, lookup_state
 
 
@@ -101,13 +101,15 @@ class Parser(Protocol):
 
 
 _PASTE_MARKERS = ("\x1b[200~", "\x1b[201~", "[200~", "[201~", "^[[200~", "^[[201~")
+_WRAPPED = (">", "[", "\x1b", "^")
+"""First characters of a line that `clean` may have more to remove from than blanks."""
 
 
 def clean(line: str) -> str:
     """A pasted line without the wrapping that pasting adds: bracketed-paste markers, Markdown or
     e-mail quoting (`> `), indentation, trailing blanks and carriage returns."""
     line = line.strip()
-    if line.startswith((">", "[", "\x1b", "^")):
+    if line.startswith(_WRAPPED):
         for marker in _PASTE_MARKERS:
             if line.startswith(marker):
                 line = line[len(marker) :]
@@ -118,6 +120,18 @@ def clean(line: str) -> str:
             if line.endswith(marker):
                 line = line[: -len(marker)].rstrip()
     return line
+
+
+def cleaned(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+    """(line number from 1, raw line, cleaned line) for every line that is not blank once cleaned: the
+    loop every parser starts with. Most lines need only `strip`, so `clean` runs only on the few that
+    start or end like pasted wrapping."""
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.strip()
+        if line.startswith(_WRAPPED) or line.endswith("~"):
+            line = clean(line)
+        if line:
+            yield lineno, raw, line
 
 
 def count_matching(sample: list[str], predicate: Callable[[str], bool]) -> int:
@@ -162,18 +176,15 @@ def socket_row(
     user: str | None = None,
 ) -> Socket:
     """A record from a local (host, port) and a peer (host, port text) as printed: the wildcard local
-    host named by family, a wildcard peer as no peer at all."""
-    remote_address, remote_port = remote_endpoint(peer[0], peer[1], proto)
-    return Socket(
-        proto,
-        family,
-        local_address(local[0], family),
-        local[1],
-        remote_address,
-        remote_port,
-        state,
-        pid,
-        process,
-        user,
-        source,
+    host named by family, a wildcard peer as no peer at all (remote_endpoint and local_address, inline)."""
+    host, port = local
+    peer_host, peer_port = peer
+    if peer_host in WILDCARD_HOSTS and peer_port in WILDCARD_PORTS:
+        remote_address, remote_port = None, None
+    else:
+        remote_address, remote_port = peer_host, port_number(peer_port, proto)
+    if host in WILDCARD_HOSTS:
+        host = local_address(host, family)
+    return make_socket(
+        (proto, family, host, port, remote_address, remote_port, state, pid, process, user, source)
     )

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from portcheck.addresses import (
+    WILDCARD_HOSTS,
     Endpoint,
     family_from_proto,
     family_of,
@@ -27,8 +28,8 @@ from portcheck.addresses import (
     local_address,
     port_number,
 )
-from portcheck.model import Proto, Socket, State
-from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.model import Proto, Socket, State, make_socket
+from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
 from portcheck.states import STATE_BY_WORD
 
 NAME = "netstat-bsd"
@@ -170,6 +171,10 @@ class Row(NamedTuple):
     rest: list[str]  # after the foreign address: state and -v/-x/-P columns
 
 
+_new = tuple.__new__
+"""Row(...) without NamedTuple's Python-level __new__ (read_row runs once per line)."""
+
+
 def read_row(tokens: list[str]) -> Row | None:
     """The row's columns, or None when the tokens are not a BSD netstat row (including Linux rows,
     whose `1.2.3.4:80` addresses are not in dot notation)."""
@@ -201,8 +206,10 @@ def read_row(tokens: list[str]) -> Row | None:
     if foreign is None:
         if not listen:
             return None
-        return Row(at, word, (printed, *local), None, listen, tokens[index + 1 :])
-    return Row(at, word, (printed, *local), (tokens[index + 1], *foreign), listen, tokens[index + 2 :])
+        return _new(Row, (at, word, (printed, *local), None, listen, tokens[index + 1 :]))
+    return _new(
+        Row, (at, word, (printed, *local), (tokens[index + 1], *foreign), listen, tokens[index + 2 :])
+    )
 
 
 def _cut(printed: str, port: str, width: int) -> bool:
@@ -210,7 +217,7 @@ def _cut(printed: str, port: str, width: int) -> bool:
     printed was `host.port ` cut to the width) and a longer port would still be a valid one."""
     if len(printed) != width or port == "*":
         return False
-    return not port.isdigit() or int(port) <= _WIDEST_CUT_PORT
+    return not port.isdecimal() or int(port) <= _WIDEST_CUT_PORT
 
 
 def _host_cut(host: str) -> bool:
@@ -224,11 +231,11 @@ def _owner_from_header(tail: list[str], before: int) -> tuple[int | None, str | 
     column ends at the first word that ends in `:digits`, whatever columns follow it."""
     if before >= len(tail):
         return None, None
-    if tail[before].isdigit():
+    if tail[before].isdecimal():
         return int(tail[before]), None
     for index in range(before, min(len(tail), before + _MAX_NAME_WORDS)):
         name, sep, pid = tail[index].rpartition(":")
-        if sep and pid.isdigit():
+        if sep and pid.isdecimal():
             return int(pid), " ".join([*tail[before:index], name]).strip() or None
     return None, None
 
@@ -239,17 +246,17 @@ def _owner_without_header(tail: list[str]) -> tuple[int | None, str | None]:
     after -b's byte counters), and Sonoma/Sequoia's 16-digit gencnt. Anything else gives no pid."""
     for index, token in enumerate(tail):
         name, sep, pid = token.rpartition(":")
-        if sep and pid.isdigit() and name:
+        if sep and pid.isdecimal() and name:
             start = index  # the name's first word follows the last numeric column
             while start > 0 and not tail[start - 1].isdigit():
                 start -= 1
             return _owner_from_header(tail, start)
     count = len(tail)
-    if count in (6, 8) and tail[-2].startswith("0x") and tail[-4].isdigit():
+    if count in (6, 8) and tail[-2].startswith("0x") and tail[-4].isdecimal():
         return int(tail[-4]), None
     if count in (12, 14):
         gencnt = tail[count - 6]
-        if len(gencnt) == 16 and _HEX.fullmatch(gencnt) and tail[count - 10].isdigit():
+        if len(gencnt) == 16 and _HEX.fullmatch(gencnt) and tail[count - 10].isdecimal():
             return int(tail[count - 10]), None
     return None, None
 
@@ -267,7 +274,7 @@ class _Reader:
         """The port of `(printed, host, port)`, or None when netstat cut it; either cut is noted."""
         printed, host, port = address
         layout = self.layout
-        if _host_cut(host):
+        if host[-1:] == ":" and _host_cut(host):
             self.ctx.notes.warn(CUT_HINT)
         if not layout.wide:
             if len(printed) > width:  # only -W prints an address wider than its column
@@ -297,7 +304,7 @@ class _Reader:
             ports is not None
             and not ctx.match_remote
             and len(printed) < width  # cannot be cut: the port as printed decides
-            and port_text.isdigit()
+            and port_text.isdecimal()
             and int(port_text) not in ports
         ):
             return None
@@ -316,18 +323,9 @@ class _Reader:
                 pid, process = _owner_from_header(tail, layout.pid_before)
             elif not layout.headed:
                 pid, process = _owner_without_header(tail)
-        return Socket(
-            proto,
-            family,
-            local_address(host, family),
-            local_port,
-            remote_address,
-            remote_port,
-            state,
-            pid,
-            process,
-            None,
-            NAME,
+        local = host if host not in WILDCARD_HOSTS else local_address(host, family)
+        return make_socket(
+            (proto, family, local, local_port, remote_address, remote_port, state, pid, process, None, NAME)
         )
 
     def state(self, row: Row, proto: Proto, peer_host: str, peer_port: str) -> tuple[State, list[str]]:
@@ -367,7 +365,7 @@ def _rejected(tokens: list[str], ports: frozenset[int], width: int) -> bool:
     return (
         dot > 0
         and len(local) < width
-        and port.isdigit()
+        and port.isdecimal()
         and tokens[1].isdigit()
         and tokens[2].isdigit()
         and int(port) not in ports
@@ -380,10 +378,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     reader = _Reader(ctx)
     shortcut = None if ctx.match_remote else ctx.ports
     internet = True  # header-less (grep'd) rows are Internet rows
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
-            continue
+    for lineno, raw, line in cleaned(lines):
         if _is_banner(line):
             internet = _is_inet_banner(line)
             reader.layout = Layout()

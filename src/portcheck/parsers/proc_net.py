@@ -20,8 +20,8 @@ import socket
 from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
-from portcheck.model import Family, Proto, Socket, State
-from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.model import Family, Proto, Socket, State, make_socket
+from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
 
 NAME = "proc"
 
@@ -101,10 +101,7 @@ def entries(
     ctx = ctx or ParseContext()
     notes = ctx.notes
     current = proto
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
-            continue
+    for lineno, raw, line in cleaned(lines):
         match = _ROW.match(line)
         if match is None:
             if _is_header(line):
@@ -136,18 +133,20 @@ def entries(
         uid = int(uid_text)
         # A TIME_WAIT entry belongs to nobody: the kernel prints a literal 0 in its uid column.
         user = None if state is State.TIME_WAIT else user_label(uid)
-        row = Socket(
-            row_proto,
-            family,
-            _address(local_hex, byteorder),
-            local_port,
-            remote_address,
-            remote_port,
-            state,
-            None,
-            None,
-            user,
-            NAME,
+        row = make_socket(
+            (
+                row_proto,
+                family,
+                _address(local_hex, byteorder),
+                local_port,
+                remote_address,
+                remote_port,
+                state,
+                None,
+                None,
+                user,
+                NAME,
+            )
         )
         yield ProcEntry(row, int(inode_text), uid)
 
