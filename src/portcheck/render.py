@@ -233,7 +233,10 @@ def _json_records(rows: Iterable[Socket]) -> Iterator[str]:
     six times faster than encoding a dict per row, which is most of a 100,000-row `--json`. The field
     types are the record's contract (str, int or None; the enums are str), so only strings need
     quoting and `null` standing in for None."""
-    from json.encoder import encode_basestring as q
+    try:
+        from _json import encode_basestring as q  # what json.encoder uses, without importing json
+    except ImportError:  # an interpreter without the C accelerator
+        from json.encoder import encode_basestring as q
 
     for proto, family, local, port, remote, rport, state, pid, process, user, source in rows:
         yield (

@@ -16,7 +16,6 @@ State `07` is TCP_CLOSE: for UDP that is an unconnected socket (NONE), for TCP a
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
@@ -65,10 +64,13 @@ class ProcEntry(NamedTuple):
 def _address(hex_text: str, byteorder: ByteOrder) -> str:
     raw = bytes.fromhex(hex_text)
     if len(raw) == 4:
-        return socket.inet_ntop(socket.AF_INET, raw[::-1] if byteorder == "little" else raw)
+        a, b, c, d = raw[::-1] if byteorder == "little" else raw
+        return f"{a}.{b}.{c}.{d}"  # what inet_ntop writes; the socket module is imported for IPv6 only
+    from socket import AF_INET6, inet_ntop
+
     if byteorder == "little":
         raw = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-    return socket.inet_ntop(socket.AF_INET6, raw)
+    return inet_ntop(AF_INET6, raw)
 
 
 def _is_header(line: str) -> bool:
