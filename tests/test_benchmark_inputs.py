@@ -4,17 +4,13 @@ by hand and never timed here.)"""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
-
 import pytest
 
 from portcheck import parsers
 from portcheck.detect import detect
 from portcheck.model import Family, Proto, State
 from portcheck.parsers.common import ParseContext
-from tests.conftest import ROOT
+from tests import benchmark_generator
 
 ROWS = 2000
 PARSER = {
@@ -27,16 +23,7 @@ PARSER = {
 }
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _generator()
+generate = benchmark_generator.load()
 
 
 def test_every_generated_format_is_benchmarked_against_its_parser() -> None:

@@ -24,7 +24,16 @@ from typing import Literal
 
 from portcheck.addresses import family_of, port_number, split_colon
 from portcheck.model import Family, Proto, Socket
-from portcheck.parsers.common import ParseContext, clean, cleaned, owner, row_state, sniff_score, socket_row
+from portcheck.parsers.common import (
+    FILTERED_OUT,
+    Lines,
+    ParseContext,
+    clean,
+    owner,
+    row_state,
+    sniff_score,
+    socket_row,
+)
 from portcheck.states import STATE_BY_WORD
 
 NAME = "lsof"
@@ -186,6 +195,16 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
     )
 
 
+_NAME_END = r"(?:\*|[0-9.]+|\[[0-9A-Za-z:.%]*\]):(?:[0-9]+|\*)"
+_USUAL_ROW = re.compile(
+    r"\s*[^\s>\[\x1b^\0][^\s\0]*\s+[0-9]+\s+[^\s\0]+\s+[^\s\0]+\s+IPv[46]\s+[^\s\0]+\s+[^\s\0]+\s+"
+    rf"(?:TCP\s+{_NAME_END}(?:->{_NAME_END})?\s+\([A-Z_0-9]+\)|UDP\s+{_NAME_END}(?:->{_NAME_END})?)\s*"
+)
+"""The usual table row (no TID column, numeric NAME, TCP with its state) for ParseContext.screen: what
+_table_row reads as a whole row that only the port filter decides about; no NUL (that starts -F
+output) and no first character that `clean` would take for paste wrapping."""
+
+
 def _is_header(line: str) -> bool:
     return line.startswith("COMMAND") and " PID" in line
 
@@ -284,9 +303,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     builder = _Builder(ctx)
     fields: _Fields | None = None  # set once the input turns out to be -F output
     cut: str | None = None  # a table row that e-mail wrapping may have split, waiting for its end
-    for lineno, raw, line in cleaned(lines):
+    screen = ctx.screen(_USUAL_ROW)
+    reader = Lines(lines, screen)
+    for lineno, raw, line in reader:
+        if line is FILTERED_OUT:  # rows of the usual shape without a wanted port: nothing to do
+            continue
         if fields is None and _is_field_start(line):
             fields = _Fields(builder)
+            reader.screen = None  # field output: a line is a field, whatever it looks like
         if fields is not None:
             understood = False
             for field in line.split("\0") if "\0" in line else (line,):
@@ -307,11 +331,13 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 outcome = _table_row(f"{cut}{glue}{line}".split(), builder)
                 if outcome != "junk":
                     cut = None
+                    reader.screen = screen
                     if isinstance(outcome, Socket):
                         yield outcome
                     continue
             outcome = _table_row(cut.split(), builder)
             cut = None
+            reader.screen = screen
             if isinstance(outcome, Socket):
                 yield outcome
         outcome = _table_row(tokens, builder, whole=False)
@@ -319,6 +345,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             yield outcome
         elif outcome == "cut":
             cut = line
+            reader.screen = None  # the next line may be this row's end, whatever it looks like
         elif outcome == "junk" and not (_is_header(line) or _is_message(line)):
             notes.skip(lineno, raw)
     if cut is not None:

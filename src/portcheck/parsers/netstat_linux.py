@@ -20,7 +20,16 @@ from typing import Literal, NamedTuple
 
 from portcheck.addresses import family_of, port_number, split_colon
 from portcheck.model import Family, Proto, Socket
-from portcheck.parsers.common import ParseContext, clean, cleaned, owner, row_state, sniff_score, socket_row
+from portcheck.parsers.common import (
+    FILTERED_OUT,
+    Lines,
+    ParseContext,
+    clean,
+    owner,
+    row_state,
+    sniff_score,
+    socket_row,
+)
 from portcheck.states import STATE_BY_WORD, lookup_state
 
 NAME = "netstat-linux"
@@ -179,6 +188,15 @@ def _row(line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool) -> _
 _new = tuple.__new__
 
 
+_ADDRESS = r"(?:\[[0-9A-Za-z:.%_*-]*\]:|[0-9A-Fa-f.:*]*:)"
+_USUAL_ROW = re.compile(
+    rf"\s*(?:tcp|udp)6?\s+[0-9]+\s+[0-9]+\s+{_ADDRESS}[0-9]+\s+{_ADDRESS}(?:[0-9]+|\*)"
+    r"(?:\s+[^\s~](?:.*[^\s~])?)?\s*"
+)
+"""The usual row (numeric ports) for ParseContext.screen: what _row_shape accepts, with addresses whose
+port is what follows the last colon, and nothing `clean` would cut off (no `~` at the end)."""
+
+
 def _row_shape(tokens: list[str]) -> bool:
     return len(tokens) >= 5 and tokens[1].isdigit() and tokens[2].isdigit()
 
@@ -199,7 +217,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     after_header = False
     notice_lines = 0  # inside net-tools' parenthesised notice about processes it could not identify
     pending: _Pending | None = None  # an incomplete row whose rest e-mail wrapping may have moved on
-    for lineno, raw, line in cleaned(lines):
+    for lineno, raw, line in Lines(lines, ctx.screen(_USUAL_ROW)):
+        if line is FILTERED_OUT:  # rows the port filter rejects: as below, for a row it rejects
+            if pending is not None:
+                yield pending.row.socket
+                pending = None
+            after_header = False
+            notice_lines = 0
+            continue
         tokens = line.split()
         first = tokens[0]
         if first in _INET:

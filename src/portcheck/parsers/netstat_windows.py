@@ -23,7 +23,7 @@ from portcheck.addresses import WILDCARD_HOSTS, family_of, local_address, port_n
 from portcheck.errors import InspectError
 from portcheck.localised import ELEVATION_MARKERS, NETSTAT_PROTO_HEADERS, NETSTAT_TITLES, OWNERSHIP_UNKNOWN
 from portcheck.model import Family, Proto, Socket, State, make_socket
-from portcheck.parsers.common import ParseContext, ParseNotes, clean, cleaned
+from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, ParseNotes, clean
 from portcheck.parsers.tasklist import TasklistReader, is_tasklist_line
 from portcheck.parsers.windows import NO_PEER_PORTS, WILDCARD_PEER
 from portcheck.states import STATE_BY_WORD, lookup_state
@@ -117,6 +117,16 @@ def _row(tokens: list[str], ctx: ParseContext) -> Socket | object | None:
     return make_socket(fields)
 
 
+_LOCAL = r"(?:\[[0-9A-Za-z:.%]*\]|[0-9.]+):[0-9]+"
+_PEER = r"(?:\[[0-9A-Za-z:.%*]*\]|[0-9.]+|\*):(?:[0-9]+|\*)"
+_REST = r"[^\s~](?:.*[^\s~])?"
+_USUAL_ROW = re.compile(
+    rf"\s*(?:TCP(?:v6)?\s+{_LOCAL}\s+{_PEER}\s+{_REST}|UDP(?:v6)?\s+{_LOCAL}\s+{_PEER}(?:\s+{_REST})?)\s*"
+)
+"""The usual row (numeric ports; TCP with a state column) for ParseContext.screen: what _row reads as a
+row before its port filter, with nothing `clean` would cut off (no `~` at the end)."""
+
+
 def _is_header(line: str, tokens: list[str]) -> bool:
     return tokens[0] in _PROTO_HEADERS or line.casefold() in _TITLES
 
@@ -148,7 +158,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     after_row = False  # the previous non-blank line was a row or one of its `-b` lines
     rows = 0
     elevation: str | None = None
-    for lineno, raw, line in cleaned(lines):
+    for lineno, raw, line in Lines(lines, ctx.screen(_USUAL_ROW)):
+        if line is FILTERED_OUT:  # rows the port filter rejects: as below, for a row it rejects
+            if pending is not None:
+                yield pending
+                pending = None
+            after_row = True
+            rows += 1
+            continue
         tokens = line.split()
         if tokens[0] in _PROTOS:
             row = _row(tokens, ctx)

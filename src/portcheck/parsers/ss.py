@@ -21,7 +21,7 @@ from portcheck.addresses import (
     split_colon,
 )
 from portcheck.model import Family, Proto, Socket, State, make_socket
-from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
+from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, sniff_score
 from portcheck.states import STATE_BY_WORD, lookup_state
 
 NAME = "ss"
@@ -182,7 +182,12 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     # IPv6 as [::], keeping `*` for a dual-stack IPv6 socket; older ss printed `*` for IPv4 and `:::`
     # for IPv6. The input tells which ss wrote it (brackets and `pid=` are new, `:::` is old).
     modern: bool | None = None
-    for lineno, raw, line in cleaned(lines):
+    for lineno, raw, line in Lines(lines, ctx.screen(_USUAL_ROW)):
+        if line is FILTERED_OUT:  # rows the port filter rejects: each ends the row before it
+            if pending is not None:
+                yield from _rows(*pending)
+                pending = None
+            continue
         tokens = line.split()
         first = tokens[0]
         proto: Proto | None
@@ -260,6 +265,15 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         pending = (fields, extras)
     if pending is not None:
         yield from _rows(*pending)
+
+
+_ADDRESS = r"(?:\[[0-9A-Za-z:.%_*-]*\]|[0-9.*]+(?:%[A-Za-z0-9_.-]+)?)"
+_USUAL_ROW = re.compile(
+    rf"\s*(?:tcp|udp)\s+[A-Za-z][A-Za-z0-9-]*\s+[0-9]+\s+\S+\s+{_ADDRESS}:[0-9]+\s+{_ADDRESS}:(?:[0-9]+|\*)"
+    r"(?:\s+[^\s~](?:.*[^\s~])?)?\s*"
+)
+"""The usual row (Netid, a state word, numeric ports) for ParseContext.screen: what the loop reads on
+its inline path, with nothing `clean` would cut off (no `~` at the end)."""
 
 
 def _ss_generation(line: str, local_text: str) -> bool | None:
