@@ -4,31 +4,37 @@ read as anything but a rejected row of the usual shape."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from portcheck import parsers
 from portcheck.model import Socket
+from portcheck.parsers import netstat_bsd
 from portcheck.parsers.common import ParseContext, port_needles
 from tests import benchmark_generator
 from tests.conftest import FIXTURES
 
 SCREENED = {
-    "ss": "ss",
-    "netstat-linux": "netstat-linux",
-    "netstat-windows": "netstat-windows",
-    "lsof": "lsof",
+    "ss": ("ss",),
+    "netstat-linux": ("netstat-linux",),
+    "netstat-windows": ("netstat-windows",),
+    "lsof": ("lsof",),
+    "netstat-bsd": ("netstat-macos", "netstat-macos-v"),
 }
-"""Parsers that screen, and the generated format of each."""
+"""Parsers that screen, and the generated formats of each."""
 
 
 generate = benchmark_generator.load()
-SAMPLES = {name: list(generate.lines(fmt, 60)) for name, fmt in SCREENED.items()}
+SAMPLES = {
+    name: [line for fmt in formats for line in generate.lines(fmt, 60)] for name, formats in SCREENED.items()
+}
 FIXTURE_LINES = [
     line
     for path in sorted(FIXTURES.glob("*/*.txt"))
-    if path.stem.startswith(("ss", "netstat", "lsof", "busybox"))
+    if path.stem.startswith(("ss", "netstat", "lsof", "busybox", "sockstat"))
     for line in path.read_bytes().decode("utf-8", "replace").splitlines()
 ]
 EDITS = [
@@ -102,15 +108,25 @@ def test_needles_are_the_shortest_port_strings() -> None:
     assert port_needles(frozenset(range(8000, 8101))) is None  # too many to look for
 
 
+def _pattern(name: str) -> re.Pattern[str]:
+    module = parsers.load(name)
+    if name == "netstat-bsd":
+        pattern = netstat_bsd._usual_row(netstat_bsd.WIDTH)
+        assert pattern is not None
+        return pattern
+    return module._USUAL_ROW  # type: ignore[attr-defined, no-any-return]
+
+
 @pytest.mark.parametrize("name", sorted(SCREENED))
 def test_the_usual_rows_are_screened(name: str) -> None:
     """The screen does apply to the rows the tools usually print (else it would be a no-op)."""
-    module = parsers.load(name)
-    screen = ParseContext(frozenset({generate.NEEDLE_PORT})).screen(module._USUAL_ROW)  # type: ignore[attr-defined]
+    screen = ParseContext(frozenset({generate.NEEDLE_PORT})).screen(_pattern(name))
     assert screen is not None
     needle = str(generate.NEEDLE_PORT)
     heading = ("Proto", "Netid", "COMMAND", "Active")
     rows = [line for line in SAMPLES[name] if line.strip() and not line.lstrip().startswith(heading)]
-    assert sum(map(screen, rows)) == sum(needle not in line for line in rows) == len(rows) - 1
+    assert (
+        sum(map(screen, rows)) == sum(needle not in line for line in rows) == len(rows) - len(SCREENED[name])
+    )
     assert not any(screen(line) for line in rows if needle in line)
-    assert ParseContext().screen(module._USUAL_ROW) is None  # type: ignore[attr-defined]
+    assert ParseContext().screen(_pattern(name)) is None

@@ -16,7 +16,8 @@ UNIX-domain, kernel-control and kernel-event sections are skipped quietly.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from typing import NamedTuple
 
 from portcheck.addresses import (
@@ -29,7 +30,7 @@ from portcheck.addresses import (
     port_number,
 )
 from portcheck.model import Proto, Socket, State, make_socket
-from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
+from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, sniff_score
 from portcheck.states import STATE_BY_WORD
 
 NAME = "netstat-bsd"
@@ -372,16 +373,44 @@ def _rejected(tokens: list[str], ports: frozenset[int], width: int) -> bool:
     )
 
 
+_PROTO_WORD = r"(?:tcp(?:4|6|46)?|toe[46]|udp(?:4|6|46)?)"
+
+
+@cache
+def _usual_row(width: int) -> re.Pattern[str] | None:
+    """The rows `_rejected` decides about, as a pattern for ParseContext.screen, for an address
+    column this wide: a local address shorter than the column, its port in ASCII digits, a fifth
+    column, and nothing `clean` would cut off (no `~` at the end)."""
+    if width < 4:
+        return None
+    return re.compile(
+        rf"\s*{_PROTO_WORD}\s+[0-9]+\s+[0-9]+\s+(?=\S{{3,{width - 1}}}\s)\S+\.[0-9]+\s+[^\s~](?:.*[^\s~])?\s*"
+    )
+
+
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
     ctx = ctx or ParseContext()
     notes = ctx.notes
     reader = _Reader(ctx)
     shortcut = None if ctx.match_remote else ctx.ports
+    screens: dict[int, Callable[[str], bool] | None] = {}
+
+    def screen(width: int) -> Callable[[str], bool] | None:
+        """What `_rejected` turns down, for Lines to skip unread (a layout's width at a time)."""
+        if width not in screens:
+            pattern = _usual_row(width) if shortcut is not None else None
+            screens[width] = ctx.screen(pattern) if pattern is not None else None
+        return screens[width]
+
+    source = Lines(lines, screen(WIDTH))
     internet = True  # header-less (grep'd) rows are Internet rows
-    for lineno, raw, line in cleaned(lines):
+    for lineno, raw, line in source:
+        if line is FILTERED_OUT:  # rows `_rejected` would turn down
+            continue
         if _is_banner(line):
             internet = _is_inet_banner(line)
             reader.layout = Layout()
+            source.screen = screen(WIDTH)
             continue
         if not internet:  # UNIX, kernel control and event sockets, kernel control modules
             continue
@@ -395,6 +424,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 yield record
         elif _is_header(tokens, line):
             reader.layout = Layout.from_header(line, tokens)
+            source.screen = screen(reader.layout.width or WIDTH)
         elif not _is_other_kind(tokens):
             notes.skip(lineno, raw)
 
