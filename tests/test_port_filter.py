@@ -15,7 +15,7 @@ import pytest
 from portcheck import parsers
 from portcheck.decode import text_lines
 from portcheck.detect import detect
-from portcheck.model import Socket
+from portcheck.model import Family, Socket
 from portcheck.parsers.common import ParseContext
 from tests.conftest import FIXTURES
 
@@ -56,3 +56,12 @@ def test_filtered_parse_equals_unfiltered_parse_then_filter(path: Path) -> None:
     if seen:
         several = frozenset(sorted(seen)[::2])
         assert _parse(name, lines, several, False) == [r for r in everything if r.local_port in several]
+
+
+def test_ss_generation_is_told_by_the_first_row_wanted_or_not() -> None:
+    """`*` is IPv6 in output of iproute2 >= 4.17 (which prints 0.0.0.0 for IPv4): the first row says
+    which ss wrote the text even when the port filter does not want that row."""
+    lines = ["tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*", "tcp LISTEN 0 128 *:80 *:*"]
+    (everything_80,) = [r for r in _parse("ss", lines, None, False) if r.local_port == 80]
+    assert _parse("ss", lines, frozenset({80}), False) == [everything_80]
+    assert everything_80.family is Family.IPV6

@@ -180,9 +180,13 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     pending: tuple[Fields, str] | None = None  # a row whose continuation line may still follow
     # `*` means different things by ss version: iproute2 >= 4.17 prints IPv4 wildcards as 0.0.0.0 and
     # IPv6 as [::], keeping `*` for a dual-stack IPv6 socket; older ss printed `*` for IPv4 and `:::`
-    # for IPv6. The input tells which ss wrote it (brackets and `pid=` are new, `:::` is old).
+    # for IPv6. The input tells which ss wrote it (brackets and `pid=` are new, `:::` is old): the first
+    # row that tells decides, wanted by the port filter or not, so a filtered parse reads `*` as the
+    # whole parse does. Until a row has told, no row is screened out unread.
     modern: bool | None = None
-    for lineno, raw, line in Lines(lines, ctx.screen(_USUAL_ROW)):
+    screen = ctx.screen(_USUAL_ROW)
+    source = Lines(lines)
+    for lineno, raw, line in source:
         if line is FILTERED_OUT:  # rows the port filter rejects: each ends the row before it
             if pending is not None:
                 yield from _rows(*pending)
@@ -212,6 +216,10 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if proto is None:  # netlink, unix, raw...: a valid row, not a TCP/UDP socket
             continue
         local_text, peer_text = tokens[start + 3], tokens[start + 4]
+        if modern is None:
+            modern = _ss_generation(line, local_text)
+            if modern is not None:
+                source.screen = screen
         if local_text[0] == "[":
             local_host, local_port_text = split_colon(local_text)
         else:
@@ -230,8 +238,6 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         ):
             continue
         peer_host, peer_port_text = split_colon(peer_text)
-        if modern is None:
-            modern = _ss_generation(line, local_text)
         family = family_of(local_host) or family_of(peer_host)
         if family is None and local_host.startswith("*"):
             family = Family.IPV6 if modern or peer_host.startswith(("[", ":")) else None
