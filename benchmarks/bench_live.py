@@ -93,7 +93,7 @@ def phases(port: int, rounds: int) -> None:
     )
     print(f"\ninside one `portcheck {port}` (medians of {rounds}):")
     print(f"  importing portcheck and typer      {imports:6.1f} ms")
-    print(f"  typer parsing the arguments        {parsing:6.1f} ms  (pydantic adapters in typer 0.2x)")
+    print(f"  typer parsing the arguments        {parsing:6.1f} ms  (click commands from the signatures)")
     print(f"  inspect(): plan, ss, parse, hints  {inspect:6.1f} ms")
     print(f"  rendering the table                {render:6.1f} ms")
 

@@ -2,9 +2,15 @@
 """Generate large, realistic outputs of the native tools for the parse benchmarks.
 
 Each format gets N rows (default 100,000) of plausible sockets: a few listeners, many established
-client connections, some TIME_WAIT and UDP, with real-looking process names. Exactly one row is a
+client connections, some TIME_WAIT and UDP, one in eight over IPv6, with real-looking process names,
+laid out as each tool lays out its columns (ss right-aligns addresses, net-tools pads to 23, Windows
+indents and pads, lsof prints `*:PORT` for a wildcard listener, macOS `*.PORT`). Exactly one row is a
 LISTEN socket on port 60653 (the "needle"), so a filtered parse must find one row. Output is
 deterministic (seeded) so runs are comparable.
+
+Formats (file names): ss (`ss -tunap`), netstat-linux (`netstat -tunap`), netstat-windows
+(`netstat -ano`, CRLF), lsof (`lsof -nP -i`), netstat-macos (`netstat -an`), netstat-macos-v
+(`netstat -anv` as macOS 14 prints it, with the pid column).
 
 Usage: python benchmarks/generate.py [--rows N] [--out DIR]
 """
@@ -17,7 +23,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 NEEDLE_PORT = 60653
-FORMATS = ("ss", "netstat-linux", "netstat-windows", "lsof", "netstat-macos")
+NEEDLE_PROCESS = "needle"
+FORMATS = ("ss", "netstat-linux", "netstat-windows", "lsof", "netstat-macos", "netstat-macos-v")
 PROCESSES = (
     "nginx",
     "postgres",
@@ -40,11 +47,16 @@ class Row:
     def __init__(self, rng: random.Random, index: int) -> None:
         self.udp = rng.random() < 0.08
         self.listen = not self.udp and rng.random() < 0.02
-        self.local = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        self.v6 = rng.random() < 0.125
+        if self.v6:
+            self.local = f"fd00::{rng.randrange(1, 0xFFFF):x}"
+            self.remote = f"fd00::{rng.randrange(1, 0xFFFF):x}"
+        else:
+            self.local = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            self.remote = (
+                f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+            )
         self.lport = rng.choice((80, 443, 5432, 22, 8080)) if self.listen else rng.randrange(1024, 60000)
-        self.remote = (
-            f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-        )
         self.rport = rng.choice((443, 80, 5432, 6379, 22, 53))
         self.state_index = rng.randrange(len(STATES))
         self.pid = rng.randrange(100, 65000)
@@ -52,32 +64,52 @@ class Row:
         self.process = rng.choice(PROCESSES)
         self.user = rng.choice(("root", "www-data", "postgres", "alice"))
         self.inode = 100000 + index
+        self.gencnt = rng.randrange(1 << 40)
 
     def needle(self) -> Row:
-        self.udp, self.listen = False, True
-        self.local, self.lport, self.process, self.pid = "0.0.0.0", NEEDLE_PORT, "needle-server", 60653
+        self.udp, self.listen, self.v6 = False, True, False
+        self.local, self.lport, self.process, self.pid = "0.0.0.0", NEEDLE_PORT, NEEDLE_PROCESS, 60653
         return self
+
+    @property
+    def connected(self) -> bool:
+        return not (self.udp or self.listen)
+
+    @property
+    def wildcard(self) -> bool:
+        return self.local in ("0.0.0.0", "::")
+
+
+def _bracketed(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
 
 
 def ss(rows: Iterator[Row]) -> Iterator[str]:
-    yield "Netid State    Recv-Q Send-Q   Local Address:Port    Peer Address:Port Process"
+    yield ("Netid State      Recv-Q Send-Q          Local Address:Port           Peer Address:Port Process")
     for r in rows:
         proto = "udp" if r.udp else "tcp"
         state = "UNCONN" if r.udp else "LISTEN" if r.listen else STATES_SS[r.state_index]
-        peer = "0.0.0.0:*" if r.udp or r.listen else f"{r.remote}:{r.rport}"
+        if r.connected:
+            peer, peer_port = _bracketed(r.remote), str(r.rport)
+        else:
+            peer, peer_port = ("[::]" if r.v6 else "0.0.0.0"), "*"
         users = f'users:(("{r.process}",pid={r.pid},fd={r.fd}))'
-        yield f"{proto}   {state:<8} 0      0      {r.local}:{r.lport:<6}  {peer:<22} {users}"
+        queues = f"{0:<6} {128 if r.listen else 0:<6}"
+        local = _bracketed(r.local)
+        yield f"{proto:<5} {state:<10} {queues} {local:>22}:{r.lport:<5} {peer:>22}:{peer_port:<5} {users}"
 
 
 def netstat_linux(rows: Iterator[Row]) -> Iterator[str]:
     yield "Active Internet connections (servers and established)"
-    yield "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name"
+    yield (
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name    "
+    )
     for r in rows:
-        proto = "udp" if r.udp else "tcp"
+        proto = ("udp" if r.udp else "tcp") + ("6" if r.v6 else "")
         state = "" if r.udp else "LISTEN" if r.listen else STATES[r.state_index]
-        peer = "0.0.0.0:*" if r.udp or r.listen else f"{r.remote}:{r.rport}"
+        peer = f"{r.remote}:{r.rport}" if r.connected else ":::*" if r.v6 else "0.0.0.0:*"
         local = f"{r.local}:{r.lport}"
-        yield f"{proto:<5}      0      0 {local:<23} {peer:<23} {state:<11} {r.pid}/{r.process}"
+        yield f"{proto:<5}      0      0 {local:<23} {peer:<23} {state:<11} {f'{r.pid}/{r.process}':<20}"
 
 
 def netstat_windows(rows: Iterator[Row]) -> Iterator[str]:
@@ -86,37 +118,63 @@ def netstat_windows(rows: Iterator[Row]) -> Iterator[str]:
     yield ""
     yield "  Proto  Local Address          Foreign Address        State           PID"
     for r in rows:
-        local = f"{r.local}:{r.lport}"
+        local = f"{_bracketed(r.local)}:{r.lport}"
         if r.udp:
-            yield f"  UDP    {local:<22} *:*                                    {r.pid}"
+            peer = "*:*"
+            yield f"  UDP    {local:<22} {peer:<39}{r.pid}"
             continue
         state = "LISTENING" if r.listen else STATES[r.state_index]
-        peer = "0.0.0.0:0" if r.listen else f"{r.remote}:{r.rport}"
+        peer = ("[::]:0" if r.v6 else "0.0.0.0:0") if r.listen else f"{_bracketed(r.remote)}:{r.rport}"
         yield f"  TCP    {local:<22} {peer:<22} {state:<15} {r.pid}"
 
 
 def lsof(rows: Iterator[Row]) -> Iterator[str]:
-    yield "COMMAND     PID     USER   FD   TYPE  DEVICE SIZE/OFF NODE NAME"
+    yield "COMMAND       PID     USER   FD   TYPE  DEVICE SIZE/OFF NODE NAME"
     for r in rows:
         proto = "UDP" if r.udp else "TCP"
+        local = f"{'*' if r.wildcard else _bracketed(r.local)}:{r.lport}"
         if r.udp:
-            name = f"{r.local}:{r.lport}"
+            name = local
         elif r.listen:
-            name = f"{r.local}:{r.lport} (LISTEN)"
+            name = f"{local} (LISTEN)"
         else:
-            name = f"{r.local}:{r.lport}->{r.remote}:{r.rport} ({STATES[r.state_index]})"
-        yield f"{r.process:<9} {r.pid:>7} {r.user:>8} {r.fd:>4}u  IPv4 {r.inode:>7}      0t0  {proto} {name}"
+            name = f"{local}->{_bracketed(r.remote)}:{r.rport} ({STATES[r.state_index]})"
+        family = "IPv6" if r.v6 else "IPv4"
+        owner = f"{r.process:<12} {r.pid:>6} {r.user:>8} {r.fd:>4}u"
+        yield f"{owner}  {family} {r.inode:>7}      0t0  {proto} {name}"
+
+
+def _bsd_endpoints(r: Row) -> tuple[str, str, str]:
+    """(proto, local, peer) in BSD notation."""
+    proto = ("udp" if r.udp else "tcp") + ("6" if r.v6 else "4")
+    local = f"{'*' if r.wildcard else r.local}.{r.lport}"
+    peer = f"{r.remote}.{r.rport}" if r.connected else "*.*"
+    return proto, local, peer
 
 
 def netstat_macos(rows: Iterator[Row]) -> Iterator[str]:
     yield "Active Internet connections (including servers)"
     yield "Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)    "
     for r in rows:
-        proto = "udp4" if r.udp else "tcp4"
+        proto, local, peer = _bsd_endpoints(r)
         state = "" if r.udp else "LISTEN" if r.listen else STATES[r.state_index]
-        local = f"{'*' if r.local == '0.0.0.0' else r.local}.{r.lport}"
-        peer = "*.*" if r.udp or r.listen else f"{r.remote}.{r.rport}"
-        yield f"{proto:<6}     0      0  {local:<22} {peer:<22} {state}"
+        yield f"{proto:<6}     0      0  {local:<22} {peer:<22} {state:<11}"
+
+
+def netstat_macos_v(rows: Iterator[Row]) -> Iterator[str]:
+    yield "Active Internet connections (including servers)"
+    yield (
+        "Proto Recv-Q Send-Q  Local Address          Foreign Address        (state)      rhiwat  shiwat"
+        "    pid   epid state  options           gencnt    flags   flags1 usscnt rtncnt fltrs"
+    )
+    for r in rows:
+        proto, local, peer = _bsd_endpoints(r)
+        state = "" if r.udp else "LISTEN" if r.listen else STATES[r.state_index]
+        buffers = "786896    9216" if r.udp else "131072  131072"
+        yield (
+            f"{proto:<6}     0      0  {local:<22} {peer:<22} {state:<11} {buffers} {r.pid:>6}      0 00100"
+            f" 00000006 {r.gencnt:016x} 00000000 00000800      1      0 000001"
+        )
 
 
 WRITERS: dict[str, Callable[[Iterator[Row]], Iterator[str]]] = {
@@ -125,20 +183,26 @@ WRITERS: dict[str, Callable[[Iterator[Row]], Iterator[str]]] = {
     "netstat-windows": netstat_windows,
     "lsof": lsof,
     "netstat-macos": netstat_macos,
+    "netstat-macos-v": netstat_macos_v,
 }
 
 
-def rows(count: int, seed: int = 60653) -> Iterator[Row]:
+def rows(count: int, seed: int = NEEDLE_PORT) -> Iterator[Row]:
     rng = random.Random(seed)
     for index in range(count):
         row = Row(rng, index)
         yield row.needle() if index == count // 2 else row
 
 
+def lines(fmt: str, count: int) -> Iterator[str]:
+    """The text of one format, line by line (without terminators)."""
+    return WRITERS[fmt](rows(count))
+
+
 def generate(fmt: str, count: int, path: Path) -> Path:
     newline = "\r\n" if fmt == "netstat-windows" else "\n"
     with path.open("w", encoding="utf-8", newline="") as out:
-        for line in WRITERS[fmt](rows(count)):
+        for line in lines(fmt, count):
             out.write(line + newline)
     return path
 

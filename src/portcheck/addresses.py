@@ -13,8 +13,9 @@ from portcheck.services import port_for_name
 
 WILDCARD_V4 = "0.0.0.0"
 WILDCARD_V6 = "::"
-_WILDCARD_HOSTS = frozenset({"*", "0.0.0.0", "::", "[::]", "", "[*]", "::0", "0:0:0:0:0:0:0:0"})
-_WILDCARD_PORTS = frozenset({"*", "0", ""})
+WILDCARD_HOSTS = frozenset({"*", "0.0.0.0", "::", "[::]", "", "[*]", "::0", "0:0:0:0:0:0:0:0"})
+"""Hosts that mean "any address"; parsers test membership inline before calling `local_address`."""
+WILDCARD_PORTS = frozenset({"*", "0", ""})
 
 Endpoint = tuple[str | None, int | None]
 """(address, port); either may be None (a wildcard peer, or a port the text does not show)."""
@@ -32,8 +33,9 @@ def family_of(address: str) -> Family | None:
 
 
 def port_number(text: str, proto: Proto | str | None = None) -> int | None:
-    """`80` -> 80, `ssh` -> 22 (from the packaged IANA table), `*` or an unknown name -> None."""
-    if text.isdigit():
+    """`80` -> 80, `ssh` -> 22 (from the packaged IANA table), `*` or an unknown name -> None.
+    Digits are decimal digits (what int() reads), not every character str.isdigit() accepts (`²`)."""
+    if text.isdecimal():
         port = int(text)
         return port if port <= 65535 else None
     if not text or text == "*":
@@ -62,7 +64,7 @@ def split_dot(text: str) -> tuple[str, str]:
 
 def local_address(host: str, family: Family | None) -> str:
     """The local side: a wildcard becomes `0.0.0.0` or `::` by family; anything else stays as printed."""
-    if host in _WILDCARD_HOSTS:
+    if host in WILDCARD_HOSTS:
         if family is Family.IPV6 or ":" in host:
             return WILDCARD_V6
         if family is Family.IPV4 or host == WILDCARD_V4:
@@ -73,14 +75,14 @@ def local_address(host: str, family: Family | None) -> str:
 
 def remote_endpoint(host: str, port: str, proto: Proto | str | None = None) -> Endpoint:
     """The peer side: `*`, `0.0.0.0:*`, `[::]:0`, `*.*` are "no peer" (None, None)."""
-    if host in _WILDCARD_HOSTS and port in _WILDCARD_PORTS:
+    if host in WILDCARD_HOSTS and port in WILDCARD_PORTS:
         return None, None
     return host, port_number(port, proto)
 
 
 def is_wildcard_peer(host: str, port: str) -> bool:
     """True for a peer that means "nobody yet" (`0.0.0.0:0`, `[::]:0`, `*:*`): a listener's remote."""
-    return host in _WILDCARD_HOSTS and port in _WILDCARD_PORTS
+    return host in WILDCARD_HOSTS and port in WILDCARD_PORTS
 
 
 def family_from_proto(word: str) -> Family | None:

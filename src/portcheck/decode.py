@@ -159,20 +159,33 @@ class _Prefixed(io.RawIOBase):
 
 def split_lines(chunks: Iterator[str], limit: int = MAX_LINE) -> Iterator[str]:
     """Lines of text arriving in chunks (newlines already translated to `\\n`), without their
-    terminator or trailing NULs; a line longer than `limit` becomes LONG_LINE without being held."""
+    terminator or trailing NULs; a line longer than `limit` becomes LONG_LINE without being held.
+
+    The lines wholly inside a chunk (all but its first and last piece) are handed on as one list,
+    so the usual line costs no Python-level step here."""
     partial = ""
     overlong = False
     for chunk in chunks:
         pieces = chunk.split("\n")
-        for piece in pieces[:-1]:
-            if overlong or len(partial) + len(piece) > limit:
+        last = pieces.pop()
+        if pieces:
+            first = pieces[0]
+            if overlong or len(partial) + len(first) > limit:
                 yield LONG_LINE
             else:
-                yield (partial + piece).rstrip("\x00")
+                yield (partial + first).rstrip("\x00")
             partial = ""
             overlong = False
+            inner = pieces[1:]
+            if inner:
+                if max(map(len, inner)) > limit:
+                    yield from (LONG_LINE if len(p) > limit else p.rstrip("\x00") for p in inner)
+                elif "\x00" in chunk:
+                    yield from (p.rstrip("\x00") for p in inner)
+                else:
+                    yield from inner
         if not overlong:
-            partial += pieces[-1]
+            partial += last
             if len(partial) > limit:
                 partial = ""
                 overlong = True

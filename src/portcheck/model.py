@@ -7,7 +7,9 @@ giving named, typed fields. The field names are a public contract (JSON and CSV 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum, StrEnum
+from functools import partial
 from typing import NamedTuple
 
 
@@ -63,6 +65,10 @@ class Socket(NamedTuple):
     user: str | None = None
     source: str = ""
 
+
+make_socket: Callable[[tuple[object, ...]], Socket] = partial(tuple.__new__, Socket)
+"""A Socket from a tuple of all eleven values, without NamedTuple's Python-level __new__ (which costs as
+much again as building the tuple): for parsers, which build one per row of a 100,000-row paste."""
 
 FIELDS: tuple[str, ...] = Socket._fields
 """Field names in contract order, for JSON, CSV and `--fields`."""

@@ -15,14 +15,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from queue import Queue
 from typing import IO, Any
 
 from portcheck.errors import InspectError
@@ -76,6 +74,8 @@ class ToolRun:
 def _spawn_class() -> Any:
     """The PopenSpawn subclass, built on first use: importing pexpect costs a few milliseconds that
     `portcheck parse` and `--help` never need."""
+    from queue import Queue
+
     from pexpect.popen_spawn import PopenSpawn
 
     class _Spawn(PopenSpawn):  # type: ignore[misc]
@@ -147,6 +147,8 @@ def run(
     path = which(argv[0])
     if path is None:
         raise ToolError(tool, Problem.MISSING)
+    import tempfile  # only runs pay for it (tempfile imports random)
+
     full_env = None if env is None else {**os.environ, **env}
     started = time.perf_counter()
     with tempfile.TemporaryFile() as stderr:

@@ -1,6 +1,7 @@
 """`portcheck [PORT...]`: who uses these ports on this machine, from the OS's own tools."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer would eval() every parameter's annotation string
+# on every run (~1 ms per command); evaluated once at import they cost nothing there.
 
 from typing import Annotated
 

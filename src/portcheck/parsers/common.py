@@ -7,12 +7,13 @@ into one line each on stderr after the rows are out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from portcheck.addresses import is_wildcard_peer, local_address, remote_endpoint
+from portcheck.addresses import WILDCARD_HOSTS, WILDCARD_PORTS, is_wildcard_peer, local_address, port_number
 from portcheck.errors import excerpt
-from portcheck.model import Family, Proto, Socket, State
+from portcheck.model import Family, Proto, Socket, State, make_socket
 from portcheck.states import STATE_BY_WORD, lookup_state
 
 
@@ -56,9 +57,11 @@ class ParseContext:
 
     The port filter is applied by the parser, before a record is built, because a filtered parse of a
     100,000-line dump is mostly rejected rows: building a record for each would be the dominant cost.
+    Where a parser can, it goes further and lets `Lines` skip such rows unread (see `screen`);
+    `screening=False` turns that off (tests compare both ways).
     """
 
-    __slots__ = ("match_remote", "notes", "ports")
+    __slots__ = ("match_remote", "notes", "ports", "screening")
 
     def __init__(
         self,
@@ -66,10 +69,12 @@ class ParseContext:
         *,
         match_remote: bool = False,
         notes: ParseNotes | None = None,
+        screening: bool = True,
     ) -> None:
         self.ports = ports
         self.match_remote = match_remote
         self.notes = notes if notes is not None else ParseNotes()
+        self.screening = screening
 
     def wants(self, local_port: int | None, remote_port: int | None = None) -> bool:
         """False only when a port filter is set and neither port (remote only with --remote) is in it."""
@@ -77,6 +82,26 @@ class ParseContext:
         if ports is None:
             return True
         return local_port in ports or (self.match_remote and remote_port in ports)
+
+    def screen(self, row: re.Pattern[str]) -> Callable[[str], bool] | None:
+        """A test of raw lines that is True only for a line the port filter is sure to reject, given a
+        parser's pattern of its usual row; None when there is no filter to screen for.
+
+        The pattern must match (fullmatch) only whole raw lines that `clean` merely strips, that the
+        parser reads as a row with every port field written in ASCII digits or `*`, and whose
+        rejection has no effect beyond "a row was here". Such a line holds a wanted port only if it
+        holds the port's decimal digits (`060653` holds `60653`; a service name or other digits would
+        not match the pattern), so a line that contains none of them is rejected without reading it:
+        one substring test and one regular expression instead of splitting and decoding the line."""
+        needles = port_needles(self.ports) if self.screening else None
+        if needles is None:
+            return None
+        match = row.fullmatch
+        if len(needles) == 1:
+            needle = needles[0]
+            return lambda raw: needle not in raw and match(raw) is not None
+        search = re.compile("|".join(needles)).search
+        return lambda raw: search(raw) is None and match(raw) is not None
 
     def state(self, word: str, proto: Proto, peer_host: str = "", peer_port: str = "") -> State:
         """The canonical state for `word`; an unknown word is noted and guessed as DESIGN.md says:
@@ -90,6 +115,22 @@ class ParseContext:
         return State.UNKNOWN
 
 
+MAX_NEEDLES = 8
+"""Beyond this many port strings to look for, looking costs more than reading the line."""
+
+
+def port_needles(ports: frozenset[int] | None) -> tuple[str, ...] | None:
+    """The wanted ports in decimal, without those that contain another (a line holding `8080` holds
+    `80`); None for no filter or too many to look for."""
+    if ports is None or len(ports) > 64:  # a wide range: not worth looking at each port
+        return None
+    needles: list[str] = []
+    for text in sorted(map(str, ports), key=len):
+        if not any(needle in text for needle in needles):
+            needles.append(text)
+    return tuple(needles) if len(needles) <= MAX_NEEDLES else None
+
+
 class Parser(Protocol):
     """The shape of every module in portcheck.parsers."""
 
@@ -101,13 +142,15 @@ class Parser(Protocol):
 
 
 _PASTE_MARKERS = ("\x1b[200~", "\x1b[201~", "[200~", "[201~", "^[[200~", "^[[201~")
+_WRAPPED = (">", "[", "\x1b", "^")
+"""First characters of a line that `clean` may have more to remove from than blanks."""
 
 
 def clean(line: str) -> str:
     """A pasted line without the wrapping that pasting adds: bracketed-paste markers, Markdown or
     e-mail quoting (`> `), indentation, trailing blanks and carriage returns."""
     line = line.strip()
-    if line.startswith((">", "[", "\x1b", "^")):
+    if line.startswith(_WRAPPED):
         for marker in _PASTE_MARKERS:
             if line.startswith(marker):
                 line = line[len(marker) :]
@@ -118,6 +161,51 @@ def clean(line: str) -> str:
             if line.endswith(marker):
                 line = line[: -len(marker)].rstrip()
     return line
+
+
+FILTERED_OUT = "<rows the port filter rejects>"
+"""What `Lines` yields (this very object) in place of a run of lines its screen skipped: to a parser,
+a rejected row means no more than "a row was here" (it ends the row before it)."""
+
+
+class Lines:
+    """(line number from 1, raw line, cleaned line) for every line that is not blank once cleaned: the
+    loop every parser runs. Most lines need only `strip`, so `clean` runs only on the few that start
+    or end like pasted wrapping.
+
+    With a `screen` (ParseContext.screen), lines it is sure the port filter rejects are skipped here,
+    each run of them handed on as one FILTERED_OUT line. A parser whose state can make such a line
+    mean something else (the end of a cut row) sets `screen` to None meanwhile: it is read anew for
+    every line."""
+
+    __slots__ = ("_lines", "screen")
+
+    def __init__(self, lines: Iterable[str], screen: Callable[[str], bool] | None = None) -> None:
+        self._lines = lines
+        self.screen = screen
+
+    def __iter__(self) -> Iterator[tuple[int, str, str]]:
+        skipped = 0
+        for lineno, raw in enumerate(self._lines, 1):
+            screen = self.screen
+            if screen is not None and screen(raw):
+                skipped = skipped or lineno
+                continue
+            if skipped:
+                yield skipped, "", FILTERED_OUT
+                skipped = 0
+            line = raw.strip()
+            if line.startswith(_WRAPPED) or line.endswith("~"):
+                line = clean(line)
+            if line:
+                yield lineno, raw, line
+        if skipped:
+            yield skipped, "", FILTERED_OUT
+
+
+def cleaned(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
+    """Lines without a screen."""
+    return iter(Lines(lines))
 
 
 def count_matching(sample: list[str], predicate: Callable[[str], bool]) -> int:
@@ -162,18 +250,15 @@ def socket_row(
     user: str | None = None,
 ) -> Socket:
     """A record from a local (host, port) and a peer (host, port text) as printed: the wildcard local
-    host named by family, a wildcard peer as no peer at all."""
-    remote_address, remote_port = remote_endpoint(peer[0], peer[1], proto)
-    return Socket(
-        proto,
-        family,
-        local_address(local[0], family),
-        local[1],
-        remote_address,
-        remote_port,
-        state,
-        pid,
-        process,
-        user,
-        source,
+    host named by family, a wildcard peer as no peer at all (remote_endpoint and local_address, inline)."""
+    host, port = local
+    peer_host, peer_port = peer
+    if peer_host in WILDCARD_HOSTS and peer_port in WILDCARD_PORTS:
+        remote_address, remote_port = None, None
+    else:
+        remote_address, remote_port = peer_host, port_number(peer_port, proto)
+    if host in WILDCARD_HOSTS:
+        host = local_address(host, family)
+    return make_socket(
+        (proto, family, host, port, remote_address, remote_port, state, pid, process, user, source)
     )

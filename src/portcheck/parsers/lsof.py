@@ -24,7 +24,17 @@ from typing import Literal
 
 from portcheck.addresses import family_of, port_number, split_colon
 from portcheck.model import Family, Proto, Socket
-from portcheck.parsers.common import ParseContext, clean, owner, row_state, sniff_score, socket_row
+from portcheck.parsers.common import (
+    FILTERED_OUT,
+    Lines,
+    ParseContext,
+    clean,
+    owner,
+    row_state,
+    sniff_score,
+    socket_row,
+)
+from portcheck.states import STATE_BY_WORD
 
 NAME = "lsof"
 
@@ -90,10 +100,14 @@ class _Builder:
         """Whether the port filter lets the row with this NAME through: checked before anything else
         is read from the line, since a filtered parse rejects nearly every row."""
         ctx = self.ctx
-        if ctx.ports is None:
+        ports = ctx.ports
+        if ports is None:
             return True
         local, _, remote = name.partition("->")
-        local_port = port_number(split_colon(local)[1], proto)
+        port_text = local.rpartition(":")[2] if local[:1] != "[" and ":" in local else split_colon(local)[1]
+        local_port = port_number(port_text, proto)
+        if local_port in ports:
+            return True
         remote_port = port_number(split_colon(remote)[1], proto) if remote and ctx.match_remote else None
         return ctx.wants(local_port, remote_port)
 
@@ -116,13 +130,16 @@ class _Builder:
         local_host, local_port_text, peer_host, peer_port_text = _address(name)
         if family is None:
             family = family_of(local_host) or family_of(peer_host)
+        state = STATE_BY_WORD.get(state_word) if state_word else None
         return socket_row(
             NAME,
             proto,
             family,
             (local_host, port_number(local_port_text, proto)),
             (peer_host, peer_port_text),
-            row_state(self.ctx, state_word or "", proto, peer_host, peer_port_text),
+            state
+            if state is not None
+            else row_state(self.ctx, state_word or "", proto, peer_host, peer_port_text),
             pid,
             process,
             user,
@@ -145,14 +162,17 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
     count = len(tokens)
     if count < 5 or not tokens[1].isdigit():
         return "junk"
-    t = _index(tokens, (4, 5, 6), _FAMILIES)
-    if not t:
-        return "quiet" if tokens[3] in _FILE_TYPES or count >= 6 else "junk"
-    n = _index(tokens, (t + 3, t + 2, t + 1), _PROTOS)
-    if not n:
-        return "quiet"  # an IP socket of another protocol (ICMP, raw) or one lsof could not identify
-    if n + 1 >= count:
-        return "junk"
+    if count > 8 and tokens[4] in _FAMILIES and tokens[7] in _PROTOS:  # the usual layout: no TID
+        t, n = 4, 7
+    else:
+        t = _index(tokens, (4, 5, 6), _FAMILIES)
+        if not t:
+            return "quiet" if tokens[3] in _FILE_TYPES or count >= 6 else "junk"
+        n = _index(tokens, (t + 3, t + 2, t + 1), _PROTOS)
+        if not n:
+            return "quiet"  # an IP socket of another protocol (ICMP, raw) or one lsof could not identify
+        if n + 1 >= count:
+            return "junk"
     proto = _PROTOS[tokens[n]]
     if not whole and (tokens[-1].endswith("->") or (proto is Proto.TCP and n + 2 >= count)):
         return "cut"
@@ -162,16 +182,27 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
     if len(command) == COMMAND_WIDTH or (command.endswith("\\x20") and len(command) <= COMMAND_WIDTH + 3):
         builder.ctx.notes.warn(TRUNCATED_COMMANDS)
     state = tokens[n + 2] if n + 2 < count else ""
+    pid = tokens[1]
     return builder.build(
         proto,
         _FAMILIES[tokens[t]],
         tokens[n + 1],
         state.strip("()") if state.startswith("(") else None,
-        int(tokens[1]),
+        int(pid) if pid.isdecimal() else None,
         tokens[t + 1] if t + 1 < n else "",
-        unescape(command),
+        unescape(command) if "\\" in command else command,
         owner(unescape(tokens[t - 2])),
     )
+
+
+_NAME_END = r"(?:\*|[0-9.]+|\[[0-9A-Za-z:.%]*\]):(?:[0-9]+|\*)"
+_USUAL_ROW = re.compile(
+    r"\s*[^\s>\[\x1b^\0][^\s\0]*\s+[0-9]+\s+[^\s\0]+\s+[^\s\0]+\s+IPv[46]\s+[^\s\0]+\s+[^\s\0]+\s+"
+    rf"(?:TCP\s+{_NAME_END}(?:->{_NAME_END})?\s+\([A-Z_0-9]+\)|UDP\s+{_NAME_END}(?:->{_NAME_END})?)\s*"
+)
+"""The usual table row (no TID column, numeric NAME, TCP with its state) for ParseContext.screen: what
+_table_row reads as a whole row that only the port filter decides about; no NUL (that starts -F
+output) and no first character that `clean` would take for paste wrapping."""
 
 
 def _is_header(line: str) -> bool:
@@ -272,12 +303,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     builder = _Builder(ctx)
     fields: _Fields | None = None  # set once the input turns out to be -F output
     cut: str | None = None  # a table row that e-mail wrapping may have split, waiting for its end
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
+    screen = ctx.screen(_USUAL_ROW)
+    reader = Lines(lines, screen)
+    for lineno, raw, line in reader:
+        if line is FILTERED_OUT:  # rows of the usual shape without a wanted port: nothing to do
             continue
         if fields is None and _is_field_start(line):
             fields = _Fields(builder)
+            reader.screen = None  # field output: a line is a field, whatever it looks like
         if fields is not None:
             understood = False
             for field in line.split("\0") if "\0" in line else (line,):
@@ -298,11 +331,13 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 outcome = _table_row(f"{cut}{glue}{line}".split(), builder)
                 if outcome != "junk":
                     cut = None
+                    reader.screen = screen
                     if isinstance(outcome, Socket):
                         yield outcome
                     continue
             outcome = _table_row(cut.split(), builder)
             cut = None
+            reader.screen = screen
             if isinstance(outcome, Socket):
                 yield outcome
         outcome = _table_row(tokens, builder, whole=False)
@@ -310,6 +345,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             yield outcome
         elif outcome == "cut":
             cut = line
+            reader.screen = None  # the next line may be this row's end, whatever it looks like
         elif outcome == "junk" and not (_is_header(line) or _is_message(line)):
             notes.skip(lineno, raw)
     if cut is not None:

@@ -16,10 +16,12 @@ UNIX-domain, kernel-control and kernel-event sections are skipped quietly.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 from typing import NamedTuple
 
 from portcheck.addresses import (
+    WILDCARD_HOSTS,
     Endpoint,
     family_from_proto,
     family_of,
@@ -27,8 +29,8 @@ from portcheck.addresses import (
     local_address,
     port_number,
 )
-from portcheck.model import Proto, Socket, State
-from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.model import Proto, Socket, State, make_socket
+from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, sniff_score
 from portcheck.states import STATE_BY_WORD
 
 NAME = "netstat-bsd"
@@ -170,6 +172,10 @@ class Row(NamedTuple):
     rest: list[str]  # after the foreign address: state and -v/-x/-P columns
 
 
+_new = tuple.__new__
+"""Row(...) without NamedTuple's Python-level __new__ (read_row runs once per line)."""
+
+
 def read_row(tokens: list[str]) -> Row | None:
     """The row's columns, or None when the tokens are not a BSD netstat row (including Linux rows,
     whose `1.2.3.4:80` addresses are not in dot notation)."""
@@ -201,8 +207,10 @@ def read_row(tokens: list[str]) -> Row | None:
     if foreign is None:
         if not listen:
             return None
-        return Row(at, word, (printed, *local), None, listen, tokens[index + 1 :])
-    return Row(at, word, (printed, *local), (tokens[index + 1], *foreign), listen, tokens[index + 2 :])
+        return _new(Row, (at, word, (printed, *local), None, listen, tokens[index + 1 :]))
+    return _new(
+        Row, (at, word, (printed, *local), (tokens[index + 1], *foreign), listen, tokens[index + 2 :])
+    )
 
 
 def _cut(printed: str, port: str, width: int) -> bool:
@@ -210,7 +218,7 @@ def _cut(printed: str, port: str, width: int) -> bool:
     printed was `host.port ` cut to the width) and a longer port would still be a valid one."""
     if len(printed) != width or port == "*":
         return False
-    return not port.isdigit() or int(port) <= _WIDEST_CUT_PORT
+    return not port.isdecimal() or int(port) <= _WIDEST_CUT_PORT
 
 
 def _host_cut(host: str) -> bool:
@@ -224,11 +232,11 @@ def _owner_from_header(tail: list[str], before: int) -> tuple[int | None, str | 
     column ends at the first word that ends in `:digits`, whatever columns follow it."""
     if before >= len(tail):
         return None, None
-    if tail[before].isdigit():
+    if tail[before].isdecimal():
         return int(tail[before]), None
     for index in range(before, min(len(tail), before + _MAX_NAME_WORDS)):
         name, sep, pid = tail[index].rpartition(":")
-        if sep and pid.isdigit():
+        if sep and pid.isdecimal():
             return int(pid), " ".join([*tail[before:index], name]).strip() or None
     return None, None
 
@@ -239,17 +247,17 @@ def _owner_without_header(tail: list[str]) -> tuple[int | None, str | None]:
     after -b's byte counters), and Sonoma/Sequoia's 16-digit gencnt. Anything else gives no pid."""
     for index, token in enumerate(tail):
         name, sep, pid = token.rpartition(":")
-        if sep and pid.isdigit() and name:
+        if sep and pid.isdecimal() and name:
             start = index  # the name's first word follows the last numeric column
             while start > 0 and not tail[start - 1].isdigit():
                 start -= 1
             return _owner_from_header(tail, start)
     count = len(tail)
-    if count in (6, 8) and tail[-2].startswith("0x") and tail[-4].isdigit():
+    if count in (6, 8) and tail[-2].startswith("0x") and tail[-4].isdecimal():
         return int(tail[-4]), None
     if count in (12, 14):
         gencnt = tail[count - 6]
-        if len(gencnt) == 16 and _HEX.fullmatch(gencnt) and tail[count - 10].isdigit():
+        if len(gencnt) == 16 and _HEX.fullmatch(gencnt) and tail[count - 10].isdecimal():
             return int(tail[count - 10]), None
     return None, None
 
@@ -267,7 +275,7 @@ class _Reader:
         """The port of `(printed, host, port)`, or None when netstat cut it; either cut is noted."""
         printed, host, port = address
         layout = self.layout
-        if _host_cut(host):
+        if host[-1:] == ":" and _host_cut(host):
             self.ctx.notes.warn(CUT_HINT)
         if not layout.wide:
             if len(printed) > width:  # only -W prints an address wider than its column
@@ -297,7 +305,7 @@ class _Reader:
             ports is not None
             and not ctx.match_remote
             and len(printed) < width  # cannot be cut: the port as printed decides
-            and port_text.isdigit()
+            and port_text.isdecimal()
             and int(port_text) not in ports
         ):
             return None
@@ -316,18 +324,9 @@ class _Reader:
                 pid, process = _owner_from_header(tail, layout.pid_before)
             elif not layout.headed:
                 pid, process = _owner_without_header(tail)
-        return Socket(
-            proto,
-            family,
-            local_address(host, family),
-            local_port,
-            remote_address,
-            remote_port,
-            state,
-            pid,
-            process,
-            None,
-            NAME,
+        local = host if host not in WILDCARD_HOSTS else local_address(host, family)
+        return make_socket(
+            (proto, family, local, local_port, remote_address, remote_port, state, pid, process, None, NAME)
         )
 
     def state(self, row: Row, proto: Proto, peer_host: str, peer_port: str) -> tuple[State, list[str]]:
@@ -367,10 +366,25 @@ def _rejected(tokens: list[str], ports: frozenset[int], width: int) -> bool:
     return (
         dot > 0
         and len(local) < width
-        and port.isdigit()
+        and port.isdecimal()
         and tokens[1].isdigit()
         and tokens[2].isdigit()
         and int(port) not in ports
+    )
+
+
+_PROTO_WORD = r"(?:tcp(?:4|6|46)?|toe[46]|udp(?:4|6|46)?)"
+
+
+@cache
+def _usual_row(width: int) -> re.Pattern[str] | None:
+    """The rows `_rejected` decides about, as a pattern for ParseContext.screen, for an address
+    column this wide: a local address shorter than the column, its port in ASCII digits, a fifth
+    column, and nothing `clean` would cut off (no `~` at the end)."""
+    if width < 4:
+        return None
+    return re.compile(
+        rf"\s*{_PROTO_WORD}\s+[0-9]+\s+[0-9]+\s+(?=\S{{3,{width - 1}}}\s)\S+\.[0-9]+\s+[^\s~](?:.*[^\s~])?\s*"
     )
 
 
@@ -379,14 +393,24 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     notes = ctx.notes
     reader = _Reader(ctx)
     shortcut = None if ctx.match_remote else ctx.ports
+    screens: dict[int, Callable[[str], bool] | None] = {}
+
+    def screen(width: int) -> Callable[[str], bool] | None:
+        """What `_rejected` turns down, for Lines to skip unread (a layout's width at a time)."""
+        if width not in screens:
+            pattern = _usual_row(width) if shortcut is not None else None
+            screens[width] = ctx.screen(pattern) if pattern is not None else None
+        return screens[width]
+
+    source = Lines(lines, screen(WIDTH))
     internet = True  # header-less (grep'd) rows are Internet rows
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
+    for lineno, raw, line in source:
+        if line is FILTERED_OUT:  # rows `_rejected` would turn down
             continue
         if _is_banner(line):
             internet = _is_inet_banner(line)
             reader.layout = Layout()
+            source.screen = screen(WIDTH)
             continue
         if not internet:  # UNIX, kernel control and event sockets, kernel control modules
             continue
@@ -400,6 +424,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 yield record
         elif _is_header(tokens, line):
             reader.layout = Layout.from_header(line, tokens)
+            source.screen = screen(reader.layout.width or WIDTH)
         elif not _is_other_kind(tokens):
             notes.skip(lineno, raw)
 

@@ -20,8 +20,17 @@ from typing import Literal, NamedTuple
 
 from portcheck.addresses import family_of, port_number, split_colon
 from portcheck.model import Family, Proto, Socket
-from portcheck.parsers.common import ParseContext, clean, owner, row_state, sniff_score, socket_row
-from portcheck.states import lookup_state
+from portcheck.parsers.common import (
+    FILTERED_OUT,
+    Lines,
+    ParseContext,
+    clean,
+    owner,
+    row_state,
+    sniff_score,
+    socket_row,
+)
+from portcheck.states import STATE_BY_WORD, lookup_state
 
 NAME = "netstat-linux"
 
@@ -102,7 +111,7 @@ def _state_and_user(middle: list[str]) -> tuple[str, str | None] | None:
 def _program(field: str) -> tuple[int | None, str | None]:
     """`1127/sshd` -> (1127, "sshd"); `2322/sshd: kbrazil` keeps its space; `-` -> (None, None)."""
     pid_text, _, name = field.partition("/")
-    if not pid_text.isdigit():
+    if not pid_text.isdecimal():
         return None, None
     return int(pid_text), name or None
 
@@ -117,15 +126,26 @@ def _family(declared: Family | None, local_host: str, peer_host: str) -> Family:
 
 def _row(line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool) -> _Row | Literal[False] | None:
     """A TCP/UDP row; None when the tokens do not have the shape of one; False when the port filter
-    rejects it."""
+    rejects it. The local port and the usual state word are read inline (this runs once per line)."""
     proto, declared = _INET[tokens[0]]
-    local_host, local_port_text = split_colon(tokens[3])
+    local_text = tokens[3]
+    if local_text[0] != "[" and ":" in local_text:
+        local_host, _, local_port_text = local_text.rpartition(":")
+    else:
+        local_host, local_port_text = split_colon(local_text)
     peer_host, peer_port_text = split_colon(tokens[4])
-    local_port = port_number(local_port_text, proto)
-    if ctx.ports is not None:
-        remote_port = port_number(peer_port_text, proto) if ctx.match_remote else None
-        if not ctx.wants(local_port, remote_port):
-            return False
+    if local_port_text.isdecimal():
+        number = int(local_port_text)
+        local_port = number if number <= 65535 else None
+    else:
+        local_port = port_number(local_port_text, proto)
+    ports = ctx.ports
+    if (
+        ports is not None
+        and local_port not in ports
+        and (not ctx.match_remote or port_number(peer_port_text, proto) not in ports)
+    ):
+        return False
     rest = tokens[5:]
     timer = len(rest) >= 2 and _is_timer(rest[-1])
     if timer:
@@ -138,28 +158,43 @@ def _row(line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool) -> _
     word, user = split
     pid = process = None
     if k is not None:
-        field = line.split(None, 5 + k)[-1]  # the raw remainder keeps spaces inside the program name
+        # The raw remainder keeps spaces inside the program name; usually the name is the last token.
+        field = tokens[-1] if len(tokens) == 6 + k else line.split(None, 5 + k)[-1]
         if timer:
             field = field.rsplit(None, 2)[0]
-        pid, process = _program(field.rstrip())
-        if len(field.rstrip()) >= PROGNAME_WIDTH:
+        field = field.rstrip()
+        pid, process = _program(field)
+        if len(field) >= PROGNAME_WIDTH:
             ctx.notes.warn(TRUNCATED_NAMES)
-    if len(tokens[3]) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH:
+    if len(local_text) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH:
         ctx.notes.warn(TRUNCATED_ADDRESSES)
     family = _family(declared, local_host, peer_host)
+    state = STATE_BY_WORD.get(word) if word else None
     socket = socket_row(
         NAME,
         proto,
         family,
         (local_host, local_port),
         (peer_host, peer_port_text),
-        row_state(ctx, word, proto, peer_host, peer_port_text),
+        state if state is not None else row_state(ctx, word, proto, peer_host, peer_port_text),
         pid,
         process,
         owner(user) if user else None,
     )
     complete = (k is not None or not expect_pid) and (proto is Proto.UDP or bool(word))
-    return _Row(socket, complete)
+    return _new(_Row, (socket, complete))
+
+
+_new = tuple.__new__
+
+
+_ADDRESS = r"(?:\[[0-9A-Za-z:.%_*-]*\]:|[0-9A-Fa-f.:*]*:)"
+_USUAL_ROW = re.compile(
+    rf"\s*(?:tcp|udp)6?\s+[0-9]+\s+[0-9]+\s+{_ADDRESS}[0-9]+\s+{_ADDRESS}(?:[0-9]+|\*)"
+    r"(?:\s+[^\s~](?:.*[^\s~])?)?\s*"
+)
+"""The usual row (numeric ports) for ParseContext.screen: what _row_shape accepts, with addresses whose
+port is what follows the last colon, and nothing `clean` would cut off (no `~` at the end)."""
 
 
 def _row_shape(tokens: list[str]) -> bool:
@@ -182,9 +217,13 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     after_header = False
     notice_lines = 0  # inside net-tools' parenthesised notice about processes it could not identify
     pending: _Pending | None = None  # an incomplete row whose rest e-mail wrapping may have moved on
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
+    for lineno, raw, line in Lines(lines, ctx.screen(_USUAL_ROW)):
+        if line is FILTERED_OUT:  # rows the port filter rejects: as below, for a row it rejects
+            if pending is not None:
+                yield pending.row.socket
+                pending = None
+            after_header = False
+            notice_lines = 0
             continue
         tokens = line.split()
         first = tokens[0]

@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from portcheck.addresses import port_number, split_colon
+from portcheck.addresses import WILDCARD_HOSTS, family_of, local_address, port_number, split_colon
 from portcheck.errors import InspectError
 from portcheck.localised import ELEVATION_MARKERS, NETSTAT_PROTO_HEADERS, NETSTAT_TITLES, OWNERSHIP_UNKNOWN
-from portcheck.model import Proto, Socket, State
-from portcheck.parsers.common import ParseContext, ParseNotes, clean
+from portcheck.model import Family, Proto, Socket, State, make_socket
+from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, ParseNotes, clean
 from portcheck.parsers.tasklist import TasklistReader, is_tasklist_line
-from portcheck.parsers.windows import NO_PEER_PORTS, WILDCARD_PEER, endpoint_row
+from portcheck.parsers.windows import NO_PEER_PORTS, WILDCARD_PEER
 from portcheck.states import STATE_BY_WORD, lookup_state
 
 NAME = "netstat-windows"
@@ -63,32 +63,68 @@ def _state(tokens: list[str], proto: Proto, peer: tuple[str, str], ctx: ParseCon
 
 
 def _row(tokens: list[str], ctx: ParseContext) -> Socket | object | None:
-    """A Socket for a row, None for a row the port filter rejects, _NOT_A_ROW for anything else."""
+    """A Socket for a row, None for a row the port filter rejects, _NOT_A_ROW for anything else.
+
+    The common row (`TCP 1.2.3.4:80 5.6.7.8:443 ESTABLISHED 42`) is read inline: what split_colon,
+    port_number and endpoint_row do, without a call for each (this runs once per line of a dump)."""
     proto = _PROTOS[tokens[0]]
-    if len(tokens) < 3 or (proto is Proto.TCP and len(tokens) < 4):
+    count = len(tokens)
+    if count < 3 or (proto is Proto.TCP and count < 4):
         return _NOT_A_ROW
-    local_host, local_port_text = split_colon(tokens[1])
-    peer_host, peer_port_text = split_colon(tokens[2])
+    local_text, peer_text = tokens[1], tokens[2]
+    if local_text[0] == "[":
+        local_host, local_port_text = split_colon(local_text)
+    else:
+        local_host, colon, local_port_text = local_text.rpartition(":")
+        if not colon:
+            return _NOT_A_ROW
+    peer_host, peer_port_text = split_colon(peer_text)
     if not local_port_text or not peer_port_text:
         return _NOT_A_ROW
-    local_port = port_number(local_port_text, proto)
-    no_peer = peer_port_text in NO_PEER_PORTS
-    if ctx.ports is not None:
-        remote_port = None if no_peer or not ctx.match_remote else port_number(peer_port_text, proto)
-        if not ctx.wants(local_port, remote_port):
-            return None
-    if proto is Proto.TCP:
-        peer = WILDCARD_PEER if no_peer else (peer_host, peer_port_text)
-        state, pid_text = _state(tokens, proto, peer, ctx)
+    if local_port_text.isdecimal():
+        number = int(local_port_text)
+        local_port = number if number <= 65535 else None
     else:
-        state, pid_text = State.NONE, tokens[3] if len(tokens) > 3 else ""
-    if pid_text and not pid_text.isdigit():
-        return _NOT_A_ROW
-    pid = int(pid_text) if pid_text else None
-    process = ctx.notes.pid_names.get(pid) if pid is not None else None
-    return endpoint_row(
-        proto, (local_host, local_port), (peer_host, peer_port_text), state, pid, process, NAME
-    )
+        local_port = port_number(local_port_text, proto)
+    no_peer = peer_port_text in NO_PEER_PORTS
+    ports = ctx.ports
+    if (
+        ports is not None
+        and local_port not in ports
+        and (no_peer or not ctx.match_remote or port_number(peer_port_text, proto) not in ports)
+    ):
+        return None
+    if proto is Proto.TCP:
+        known = STATE_BY_WORD.get(tokens[3])
+        if known is not None:
+            state, pid_text = known, tokens[4] if count > 4 else ""
+        else:
+            peer = WILDCARD_PEER if no_peer else (peer_host, peer_port_text)
+            state, pid_text = _state(tokens, proto, peer, ctx)
+    else:
+        state, pid_text = State.NONE, tokens[3] if count > 3 else ""
+    pid = process = None
+    if pid_text:
+        if not pid_text.isdecimal():
+            return _NOT_A_ROW
+        pid = int(pid_text)
+        process = ctx.notes.pid_names.get(pid)
+    family = Family.IPV6 if ":" in local_host else family_of(local_host) or family_of(peer_host)
+    # A peer port outside NO_PEER_PORTS (= the wildcard ports) is a real peer, whatever its host.
+    remote_address, remote_port = (None, None) if no_peer else (peer_host, port_number(peer_port_text, proto))
+    local = local_host if local_host not in WILDCARD_HOSTS else local_address(local_host, family)
+    fields = (proto, family, local, local_port, remote_address, remote_port, state, pid, process, None, NAME)
+    return make_socket(fields)
+
+
+_LOCAL = r"(?:\[[0-9A-Za-z:.%]*\]|[0-9.]+):[0-9]+"
+_PEER = r"(?:\[[0-9A-Za-z:.%*]*\]|[0-9.]+|\*):(?:[0-9]+|\*)"
+_REST = r"[^\s~](?:.*[^\s~])?"
+_USUAL_ROW = re.compile(
+    rf"\s*(?:TCP(?:v6)?\s+{_LOCAL}\s+{_PEER}\s+{_REST}|UDP(?:v6)?\s+{_LOCAL}\s+{_PEER}(?:\s+{_REST})?)\s*"
+)
+"""The usual row (numeric ports; TCP with a state column) for ParseContext.screen: what _row reads as a
+row before its port filter, with nothing `clean` would cut off (no `~` at the end)."""
 
 
 def _is_header(line: str, tokens: list[str]) -> bool:
@@ -122,9 +158,13 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     after_row = False  # the previous non-blank line was a row or one of its `-b` lines
     rows = 0
     elevation: str | None = None
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
+    for lineno, raw, line in Lines(lines, ctx.screen(_USUAL_ROW)):
+        if line is FILTERED_OUT:  # rows the port filter rejects: as below, for a row it rejects
+            if pending is not None:
+                yield pending
+                pending = None
+            after_row = True
+            rows += 1
             continue
         tokens = line.split()
         if tokens[0] in _PROTOS:

@@ -81,7 +81,7 @@ def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket |
     else:
         state = State.UNKNOWN
     pid_text = values.get("OwningProcess", "")
-    pid = int(pid_text) if pid_text.isdigit() else None
+    pid = int(pid_text) if pid_text.isdecimal() else None
     process = next((values[c] for c in _PROCESS_COLUMNS if values.get(c)), None)
     if process is None and pid is not None:
         process = ctx.notes.pid_names.get(pid)

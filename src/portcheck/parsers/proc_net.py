@@ -16,12 +16,11 @@ State `07` is TCP_CLOSE: for UDP that is an unconnected socket (NONE), for TCP a
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
-from portcheck.model import Family, Proto, Socket, State
-from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.model import Family, Proto, Socket, State, make_socket
+from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
 
 NAME = "proc"
 
@@ -65,10 +64,13 @@ class ProcEntry(NamedTuple):
 def _address(hex_text: str, byteorder: ByteOrder) -> str:
     raw = bytes.fromhex(hex_text)
     if len(raw) == 4:
-        return socket.inet_ntop(socket.AF_INET, raw[::-1] if byteorder == "little" else raw)
+        a, b, c, d = raw[::-1] if byteorder == "little" else raw
+        return f"{a}.{b}.{c}.{d}"  # what inet_ntop writes; the socket module is imported for IPv6 only
+    from socket import AF_INET6, inet_ntop
+
     if byteorder == "little":
         raw = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-    return socket.inet_ntop(socket.AF_INET6, raw)
+    return inet_ntop(AF_INET6, raw)
 
 
 def _is_header(line: str) -> bool:
@@ -101,10 +103,7 @@ def entries(
     ctx = ctx or ParseContext()
     notes = ctx.notes
     current = proto
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
-            continue
+    for lineno, raw, line in cleaned(lines):
         match = _ROW.match(line)
         if match is None:
             if _is_header(line):
@@ -136,18 +135,20 @@ def entries(
         uid = int(uid_text)
         # A TIME_WAIT entry belongs to nobody: the kernel prints a literal 0 in its uid column.
         user = None if state is State.TIME_WAIT else user_label(uid)
-        row = Socket(
-            row_proto,
-            family,
-            _address(local_hex, byteorder),
-            local_port,
-            remote_address,
-            remote_port,
-            state,
-            None,
-            None,
-            user,
-            NAME,
+        row = make_socket(
+            (
+                row_proto,
+                family,
+                _address(local_hex, byteorder),
+                local_port,
+                remote_address,
+                remote_port,
+                state,
+                None,
+                None,
+                user,
+                NAME,
+            )
         )
         yield ProcEntry(row, int(inode_text), uid)
 

@@ -23,8 +23,8 @@ from portcheck.addresses import (
     remote_endpoint,
     split_colon,
 )
-from portcheck.model import Proto, Socket, State
-from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.model import Proto, Socket, State, make_socket
+from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
 from portcheck.states import lookup_state
 
 NAME = "sockstat"
@@ -105,10 +105,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     state_column = False  # the header announced -s's CONN STATE
     in_sctp = False  # SCTP prints each further address of an association on a line of its own
     seen: set[Socket] = set()  # one process holding a socket on two descriptors gives one row
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
-            continue
+    for lineno, raw, line in cleaned(lines):
         tokens = line.split()
         at = find_proto(tokens)
         if at is None:
@@ -137,18 +134,20 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         family = family_from_proto(tokens[at]) or family_of(host) or family_of(peer_host)
         remote_address, remote_port = remote_endpoint(peer_host, peer_port, proto)
         pid = tokens[at - 2]
-        row = Socket(
-            proto,
-            family,
-            local_address(host, family),
-            local_port,
-            remote_address,
-            remote_port,
-            _state(tokens[at + 3 :], proto, (peer_host, peer_port), state_column, ctx),
-            int(pid) if pid.isdigit() else None,
-            _unknown(" ".join(tokens[1 : at - 2])),
-            _unknown(tokens[0]),
-            NAME,
+        row = make_socket(
+            (
+                proto,
+                family,
+                local_address(host, family),
+                local_port,
+                remote_address,
+                remote_port,
+                _state(tokens[at + 3 :], proto, (peer_host, peer_port), state_column, ctx),
+                int(pid) if pid.isdecimal() else None,
+                _unknown(" ".join(tokens[1 : at - 2])),
+                _unknown(tokens[0]),
+                NAME,
+            )
         )
         if row not in seen:
             seen.add(row)

@@ -12,9 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from portcheck.addresses import family_of, local_address, port_number, remote_endpoint, split_colon
-from portcheck.model import Family, Proto, Socket, State
-from portcheck.parsers.common import ParseContext, clean, sniff_score
+from portcheck.addresses import (
+    WILDCARD_HOSTS,
+    WILDCARD_PORTS,
+    family_of,
+    local_address,
+    port_number,
+    split_colon,
+)
+from portcheck.model import Family, Proto, Socket, State, make_socket
+from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, sniff_score
 from portcheck.states import STATE_BY_WORD, lookup_state
 
 NAME = "ss"
@@ -164,53 +171,92 @@ Fields = tuple[Proto, Family | None, str, int | None, str | None, int | None, St
 
 
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
+    """The loop inlines the common row (`tcp ESTAB 0 0 host:port host:port users:(...)`, numeric ports);
+    every other shape goes through the helpers above, which it is equivalent to."""
     ctx = ctx or ParseContext()
     notes = ctx.notes
     ports = ctx.ports
+    match_remote = ctx.match_remote
     pending: tuple[Fields, str] | None = None  # a row whose continuation line may still follow
     # `*` means different things by ss version: iproute2 >= 4.17 prints IPv4 wildcards as 0.0.0.0 and
     # IPv6 as [::], keeping `*` for a dual-stack IPv6 socket; older ss printed `*` for IPv4 and `:::`
-    # for IPv6. The input tells which ss wrote it (brackets and `pid=` are new, `:::` is old).
+    # for IPv6. The input tells which ss wrote it (brackets and `pid=` are new, `:::` is old): the first
+    # row that tells decides, wanted by the port filter or not, so a filtered parse reads `*` as the
+    # whole parse does. Until a row has told, no row is screened out unread.
     modern: bool | None = None
-    for lineno, raw in enumerate(lines, 1):
-        line = clean(raw)
-        if not line:
+    screen = ctx.screen(_USUAL_ROW)
+    source = Lines(lines)
+    for lineno, raw, line in source:
+        if line is FILTERED_OUT:  # rows the port filter rejects: each ends the row before it
+            if pending is not None:
+                yield from _rows(*pending)
+                pending = None
             continue
         tokens = line.split()
-        start = _row_start(tokens)
-        if start is None:
-            if pending is not None and (tokens[0].startswith("users:(") or _unbalanced(pending[1])):
-                pending = (pending[0], pending[1] + " " + line)
+        first = tokens[0]
+        proto: Proto | None
+        if first in _PROTOS and len(tokens) >= 6 and tokens[2].isdigit() and not tokens[1].isdigit():
+            start = 1
+            proto = _PROTOS[first]
+        else:
+            found = _row_start(tokens)
+            if found is None:
+                if pending is not None and (first.startswith("users:(") or _unbalanced(pending[1])):
+                    pending = (pending[0], pending[1] + " " + line)
+                    continue
+                if _is_header(line) or _is_extras(tokens):
+                    continue
+                notes.skip(lineno, raw)
                 continue
-            if _is_header(line) or _is_extras(tokens):
-                continue
-            notes.skip(lineno, raw)
-            continue
+            start = found
+            proto = _proto_for(tokens, start)
         if pending is not None:
             yield from _rows(*pending)
             pending = None
-        proto = _proto_for(tokens, start)
         if proto is None:  # netlink, unix, raw...: a valid row, not a TCP/UDP socket
             continue
         local_text, peer_text = tokens[start + 3], tokens[start + 4]
-        local_host, local_port_text = split_colon(local_text)
-        peer_host, peer_port_text = split_colon(peer_text)
-        local_port = port_number(local_port_text, proto)
-        if ports is not None:
-            remote_port = port_number(peer_port_text, proto) if ctx.match_remote else None
-            if not ctx.wants(local_port, remote_port):
-                continue
         if modern is None:
             modern = _ss_generation(line, local_text)
+            if modern is not None:
+                source.screen = screen
+        if local_text[0] == "[":
+            local_host, local_port_text = split_colon(local_text)
+        else:
+            local_host, sep, local_port_text = local_text.rpartition(":")
+            if not sep:
+                local_host, local_port_text = local_text, ""
+        if local_port_text.isdecimal():
+            number = int(local_port_text)
+            local_port = number if number <= 65535 else None
+        else:
+            local_port = port_number(local_port_text, proto)
+        if (
+            ports is not None
+            and local_port not in ports
+            and (not match_remote or port_number(split_colon(peer_text)[1], proto) not in ports)
+        ):
+            continue
+        peer_host, peer_port_text = split_colon(peer_text)
         family = family_of(local_host) or family_of(peer_host)
         if family is None and local_host.startswith("*"):
             family = Family.IPV6 if modern or peer_host.startswith(("[", ":")) else None
-        remote_address, remote_port = remote_endpoint(peer_host, peer_port_text, proto)
-        state = _state(tokens[start], proto, (peer_host, peer_port_text), ctx)
+        remote_address: str | None
+        remote_port: int | None
+        if peer_host in WILDCARD_HOSTS and peer_port_text in WILDCARD_PORTS:
+            remote_address, remote_port = None, None
+        else:
+            remote_address, remote_port = peer_host, port_number(peer_port_text, proto)
+        word = tokens[start]
+        if word == "UNCONN":
+            state = State.CLOSE if proto is Proto.TCP else State.NONE
+        else:
+            known = STATE_BY_WORD.get(word)
+            state = known if known is not None else ctx.state(word, proto, peer_host, peer_port_text)
         fields = (
             proto,
             family,
-            local_address(local_host, family),
+            local_host if local_host not in WILDCARD_HOSTS else local_address(local_host, family),
             local_port,
             remote_address,
             remote_port,
@@ -227,6 +273,15 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         yield from _rows(*pending)
 
 
+_ADDRESS = r"(?:\[[0-9A-Za-z:.%_*-]*\]|[0-9.*]+(?:%[A-Za-z0-9_.-]+)?)"
+_USUAL_ROW = re.compile(
+    rf"\s*(?:tcp|udp)\s+[A-Za-z][A-Za-z0-9-]*\s+[0-9]+\s+\S+\s+{_ADDRESS}:[0-9]+\s+{_ADDRESS}:(?:[0-9]+|\*)"
+    r"(?:\s+[^\s~](?:.*[^\s~])?)?\s*"
+)
+"""The usual row (Netid, a state word, numeric ports) for ParseContext.screen: what the loop reads on
+its inline path, with nothing `clean` would cut off (no `~` at the end)."""
+
+
 def _ss_generation(line: str, local_text: str) -> bool | None:
     """True for iproute2 >= 4.17 output, False for older, None when this row does not tell."""
     if "[" in line or "pid=" in line or local_text.startswith("0.0.0.0"):
@@ -236,22 +291,22 @@ def _ss_generation(line: str, local_text: str) -> bool | None:
     return None
 
 
-def _rows(fields: Fields, extras: str) -> Iterator[Socket]:
+def _rows(fields: Fields, extras: str) -> tuple[Socket, ...] | list[Socket]:
     """One row per owning process (a pre-forked server shares one socket among many)."""
     if not extras:
-        yield Socket(*fields, None, None, None, NAME)
-        return
+        return (make_socket((*fields, None, None, None, NAME)),)
     user = _user(extras) if "uid:" in extras or "ino:" in extras else None
     owners = _USER.findall(extras) if "users:(" in extras else []
     if len(owners) <= 1:
         name, pid = (owners[0][0], int(owners[0][1])) if owners else (None, None)
-        yield Socket(*fields, pid, name, user, NAME)
-        return
+        return (make_socket((*fields, pid, name, user, NAME)),)
     seen: set[tuple[str, str]] = set()
+    rows = []
     for name, pid, _fd in owners:
         if (name, pid) not in seen:  # the same process holding the socket on two descriptors is one row
             seen.add((name, pid))
-            yield Socket(*fields, int(pid), name, user, NAME)
+            rows.append(make_socket((*fields, int(pid), name, user, NAME)))
+    return rows
 
 
 def _looks_like_row(line: str) -> bool:

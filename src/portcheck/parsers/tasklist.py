@@ -50,7 +50,7 @@ def table_row(line: str) -> tuple[int, str] | None:
     if session < 2 or numbers_after < 2 or not tokens[session + 1].isdigit():
         return None
     pid = tokens[session - 1]
-    if not pid.isdigit():
+    if not pid.isdecimal():
         return None
     return int(pid), " ".join(tokens[: session - 1])
 
@@ -90,7 +90,7 @@ class TasklistReader:
         if len(fields) < 2:
             return False
         name, pid = fields[0], fields[1]
-        if pid.isdigit() and name:
+        if pid.isdecimal() and name:
             self.names[int(pid)] = name
             return True
         return pid == "PID"
@@ -108,7 +108,7 @@ class TasklistReader:
         (name_start, name_end), (pid_start, pid_end) = self.columns or ((0, 0), (0, 0))
         name = raw[name_start:name_end].strip()
         pid = raw[pid_start:pid_end].strip()
-        if name and pid.isdigit() and raw[name_end : name_end + 1] in (" ", ""):
+        if name and pid.isdecimal() and raw[name_end : name_end + 1] in (" ", ""):
             if len(name) >= name_end - name_start:
                 self.notes.warn(TRUNCATED_HINT.format(width=name_end - name_start))
             self.names[int(pid)] = name

@@ -4,7 +4,7 @@ from a local and a remote endpoint as the tool printed them."""
 from __future__ import annotations
 
 from portcheck.addresses import family_of, local_address, remote_endpoint
-from portcheck.model import Proto, Socket, State
+from portcheck.model import Proto, Socket, State, make_socket
 
 NO_PEER_PORTS = frozenset({"0", "*", ""})
 """A listener's peer is `0.0.0.0:0`, `[::]:0` or, with names, `HOST:0`: port 0 is never a real peer."""
@@ -30,7 +30,7 @@ def endpoint_row(
         remote_address, remote_port = None, None
     else:
         remote_address, remote_port = remote_endpoint(peer_host, peer_port, proto)
-    return Socket(
-        proto, family, local_address(host, family), port, remote_address, remote_port, state, pid, process,
-        None, source,
+    return make_socket(
+        (proto, family, local_address(host, family), port, remote_address, remote_port, state, pid, process,
+         None, source)
     )  # fmt: skip
