@@ -7,15 +7,17 @@ argument list that does not start with a command name to the `query` command.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+from typing import NoReturn
 
 import typer
 
 from portcheck.commands import parse as _parse  # noqa: F401  (registers the command)
 from portcheck.commands import query as _query  # noqa: F401  (registers the command)
 from portcheck.commands.base import app
-from portcheck.errors import PortcheckError
+from portcheck.errors import PortcheckError, excerpt
 from portcheck.model import ExitCode
 from portcheck.report import Reporter
 
@@ -34,37 +36,73 @@ def route(argv: list[str]) -> list[str]:
     return ["query", *argv]
 
 
+INPUT_SIDE_COMMANDS = frozenset({"parse", "info"})
+"""Commands that read only what they are given: a bug there is reported like unreadable input (exit 2).
+Every other command inspects the machine, so a bug there means it could not be inspected (exit 3)."""
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line on stderr and a contract exit code for every failure."""
     args = route(list(sys.argv[1:] if argv is None else argv))
     try:
         # With standalone_mode off, click returns a typer.Exit's code instead of exiting.
         code = app(args=args, prog_name="portcheck", standalone_mode=False)
+        sys.stdout.flush()  # here, so a full disk or a closed pipe is reported like any other failure
     except PortcheckError as error:
         Reporter().error(str(error))
         sys.exit(error.exit_code)
     except typer.Exit as done:
+        _flush_or_exit()
         sys.exit(done.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("\n")
         sys.exit(130)
     except BrokenPipeError:
-        # `portcheck ... | head`: the reader left; that is not an error worth a message.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         sys.exit(ExitCode.MATCH)
     except Exception as error:  # the last line of defence: never show a traceback
-        usage = _usage_error_message(error)
-        if usage is not None:
-            Reporter().error(usage)
-            sys.exit(ExitCode.USAGE)
-        if os.environ.get("PORTCHECK_DEBUG"):
-            raise
-        Reporter().error(
-            f"internal error: {type(error).__name__}: {error}. Please report this at "
-            "https://github.com/portcheck/portcheck/issues (PORTCHECK_DEBUG=1 shows the traceback)."
-        )
-        sys.exit(ExitCode.CANNOT_INSPECT)
+        _last_resort(error, args)
     sys.exit(code if isinstance(code, int) else ExitCode.MATCH)
+
+
+def _quiet_stdout() -> None:
+    """`portcheck ... | head`: the reader left; that is not an error worth a message. stdout goes to
+    /dev/null so the interpreter's final flush cannot fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _flush_or_exit() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    except OSError as error:
+        _output_failed(error)
+
+
+def _output_failed(error: OSError) -> NoReturn:
+    _quiet_stdout()
+    Reporter().error(f"cannot write the output: {error.strerror or error}")
+    sys.exit(ExitCode.USAGE)
+
+
+def _last_resort(error: Exception, args: list[str]) -> NoReturn:
+    usage = _usage_error_message(error)
+    if usage is not None:
+        Reporter().error(usage)
+        sys.exit(ExitCode.USAGE)
+    if isinstance(error, OSError) and error.errno in _OUTPUT_ERRNOS and error.filename is None:
+        _output_failed(error)
+    if os.environ.get("PORTCHECK_DEBUG"):
+        raise error
+    side = ExitCode.USAGE if args and args[0] in INPUT_SIDE_COMMANDS else ExitCode.CANNOT_INSPECT
+    Reporter().error(
+        f"internal error: {type(error).__name__}: {excerpt(str(error), 200)}. Please report this at "
+        "https://github.com/portcheck/portcheck/issues (PORTCHECK_DEBUG=1 shows the traceback)."
+    )
+    sys.exit(side)
 
 
 def _usage_error_message(error: Exception) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain
 from typing import BinaryIO
 
 from portcheck import parsers
@@ -27,15 +27,32 @@ def supported_formats() -> str:
     return ", ".join(parsers.FORMATS)
 
 
+SAMPLE_CHARS = 1 << 20
+"""Characters read ahead for detection at most: SAMPLE_LINES lines of nearly MAX_LINE characters each
+would hold 100 MB."""
+
+
+def _sample(lines: Iterator[str]) -> list[str]:
+    sample: list[str] = []
+    size = 0
+    for line in lines:
+        sample.append(line)
+        size += len(line)
+        if len(sample) >= SAMPLE_LINES or size >= SAMPLE_CHARS:
+            break
+    return sample
+
+
 def parse_stream(stream: BinaryIO, ctx: ParseContext, forced: tuple[str, ...] | None = None) -> ParsedInput:
     """Decode, detect and start parsing. Rows are produced lazily, so a filtered parse of a huge file
     holds only the rows that match."""
     encoding, lines = text_lines(stream)
-    sample = list(islice(lines, SAMPLE_LINES))
-    if not any(line.strip() for line in sample):
+    sample = _sample(lines)
+    first = next(((n, line) for n, line in enumerate(sample, 1) if line.strip()), None)
+    if first is None:
         return ParsedInput(encoding, None, iter(()))
     name = forced[0] if forced and len(forced) == 1 else detect(sample, forced)
     if name is None:
         wanted = ", ".join(forced) if forced else supported_formats()
-        raise ParseError(f"not output of a supported tool (supported: {wanted})")
+        raise ParseError(f"not output of a supported tool (supported: {wanted})", *first)
     return ParsedInput(encoding, name, parsers.load(name).parse(chain(sample, lines), ctx))

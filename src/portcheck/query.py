@@ -16,7 +16,7 @@ from importlib import import_module
 
 from portcheck import parsers
 from portcheck.decode import text_lines
-from portcheck.errors import InspectError, excerpt
+from portcheck.errors import InspectError, ParseError, excerpt
 from portcheck.executor import Executor, LocalExecutor
 from portcheck.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.model import Family, Proto, Socket
@@ -129,7 +129,10 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
         result = executor.run(command.argv, timeout=timeout, env=command.env or None)
         _check_status(step, result)
         ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
-        parsed = list(_parse(step, _lines(result.output, step.encoding, executor), ctx))
+        try:
+            parsed = list(_parse(step, _lines(result.output, step.encoding, executor), ctx))
+        except ParseError as error:  # binary output: the tool is broken, the next one may not be
+            raise ToolError(step.tool, Problem.UNREADABLE, error.describe()) from None
         if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
             line, text = ctx.notes.first_skipped
             raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {text!r}")

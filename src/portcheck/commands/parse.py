@@ -34,6 +34,7 @@ from portcheck.commands.base import (
 )
 from portcheck.errors import ParseError, UsageError
 from portcheck.model import ExitCode, Socket
+from portcheck.parsers.common import ParseNotes
 from portcheck.portspec import parse_port_spec
 from portcheck.report import Reporter
 
@@ -81,7 +82,7 @@ def parse_command(
     """
     from portcheck import parsers
     from portcheck.offline import parse_stream
-    from portcheck.parsers.common import ParseContext, ParseNotes
+    from portcheck.parsers.common import ParseContext
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
     ports = parse_port_spec(*port) if port else None
@@ -118,8 +119,12 @@ def parse_command(
                 any_text = True
                 reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
                 rows.extend(parsed.rows if first_filter.is_trivial else filter(first_filter, parsed.rows))
+                if strict:
+                    _refuse_skipped(ctx.notes)
         except ParseError as error:
             raise UsageError(error.describe(label)) from error
+        except OSError as error:  # a disk error, a device that cannot be read
+            raise UsageError(f"{label}: cannot read: {error.strerror or error}") from None
         reporter.notes(ctx.notes, label if len(files or ()) > 1 else None)
         notes.merge(ctx.notes)
     if notes.pid_names:
@@ -129,12 +134,18 @@ def parse_command(
         ]
     if row_filter.process is not None:
         rows = [r for r in rows if row_filter(r)]
-    if strict and notes.skipped:
-        raise UsageError(f"{notes.skipped} lines not understood (--strict)")
     if not any_text:
         reporter.warn("the input is empty: nothing to parse")
         raise typer.Exit(ExitCode.NO_MATCH)
     raise typer.Exit(emit(rows, output))
+
+
+def _refuse_skipped(notes: ParseNotes) -> None:
+    """--strict: the first line not understood, as `file:line: ...`, ends the run with exit 2."""
+    if notes.skipped and notes.first_skipped:
+        line, text = notes.first_skipped
+        such = "" if notes.skipped == 1 else f"; {notes.skipped} such lines"
+        raise ParseError(f"line not understood (--strict{such})", line, text)
 
 
 def _open_input(name: str) -> BinaryIO:
