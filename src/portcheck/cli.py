@@ -7,7 +7,9 @@ argument list that does not start with a command name to the `query` command.
 
 from __future__ import annotations
 
+import codecs
 import errno
+import io
 import os
 import sys
 from typing import NoReturn
@@ -46,6 +48,7 @@ _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line on stderr and a contract exit code for every failure."""
     args = route(list(sys.argv[1:] if argv is None else argv))
+    _standard_streams()
     try:
         # With standalone_mode off, click returns a typer.Exit's code instead of exiting.
         code = app(args=args, prog_name="portcheck", standalone_mode=False)
@@ -65,6 +68,39 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as error:  # the last line of defence: never show a traceback
         _last_resort(error, args)
     sys.exit(code if isinstance(code, int) else ExitCode.MATCH)
+
+
+def _standard_streams() -> None:
+    """A closed stderr becomes /dev/null (the exit code still speaks); a closed stdout ends the run, as
+    the answer would go nowhere; a stdout that cannot encode every character (an ASCII or Latin-1
+    locale) writes `\\uXXXX` for the others (valid inside JSON strings, visible in a table) instead of
+    failing on a stranger's process name."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
+    if sys.stdout is None:
+        Reporter().error("standard output is closed: nowhere to write the answer")
+        sys.exit(ExitCode.USAGE)
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf8") and isinstance(sys.stdout, io.TextIOWrapper):
+        codecs.register_error(_ESCAPE_UNENCODABLE, _json_escape)
+        sys.stdout.reconfigure(errors=_ESCAPE_UNENCODABLE)
+
+
+_ESCAPE_UNENCODABLE = "portcheck-json-escape"
+
+
+def _json_escape(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    escaped = []
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        if code > 0xFFFF:  # a surrogate pair, as JSON writes characters beyond the BMP
+            code -= 0x10000
+            escaped.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            escaped.append(f"\\u{code:04x}")
+    return "".join(escaped), error.end
 
 
 def _quiet_stdout() -> None:

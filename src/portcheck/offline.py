@@ -12,7 +12,7 @@ from portcheck.decode import text_lines
 from portcheck.detect import SAMPLE_LINES, detect
 from portcheck.errors import ParseError
 from portcheck.model import Socket
-from portcheck.parsers.common import ParseContext
+from portcheck.parsers.common import ParseContext, ParseNotes
 
 
 @dataclass
@@ -41,6 +41,37 @@ def _sample(lines: Iterator[str]) -> list[str]:
         if len(sample) >= SAMPLE_LINES or size >= SAMPLE_CHARS:
             break
     return sample
+
+
+class KeepingNotes(ParseNotes):
+    """ParseNotes that also keep the first lines not understood (as many as a detection sample), so the
+    caller can tell when they are another tool's output pasted into the same input."""
+
+    __slots__ = ("_kept_chars", "kept")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kept: list[str] = []
+        self._kept_chars = 0
+
+    def skip(self, lineno: int, line: str) -> None:
+        super().skip(lineno, line)
+        if len(self.kept) < SAMPLE_LINES and self._kept_chars < SAMPLE_CHARS:
+            self.kept.append(line)
+            self._kept_chars += len(line)
+
+
+def other_format(notes: ParseNotes, read_as: str) -> str | None:
+    """The format most lines not understood are in, when that is not the one the input was read as:
+    `ss` output and `netstat -ano` output pasted one after the other. One input is read as one tool's
+    output (a format is detected per input, not per line), so the caller says to split it."""
+    kept = notes.kept if isinstance(notes, KeepingNotes) else []
+    if not kept:
+        return None
+    other = detect(kept)
+    if other is None or other == read_as or parsers.load(other).sniff(kept) < 0.5:
+        return None
+    return other
 
 
 def parse_stream(stream: BinaryIO, ctx: ParseContext, forced: tuple[str, ...] | None = None) -> ParsedInput:

@@ -16,7 +16,7 @@ from importlib import import_module
 
 from portcheck import parsers
 from portcheck.decode import text_lines
-from portcheck.errors import InspectError, ParseError, excerpt
+from portcheck.errors import InspectError, ParseError, excerpt, quote
 from portcheck.executor import Executor, LocalExecutor
 from portcheck.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.model import Family, Proto, Socket
@@ -135,7 +135,7 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
             raise ToolError(step.tool, Problem.UNREADABLE, error.describe()) from None
         if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
             line, text = ctx.notes.first_skipped
-            raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {text!r}")
+            raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {quote(text)}")
         rows.extend(parsed)
         notes.merge(ctx.notes)
     if step.pid_names is not None and any(r.pid is not None and r.process is None for r in rows):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from portcheck.errors import quote
 from portcheck.escape import escape_controls
 from portcheck.parsers.common import ParseNotes
 
@@ -45,7 +46,7 @@ class Reporter:
         if notes.skipped and notes.first_skipped:
             line, text = notes.first_skipped
             plural = "line" if notes.skipped == 1 else "lines"
-            self.warn(f"{where}{notes.skipped} {plural} not understood, first at line {line}: {text!r}")
+            self.warn(f"{where}{notes.skipped} {plural} not understood, first at line {line}: {quote(text)}")
         for word, count in notes.unknown_states.items():
             rows = "row" if count == 1 else "rows"
             self.warn(

@@ -33,7 +33,7 @@ from portcheck.commands.base import (
     emit,
 )
 from portcheck.errors import ParseError, UsageError
-from portcheck.model import ExitCode, Socket
+from portcheck.model import Socket
 from portcheck.parsers.common import ParseNotes
 from portcheck.portspec import parse_port_spec
 from portcheck.report import Reporter
@@ -81,7 +81,7 @@ def parse_command(
       portcheck parse netstat-ano.txt tasklist.txt --json
     """
     from portcheck import parsers
-    from portcheck.offline import parse_stream
+    from portcheck.offline import KeepingNotes, other_format, parse_stream
     from portcheck.parsers.common import ParseContext
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -110,7 +110,8 @@ def parse_command(
     any_text = False
     for name in files or ["-"]:
         label = "<stdin>" if name == "-" else name
-        ctx = ParseContext(ports.ports if ports else None, match_remote=remote)
+        ctx = ParseContext(ports.ports if ports else None, match_remote=remote, notes=KeepingNotes())
+        other: str | None = None
         try:
             with _open_input(name) as stream:
                 parsed = parse_stream(stream, ctx, forced)
@@ -121,11 +122,17 @@ def parse_command(
                 rows.extend(parsed.rows if first_filter.is_trivial else filter(first_filter, parsed.rows))
                 if strict:
                     _refuse_skipped(ctx.notes)
+                other = other_format(ctx.notes, parsed.format)
         except ParseError as error:
             raise UsageError(error.describe(label)) from error
         except OSError as error:  # a disk error, a device that cannot be read
             raise UsageError(f"{label}: cannot read: {error.strerror or error}") from None
         reporter.notes(ctx.notes, label if len(files or ()) > 1 else None)
+        if other is not None:
+            reporter.warn(
+                f"{label}: the lines not understood look like {other} output, and one input is read as "
+                "one tool's output: give each tool's output its own file (portcheck parse a.txt b.txt)"
+            )
         notes.merge(ctx.notes)
     if notes.pid_names:
         rows = [
@@ -136,7 +143,7 @@ def parse_command(
         rows = [r for r in rows if row_filter(r)]
     if not any_text:
         reporter.warn("the input is empty: nothing to parse")
-        raise typer.Exit(ExitCode.NO_MATCH)
+        raise typer.Exit(emit([], output))  # `[]` for --json: a script reads "nothing", not an error
     raise typer.Exit(emit(rows, output))
 
 
@@ -150,6 +157,8 @@ def _refuse_skipped(notes: ParseNotes) -> None:
 
 def _open_input(name: str) -> BinaryIO:
     if name == "-":
+        if sys.stdin is None:
+            raise UsageError("standard input is closed: give a file name, or pipe the tool's output in")
         return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
     path = Path(name)
     try:

@@ -67,7 +67,7 @@ def query_command(
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
     spec = parse_port_spec(*ports) if ports else None
-    if not timeout > 0:
+    if not 0 < timeout < float("inf"):  # nan and inf too: an infinite timeout could hang for ever
         raise UsageError("--timeout must be a positive number of seconds")
     output = opt.OutputOptions.build(
         json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
