@@ -131,10 +131,10 @@ def _spawn_class() -> Any:
                 if not data:
                     return
 
-        def collect(self, timeout: float, limit: int) -> bytes:
-            """Everything the child prints until EOF. Raises _Timeout when `timeout` passes first and
+        def collect(self, deadline: float, limit: int) -> tuple[bytes, int]:
+            """Everything the child prints until EOF, and its exit status. Raises _Timeout when the
+            monotonic `deadline` passes first (a child that closed its stdout but runs on, too) and
             _TooMuch beyond `limit` bytes; the caller kills the child then."""
-            deadline = time.monotonic() + timeout
             chunks: list[bytes] = []
             size = 0
             while True:
@@ -146,11 +146,16 @@ def _spawn_class() -> Any:
                 except Empty:
                     raise _Timeout from None
                 if data is None:
-                    return b"".join(chunks)
+                    break
                 chunks.append(data)
                 size += len(data)
                 if size > limit:
                     raise _TooMuch
+            try:
+                status: int = self.proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
+            except subprocess.TimeoutExpired:
+                raise _Timeout from None
+            return b"".join(chunks), status
 
         def kill_group(self) -> None:
             """End the child and everything it started (a hung `lsof` may have forked helpers)."""
@@ -203,7 +208,7 @@ def run(
         except OSError as error:
             raise ToolError(tool, Problem.FAILED, error.strerror or str(error)) from None
         try:
-            output: bytes = child.collect(timeout, MAX_OUTPUT)
+            output, status = child.collect(time.monotonic() + timeout, MAX_OUTPUT)
         except _Timeout:
             child.kill_group()
             raise ToolError(tool, Problem.TIMEOUT, f"no answer within {timeout:g} s; killed") from None
@@ -214,7 +219,6 @@ def run(
         except BaseException:  # Ctrl-C: the child is in its own session, so the terminal's SIGINT
             child.kill_group()  # never reached it; do not leave it running
             raise
-        status = child.proc.wait()
         stderr.seek(0)
         errors = stderr.read(_STDERR_KEPT)
     return ToolRun(tuple(argv), status, output, errors, time.perf_counter() - started)
