@@ -129,6 +129,16 @@ def test_hostile_text_in_messages_is_escaped(tmp_path: Path) -> None:
     assert "unknown state word '\\x1b[5mWAIT'" in stderr
 
 
+def test_hostile_addresses_are_escaped_in_the_table(tmp_path: Path) -> None:
+    """A host name is text from elsewhere too (found by test_cli_fuzz: the table showed it raw)."""
+    path = tmp_path / "paste.txt"
+    path.write_text(SS_ROW.format(name="sshd").replace("0.0.0.0:22", "ev\x1b[2Jil:22"))
+    code, stdout, _ = run_main("parse", str(path))
+    assert code == 0
+    assert "\x1b" not in stdout
+    assert "ev\\x1b[2Jil:22" in stdout
+
+
 # --- the process's own streams, through the real CLI ----------------------------------------------
 
 

@@ -26,14 +26,14 @@ def family_of(address: str) -> Family | None:
         return Family.IPV6
     if "%" in address:  # ss's `127.0.0.53%lo`: an address bound to a device
         address = address.partition("%")[0]
-    if address.count(".") == 3 and address.replace(".", "").isdigit():
+    if address.count(".") == 3 and address.replace(".", "").isdecimal():
         return Family.IPV4
     return None
 
 
 def port_number(text: str, proto: Proto | str | None = None) -> int | None:
     """`80` -> 80, `ssh` -> 22 (from the packaged IANA table), `*` or an unknown name -> None."""
-    if text.isdigit():
+    if text.isdecimal():
         port = int(text)
         return port if port <= 65535 else None
     if not text or text == "*":

@@ -110,9 +110,11 @@ def _utf16_without_bom(sample: bytes) -> str | None:
     half = len(sample) // 2
     even_nuls = sample[0::2].count(0)
     odd_nuls = sample[1::2].count(0)
-    if odd_nuls > half * 0.3 and even_nuls < half * 0.05:
+    # Relative, not absolute: a letter whose low byte is 0 (U+0100, U+4E00, the ideographic space
+    # U+3000) puts a NUL in the other half too, and a short text may have several.
+    if odd_nuls > half * 0.3 and even_nuls * 4 < odd_nuls:
         return "utf-16-le"
-    if even_nuls > half * 0.3 and odd_nuls < half * 0.05:
+    if even_nuls > half * 0.3 and odd_nuls * 4 < even_nuls:
         return "utf-16-be"
     return None
 

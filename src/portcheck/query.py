@@ -249,4 +249,4 @@ def _with_user_names(rows: list[Socket]) -> list[Socket]:
     """ss and `netstat -n` show uids: name them from this machine's password database."""
     from portcheck.users import user_name
 
-    return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdigit() else r for r in rows]
+    return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdecimal() else r for r in rows]

@@ -64,10 +64,11 @@ def endpoint(address: str | None, port: int | None, family: Family | None) -> st
 
 
 def _cell(row: Socket, column: str) -> str:
+    # Addresses come from the same untrusted text as names (a host name, a pasted line): escaped too.
     if column == "local":
-        return endpoint(row.local_address, row.local_port, row.family)
+        return escape_controls(endpoint(row.local_address, row.local_port, row.family))
     if column == "remote":
-        return endpoint(row.remote_address, row.remote_port, row.family)
+        return escape_controls(endpoint(row.remote_address, row.remote_port, row.family))
     value = getattr(row, column)
     return "" if value is None else escape_controls(str(value))
 

@@ -186,7 +186,7 @@ def read_row(tokens: list[str]) -> Row | None:
         token = tokens[index]
         if "." in token:
             break
-        if not token.isdigit():
+        if not token.isdecimal():
             if not _is_queue(token):
                 return None
             listen = True
@@ -210,7 +210,7 @@ def _cut(printed: str, port: str, width: int) -> bool:
     printed was `host.port ` cut to the width) and a longer port would still be a valid one."""
     if len(printed) != width or port == "*":
         return False
-    return not port.isdigit() or int(port) <= _WIDEST_CUT_PORT
+    return not port.isdecimal() or int(port) <= _WIDEST_CUT_PORT
 
 
 def _host_cut(host: str) -> bool:
@@ -224,11 +224,11 @@ def _owner_from_header(tail: list[str], before: int) -> tuple[int | None, str | 
     column ends at the first word that ends in `:digits`, whatever columns follow it."""
     if before >= len(tail):
         return None, None
-    if tail[before].isdigit():
+    if tail[before].isdecimal():
         return int(tail[before]), None
     for index in range(before, min(len(tail), before + _MAX_NAME_WORDS)):
         name, sep, pid = tail[index].rpartition(":")
-        if sep and pid.isdigit():
+        if sep and pid.isdecimal():
             return int(pid), " ".join([*tail[before:index], name]).strip() or None
     return None, None
 
@@ -239,17 +239,17 @@ def _owner_without_header(tail: list[str]) -> tuple[int | None, str | None]:
     after -b's byte counters), and Sonoma/Sequoia's 16-digit gencnt. Anything else gives no pid."""
     for index, token in enumerate(tail):
         name, sep, pid = token.rpartition(":")
-        if sep and pid.isdigit() and name:
+        if sep and pid.isdecimal() and name:
             start = index  # the name's first word follows the last numeric column
-            while start > 0 and not tail[start - 1].isdigit():
+            while start > 0 and not tail[start - 1].isdecimal():
                 start -= 1
             return _owner_from_header(tail, start)
     count = len(tail)
-    if count in (6, 8) and tail[-2].startswith("0x") and tail[-4].isdigit():
+    if count in (6, 8) and tail[-2].startswith("0x") and tail[-4].isdecimal():
         return int(tail[-4]), None
     if count in (12, 14):
         gencnt = tail[count - 6]
-        if len(gencnt) == 16 and _HEX.fullmatch(gencnt) and tail[count - 10].isdigit():
+        if len(gencnt) == 16 and _HEX.fullmatch(gencnt) and tail[count - 10].isdecimal():
             return int(tail[count - 10]), None
     return None, None
 
@@ -297,7 +297,7 @@ class _Reader:
             ports is not None
             and not ctx.match_remote
             and len(printed) < width  # cannot be cut: the port as printed decides
-            and port_text.isdigit()
+            and port_text.isdecimal()
             and int(port_text) not in ports
         ):
             return None
@@ -367,9 +367,9 @@ def _rejected(tokens: list[str], ports: frozenset[int], width: int) -> bool:
     return (
         dot > 0
         and len(local) < width
-        and port.isdigit()
-        and tokens[1].isdigit()
-        and tokens[2].isdigit()
+        and port.isdecimal()
+        and tokens[1].isdecimal()
+        and tokens[2].isdecimal()
         and int(port) not in ports
     )
 

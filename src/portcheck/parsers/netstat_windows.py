@@ -82,7 +82,7 @@ def _row(tokens: list[str], ctx: ParseContext) -> Socket | object | None:
         state, pid_text = _state(tokens, proto, peer, ctx)
     else:
         state, pid_text = State.NONE, tokens[3] if len(tokens) > 3 else ""
-    if pid_text and not pid_text.isdigit():
+    if pid_text and not pid_text.isdecimal():
         return _NOT_A_ROW
     pid = int(pid_text) if pid_text else None
     process = ctx.notes.pid_names.get(pid) if pid is not None else None
@@ -110,7 +110,7 @@ def _is_owner_line(raw: str, line: str, tokens: list[str]) -> bool:
     return (
         raw.startswith(" ")
         and tokens[0] not in _PROTOS
-        and not any(char.isdigit() or char in ":[]" for char in line)
+        and not any(char.isdecimal() or char in ":[]" for char in line)
     )
 
 

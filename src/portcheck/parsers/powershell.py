@@ -66,7 +66,7 @@ def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket |
     values are not a connection (no address, a port that is not a number)."""
     host = values.get("LocalAddress", "")
     port_text = values.get("LocalPort", "")
-    if not host or not port_text.isdigit():
+    if not host or not port_text.isdecimal():
         return _NOT_A_ROW
     local_port = port_number(port_text, proto)
     peer_host = values.get("RemoteAddress", "")
@@ -84,7 +84,7 @@ def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket |
     else:
         state = State.UNKNOWN
     pid_text = values.get("OwningProcess", "")
-    pid = int(pid_text) if pid_text.isdigit() else None
+    pid = int(pid_text) if pid_text.isdecimal() else None
     process = next((values[c] for c in _PROCESS_COLUMNS if values.get(c)), None)
     if process is None and pid is not None:
         process = ctx.notes.pid_names.get(pid)
@@ -133,16 +133,16 @@ class _Table:
 def _shape_values(tokens: list[str]) -> tuple[dict[str, str], Proto] | None:
     """A row without a header, in the default column order: TCP `addr port addr port State
     [AppliedSetting] [OwningProcess]` or UDP `addr port [OwningProcess]`."""
-    if len(tokens) < 2 or not tokens[1].isdigit() or not _is_address(tokens[0]):
+    if len(tokens) < 2 or not tokens[1].isdecimal() or not _is_address(tokens[0]):
         return None
-    if len(tokens) >= 5 and tokens[3].isdigit() and _is_address(tokens[2]) and lookup_state(tokens[4]):
+    if len(tokens) >= 5 and tokens[3].isdecimal() and _is_address(tokens[2]) and lookup_state(tokens[4]):
         values = dict(
             zip(("LocalAddress", "LocalPort", "RemoteAddress", "RemotePort", "State"), tokens, strict=False)
         )
-        if len(tokens) > 5 and tokens[-1].isdigit():
+        if len(tokens) > 5 and tokens[-1].isdecimal():
             values["OwningProcess"] = tokens[-1]
         return values, Proto.TCP
-    if len(tokens) <= 3 and (len(tokens) == 2 or tokens[2].isdigit()):
+    if len(tokens) <= 3 and (len(tokens) == 2 or tokens[2].isdecimal()):
         values = {"LocalAddress": tokens[0], "LocalPort": tokens[1]}
         if len(tokens) == 3:
             values["OwningProcess"] = tokens[2]

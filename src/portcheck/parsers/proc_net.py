@@ -80,7 +80,7 @@ def _is_header(line: str) -> bool:
 def _proto_of_row(extras: str) -> Proto:
     """Without a header: a UDP row ends with `ref pointer drops` (13 fields), TCP rows never do."""
     tail = extras.split()
-    if len(tail) == 3 and _HEX.match(tail[1]) and tail[2].isdigit() and len(tail[1]) in (8, 16):
+    if len(tail) == 3 and _HEX.match(tail[1]) and tail[2].isdecimal() and len(tail[1]) in (8, 16):
         return Proto.UDP
     return Proto.TCP
 

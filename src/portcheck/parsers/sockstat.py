@@ -64,7 +64,7 @@ STATE_HINT = (
 
 def _is_id(token: str) -> bool:
     """A PID or FD column: digits, or `?` for a socket no visible process holds."""
-    return token.isdigit() or token == "?"
+    return token.isdecimal() or token == "?"
 
 
 def find_proto(tokens: list[str]) -> int | None:
@@ -83,7 +83,7 @@ def find_proto(tokens: list[str]) -> int | None:
 
 
 def _is_port(text: str) -> bool:
-    return text.isdigit() or text == "*"
+    return text.isdecimal() or text == "*"
 
 
 def _is_address(text: str) -> bool:
@@ -145,7 +145,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             remote_address,
             remote_port,
             _state(tokens[at + 3 :], proto, (peer_host, peer_port), state_column, ctx),
-            int(pid) if pid.isdigit() else None,
+            int(pid) if pid.isdecimal() else None,
             _unknown(" ".join(tokens[1 : at - 2])),
             _unknown(tokens[0]),
             NAME,

@@ -113,14 +113,14 @@ def _row_start(tokens: list[str]) -> int | None:
     if (
         len(tokens) >= 6
         and (tokens[0] in _PROTOS or tokens[0] in _OTHER_NETIDS)
-        and tokens[2].isdigit()
-        and not tokens[1].isdigit()  # net-tools' `tcp 0 0 0.0.0.0:22 ...` has Recv-Q where ss has State
+        and tokens[2].isdecimal()
+        and not tokens[1].isdecimal()  # net-tools' `tcp 0 0 0.0.0.0:22 ...` has Recv-Q where ss has State
     ):
         return 1
     if (
         len(tokens) >= 5
-        and tokens[1].isdigit()
-        and tokens[2].isdigit()
+        and tokens[1].isdecimal()
+        and tokens[2].isdecimal()
         and (tokens[0] in _SS_STATES or lookup_state(tokens[0]) is not None)
     ):
         return 0
@@ -198,12 +198,12 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         local_host, local_port_text = split_colon(local_text)
         peer_host, peer_port_text = split_colon(peer_text)
         local_port = port_number(local_port_text, proto)
+        if modern is None:  # before the port filter: every row may tell, filtered or not
+            modern = _ss_generation(line, local_text)
         if ports is not None:
             remote_port = port_number(peer_port_text, proto) if ctx.match_remote else None
             if not ctx.wants(local_port, remote_port):
                 continue
-        if modern is None:
-            modern = _ss_generation(line, local_text)
         family = family_of(local_host) or family_of(peer_host)
         if family is None and local_host.startswith("*"):
             family = Family.IPV6 if modern or peer_host.startswith(("[", ":")) else None

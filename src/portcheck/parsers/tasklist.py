@@ -33,7 +33,7 @@ TRUNCATED_HINT = (
 
 
 def _is_number(token: str) -> bool:
-    return token[0].isdigit() and _NUMBER_CHARS.issuperset(token)
+    return token[0].isdecimal() and _NUMBER_CHARS.issuperset(token)
 
 
 def table_row(line: str) -> tuple[int, str] | None:
@@ -41,16 +41,16 @@ def table_row(line: str) -> tuple[int, str] | None:
     read from the right (memory parts and a unit such as K, Ko or КБ; the session number; the session
     name; the PID), so a name with spaces is whatever is left. No regex: one pass over the words."""
     tokens = line.split()
-    if len(tokens) < 6 or len(tokens[-1]) > 3 or any(char.isdigit() for char in tokens[-1]):
+    if len(tokens) < 6 or len(tokens[-1]) > 3 or any(char.isdecimal() for char in tokens[-1]):
         return None
     session = len(tokens) - 2
     while session > 0 and _is_number(tokens[session]):
         session -= 1
     numbers_after = len(tokens) - 2 - session  # the session number and the memory parts
-    if session < 2 or numbers_after < 2 or not tokens[session + 1].isdigit():
+    if session < 2 or numbers_after < 2 or not tokens[session + 1].isdecimal():
         return None
     pid = tokens[session - 1]
-    if not pid.isdigit():
+    if not pid.isdecimal():
         return None
     return int(pid), " ".join(tokens[: session - 1])
 
@@ -90,7 +90,7 @@ class TasklistReader:
         if len(fields) < 2:
             return False
         name, pid = fields[0], fields[1]
-        if pid.isdigit() and name:
+        if pid.isdecimal() and name:
             self.names[int(pid)] = name
             return True
         return pid == "PID"
@@ -108,7 +108,7 @@ class TasklistReader:
         (name_start, name_end), (pid_start, pid_end) = self.columns or ((0, 0), (0, 0))
         name = raw[name_start:name_end].strip()
         pid = raw[pid_start:pid_end].strip()
-        if name and pid.isdigit() and raw[name_end : name_end + 1] in (" ", ""):
+        if name and pid.isdecimal() and raw[name_end : name_end + 1] in (" ", ""):
             if len(name) >= name_end - name_start:
                 self.notes.warn(TRUNCATED_HINT.format(width=name_end - name_start))
             self.names[int(pid)] = name
@@ -123,7 +123,7 @@ class TasklistReader:
         if line.startswith('"'):
             return False
         tokens = line.split()
-        return "PID" in tokens and not any(t.isdigit() for t in tokens)
+        return "PID" in tokens and not any(t.isdecimal() for t in tokens)
 
 
 def parse_pid_names(lines: Iterable[str]) -> dict[int, str]:
