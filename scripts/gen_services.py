@@ -13,6 +13,7 @@ The default input is ../shared/data/iana-service-names-port-numbers.csv beside t
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -76,10 +77,24 @@ PREFERRED: dict[str, int] = {
 }
 _PROTO_CODE = {frozenset({"tcp"}): "t", frozenset({"udp"}): "u", frozenset({"tcp", "udp"}): "tu"}
 _SKIP_DESCRIPTIONS = {"unassigned", "de-registered", "removed"}
+MAX_DESCRIPTION = 80
+"""`portcheck info` prints one line per service: a registry paragraph would bury the answer."""
+_RENAMED = re.compile(r"\s*IANA assigned this well-formed service name as a replacement for \"[^\"]*\"\.?")
+_TEMPORARY = re.compile(r"\s*\(TEMPORARY\b[^)]*\)")
 
 
 def _clean(text: str) -> str:
     return " ".join(text.replace("\t", " ").split())
+
+
+def short_description(text: str) -> str:
+    """One short line: registry bookkeeping dropped (the rename note, a temporary registration's dates),
+    then cut at a word boundary."""
+    text = _TEMPORARY.sub(" (temporary registration)", _RENAMED.sub("", _clean(text))).strip()
+    if len(text) <= MAX_DESCRIPTION:
+        return text
+    cut = text[: MAX_DESCRIPTION - 3].rsplit(" ", 1)[0].rstrip(" ,;:-(")
+    return cut + "..."
 
 
 def generate(source: Path) -> tuple[str, str]:
@@ -91,7 +106,7 @@ def generate(source: Path) -> tuple[str, str]:
             proto = row["Transport Protocol"].strip()
             port = row["Port Number"].strip()
             name = row["Service Name"].strip()
-            description = _clean(row["Description"])
+            description = short_description(row["Description"])
             if proto not in ("tcp", "udp") or not port:
                 continue
             if not name and description.lower() in _SKIP_DESCRIPTIONS:

@@ -16,8 +16,11 @@ from typing import NoReturn
 
 import typer
 
+from portcheck.commands import info as _info  # noqa: F401  (registers the command)
+from portcheck.commands import kill as _kill  # noqa: F401  (registers the command)
 from portcheck.commands import parse as _parse  # noqa: F401  (registers the command)
 from portcheck.commands import query as _query  # noqa: F401  (registers the command)
+from portcheck.commands import wait as _wait  # noqa: F401  (registers the command)
 from portcheck.commands.base import app
 from portcheck.errors import PortcheckError, excerpt
 from portcheck.model import ExitCode
@@ -33,9 +36,37 @@ def route(argv: list[str]) -> list[str]:
         return argv
     if not argv:
         return ["query"]
+    if argv[0] == "query":
+        return _watch_value(argv)
     if argv[0] in commands or argv[0] in _GROUP_OPTIONS:
         return argv
-    return ["query", *argv]
+    return _watch_value(["query", *argv])
+
+
+_WATCH = frozenset({"--watch", "-w"})
+
+
+def _watch_value(argv: list[str]) -> list[str]:
+    """`--watch` takes an optional number of seconds, which click cannot express: a bare `--watch`
+    (last, or followed by something that is not a number) gets the default interval here."""
+    from portcheck.commands.watch import DEFAULT_INTERVAL
+
+    routed: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return routed + argv[i:]
+        routed.append(arg)
+        if arg in _WATCH and not _is_number(argv[i + 1] if i + 1 < len(argv) else ""):
+            routed.append(f"{DEFAULT_INTERVAL:g}")
+    return routed
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() not in ("", "nan", "inf", "-inf") and not text.startswith("-")
 
 
 INPUT_SIDE_COMMANDS = frozenset({"parse", "info"})
@@ -142,9 +173,13 @@ def _last_resort(error: Exception, args: list[str]) -> NoReturn:
 
 
 def _usage_error_message(error: Exception) -> str | None:
-    """Click's usage errors (unknown option, missing argument), reduced to one line."""
+    """Click's usage errors (unknown option, missing argument), reduced to one line. `portcheck -1`
+    reaches click as an unknown option; it is a negative port, and said so."""
     exit_code = getattr(error, "exit_code", None)
     format_message = getattr(error, "format_message", None)
+    option = getattr(error, "option_name", None)
+    if exit_code == 2 and isinstance(option, str) and option[1:].isdigit():
+        return f"invalid port {option!r}: ports cannot be negative"
     if exit_code == 2 and callable(format_message):
         return f"{format_message()} (see portcheck --help)"
     return None

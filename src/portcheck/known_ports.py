@@ -22,6 +22,7 @@ BOTH = ("tcp", "udp")
 
 # fmt: off
 KNOWN_USES: tuple[KnownUse, ...] = (
+    KnownUse(0, 0, BOTH, "not a port to serve on: binding port 0 asks the OS for any free ephemeral port"),
     KnownUse(135, 135, TCP, "Windows RPC endpoint mapper (svchost.exe, RpcSs)"),
     KnownUse(137, 139, BOTH, "Windows NetBIOS name, datagram and session services (PID 4, System)"),
     KnownUse(445, 445, TCP, "Windows SMB file sharing, owned by the kernel (PID 4, System)"),

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple
 
+from portcheck import portranges
 from portcheck.errors import InspectError
 from portcheck.model import Family, Proto
+from portcheck.portranges import PortRange
 from portcheck.portspec import PortSpec
 
 PLATFORM_VARIABLE = "PORTCHECK_PLATFORM"
@@ -290,3 +292,114 @@ def plan_for(os_name: OS, question: Question, *, privileged: bool) -> tuple[Step
     if os_name is OS.WINDOWS:
         return windows_plan(question, privileged)
     return freebsd_plan(question, privileged)
+
+
+# --- probes: what the OS says about its port ranges (`portcheck info`) ------------------------------
+
+
+class ProbeKind(StrEnum):
+    EPHEMERAL = "ephemeral"
+    """The range the OS picks client ports from (and ports for a bind to port 0)."""
+    RESERVED = "reserved"
+    """Linux ip_local_reserved_ports: never handed out as ephemeral ports, free for a server."""
+    EXCLUDED = "excluded"
+    """Windows excluded port ranges: nobody may bind them (Hyper-V, WSL, Docker, an administrator)."""
+
+
+class Probe(NamedTuple):
+    """One question about the OS, as data: the command that answers it and the reader of its output
+    (portcheck.portranges), so it runs through any Executor (this machine, sudo, later ssh)."""
+
+    kind: ProbeKind
+    protos: tuple[Proto, ...]
+    command: Command
+    read: Callable[[Iterable[str]], list[PortRange]]
+    files: tuple[str, ...] = ()
+    """The command only prints these files: a local executor reads them itself (no process)."""
+    encoding: Encoding = Encoding.DETECT
+
+    @property
+    def source(self) -> str:
+        """How reports name where the answer came from."""
+        return " ".join(self.files) if self.files else str(self.command)
+
+
+BOTH_PROTOS = (Proto.TCP, Proto.UDP)
+LINUX_PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+LINUX_RESERVED_PORTS = "/proc/sys/net/ipv4/ip_local_reserved_ports"
+BSD_RANGE_SYSCTLS = ("net.inet.ip.portrange.first", "net.inet.ip.portrange.last")
+
+
+def _file_probe(kind: ProbeKind, path: str, read: Callable[[Iterable[str]], list[PortRange]]) -> Probe:
+    return Probe(kind, BOTH_PROTOS, Command(("cat", path), POSIX_ENV), read, files=(path,))
+
+
+def port_probes(os_name: OS) -> tuple[Probe, ...]:
+    """The probes for an OS. Linux and the BSDs use one range for TCP and UDP (IPv4 and IPv6 alike);
+    Windows keeps one per protocol, and the IPv4 ones are asked (IPv6 uses the same by default)."""
+    if os_name is OS.LINUX:
+        return (
+            _file_probe(ProbeKind.EPHEMERAL, LINUX_PORT_RANGE, portranges.two_numbers),
+            _file_probe(ProbeKind.RESERVED, LINUX_RESERVED_PORTS, portranges.port_list),
+        )
+    if os_name is OS.WINDOWS:
+        netsh = ("netsh", "int", "ipv4", "show")
+        return (
+            *(
+                Probe(
+                    ProbeKind.EPHEMERAL,
+                    (proto,),
+                    Command((*netsh, "dynamicport", proto.value)),
+                    portranges.netsh_dynamic_port,
+                    encoding=Encoding.OEM,
+                )
+                for proto in BOTH_PROTOS
+            ),
+            *(
+                Probe(
+                    ProbeKind.EXCLUDED,
+                    (proto,),
+                    Command((*netsh, "excludedportrange", f"protocol={proto.value}")),
+                    portranges.netsh_excluded_ranges,
+                    encoding=Encoding.OEM,
+                )
+                for proto in BOTH_PROTOS
+            ),
+        )
+    command = Command(("sysctl", "-n", *BSD_RANGE_SYSCTLS), POSIX_ENV)
+    return (Probe(ProbeKind.EPHEMERAL, BOTH_PROTOS, command, portranges.two_numbers),)
+
+
+# --- ending a process (`portcheck kill`) --------------------------------------------------------------
+
+
+class SignalPlan(NamedTuple):
+    """How to end one process on an OS, and how to read the answer of the command that does it."""
+
+    command: Command
+    gone_status: frozenset[int] = frozenset()
+    """Exit statuses that mean "no such process" (taskkill: 128)."""
+    gone_words: tuple[str, ...] = ()
+    """Words in the output that mean "no such process" (POSIX kill exits 1 for every failure)."""
+    denied_words: tuple[str, ...] = ()
+    needs_force_status: frozenset[int] = frozenset()
+    """Statuses of a polite request that only a forced one can follow (taskkill without /F on a
+    console program: "can only be terminated forcefully"): escalate at once, without the grace."""
+
+
+def signal_plan(os_name: OS, pid: int, signal_name: str, *, force: bool) -> SignalPlan:
+    """`kill -s TERM PID` on POSIX (KILL when forced); on Windows `taskkill /PID n` asks the program to
+    close, `/F` ends it. Signal names, not numbers: USR1 is 10 on Linux and 30 on macOS."""
+    if os_name is OS.WINDOWS:
+        forced = force or signal_name == "KILL"
+        argv = ("taskkill", "/PID", str(pid), *(("/F",) if forced else ()))
+        return SignalPlan(
+            Command(argv),
+            gone_status=frozenset({128}),
+            needs_force_status=frozenset() if forced else frozenset({1}),
+        )
+    return SignalPlan(
+        Command(("kill", "-s", "KILL" if force else signal_name, str(pid)), POSIX_ENV),
+        gone_words=("No such process",),
+        denied_words=("not permitted",),
+    )

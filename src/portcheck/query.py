@@ -130,7 +130,7 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
         _check_status(step, result)
         ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
         try:
-            parsed = list(_parse(step, _lines(result.output, step.encoding, executor), ctx))
+            parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
         except ParseError as error:  # binary output: the tool is broken, the next one may not be
             raise ToolError(step.tool, Problem.UNREADABLE, error.describe()) from None
         if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
@@ -165,7 +165,7 @@ def _parse(step: Step, lines: Iterator[str], ctx: ParseContext) -> Iterator[Sock
     return parser.parse(lines, ctx)
 
 
-def _lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterator[str]:
+def output_lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterator[str]:
     """A tool's output as lines: the console code page when known (Windows), else detected."""
     known = oem_encoding() if encoding is Encoding.OEM and executor.local else None
     if known is None:
@@ -183,8 +183,8 @@ def _name_pids(
         if result.status != 0:
             raise ToolError(command.tool, Problem.FAILED, f"exit status {result.status}")
         tasklist = import_module("portcheck.parsers.tasklist")
-        names: dict[int, str] = tasklist.parse_pid_names(_lines(result.output, step.encoding, executor))
-    except (ToolError, ImportError) as error:
+        names: dict[int, str] = tasklist.parse_pid_names(output_lines(result.output, step.encoding, executor))
+    except (ToolError, ImportError, ParseError) as error:  # ParseError: binary output
         notes.warn(f"process names unavailable ({error})")
         return rows
     names = {**names, **notes.pid_names}  # names netstat -b printed itself win

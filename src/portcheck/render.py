@@ -3,6 +3,9 @@
 Everything a renderer prints may come from another program (process names, users, host names), so
 tables escape control characters and CSV neutralises spreadsheet formulas. JSON keeps exact values:
 its consumers are programs, and the JSON encoder escapes control characters itself.
+
+A fleet query (`--host`) passes `hosts`, one name per row: every format then gains `host` as its first
+field. Without it every format is exactly the single-machine one (a contract scripts rely on).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from portcheck.escape import escape_controls
 from portcheck.model import FIELDS, Family, Socket, State
 
 FORMATS = ("table", "json", "ndjson", "csv")
+HOST_FIELD = "host"
+"""The first field of every row in a fleet query: which machine the socket is on."""
 
 TABLE_COLUMNS = ("proto", "local", "remote", "state", "pid", "process", "user")
 """The default table: addresses and ports joined as the native tools print them."""
@@ -91,6 +96,14 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
 
 
+_MARK_COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m"}
+
+
+def _colour_mark(mark: str) -> str:
+    colour = _MARK_COLOURS.get(mark)
+    return f"{colour}{mark}{_RESET}" if colour else mark
+
+
 def _colour_state(text: str) -> str:
     colour = _STATE_COLOURS.get(State(text)) if text in State.__members__ else None
     return f"{colour}{text}{_RESET}" if colour else text
@@ -105,9 +118,12 @@ def render_table(
     table_format: str = "simple",
     width: int | None = None,
     colour: bool = False,
+    hosts: Sequence[str] | None = None,
+    marks: Sequence[str] | None = None,
 ) -> None:
     """A table for people. With `width` (a terminal's), long process and user cells are cut with an
-    ellipsis until the table fits."""
+    ellipsis until the table fits. `marks`: one short string per row for a first, headerless column
+    (`--watch` marks new rows `+` and gone rows `-`)."""
     from tabulate import tabulate  # only tables pay for importing tabulate
 
     columns = (
@@ -120,6 +136,9 @@ def render_table(
         ]
     )
     body = [[_cell(row, c) for c in columns] for row in rows]
+    if hosts is not None:
+        columns = [HOST_FIELD, *columns]
+        body = [[escape_controls(host), *line] for host, line in zip(hosts, body, strict=True)]
     headers = [_HEADERS.get(c, c.upper()) for c in columns] if header else []
     if not header and table_format == "simple":
         table_format = "plain"  # "simple" draws its rules even with no header: bare rows are wanted
@@ -132,6 +151,9 @@ def render_table(
             for line in cells:
                 line[at] = _colour_state(line[at])
         shown = [f"{_BOLD}{h}{_RESET}" for h in headers] if colour else headers
+        if marks is not None:
+            cells = [[_colour_mark(m) if colour else m, *line] for m, line in zip(marks, cells, strict=True)]
+            shown = ["", *shown] if shown else shown
         return str(tabulate(cells, headers=shown, tablefmt=table_format, disable_numparse=True))
 
     text = draw()
@@ -157,11 +179,16 @@ def _record(row: Socket, fields: Sequence[str] | None) -> dict[str, object]:
     return {f: record[f] for f in fields} if fields else record
 
 
-def _json_lines(rows: Iterable[Socket], fields: Sequence[str] | None) -> Iterator[str]:
+def _json_lines(
+    rows: Iterable[Socket], fields: Sequence[str] | None, hosts: Sequence[str] | None = None
+) -> Iterator[str]:
     """One compact JSON object per row. The encoder object is built once: `json.dumps` per row costs
     half again as much, which shows on a 100,000-row paste."""
     encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    if fields:
+    if hosts is not None:
+        for host, row in zip(hosts, rows, strict=True):
+            yield encode({HOST_FIELD: host, **_record(row, fields)})
+    elif fields:
         for row in rows:
             yield encode(_record(row, fields))
     else:
@@ -183,8 +210,14 @@ def _write_batched(out: TextIO, pieces: Iterable[str]) -> None:
     out.write("".join(batch))
 
 
-def render_json(rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | None = None) -> None:
-    lines = _json_lines(rows, fields)
+def render_json(
+    rows: Iterable[Socket],
+    out: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    hosts: Sequence[str] | None = None,
+) -> None:
+    lines = _json_lines(rows, fields, hosts)
     first = next(lines, None)
     if first is None:
         out.write("[]\n")
@@ -194,8 +227,14 @@ def render_json(rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | 
     out.write("\n]\n")
 
 
-def render_ndjson(rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | None = None) -> None:
-    _write_batched(out, (line + "\n" for line in _json_lines(rows, fields)))
+def render_ndjson(
+    rows: Iterable[Socket],
+    out: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    hosts: Sequence[str] | None = None,
+) -> None:
+    _write_batched(out, (line + "\n" for line in _json_lines(rows, fields, hosts)))
 
 
 def neutralise_formula(value: str) -> str:
@@ -204,15 +243,28 @@ def neutralise_formula(value: str) -> str:
 
 
 def render_csv(
-    rows: Iterable[Socket], out: TextIO, *, fields: Sequence[str] | None = None, header: bool = True
+    rows: Iterable[Socket],
+    out: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    header: bool = True,
+    hosts: Sequence[str] | None = None,
 ) -> None:
     columns = list(fields) if fields else list(FIELDS)
     indexes = [FIELDS.index(c) for c in columns]
     writer = csv.writer(out, lineterminator="\n")
     if header:
-        writer.writerow(columns)
+        writer.writerow([HOST_FIELD, *columns] if hosts is not None else columns)
+    if hosts is not None:
+        for host, row in zip(hosts, rows, strict=True):
+            writer.writerow([neutralise_formula(host), *_csv_cells(row, indexes)])
+        return
     for row in rows:
-        writer.writerow(["" if row[i] is None else neutralise_formula(str(row[i])) for i in indexes])
+        writer.writerow(_csv_cells(row, indexes))
+
+
+def _csv_cells(row: Socket, indexes: Sequence[int]) -> list[str]:
+    return ["" if row[i] is None else neutralise_formula(str(row[i])) for i in indexes]
 
 
 def render(
@@ -225,18 +277,27 @@ def render(
     table_format: str = "simple",
     width: int | None = None,
     colour: bool = False,
+    hosts: Sequence[str] | None = None,
 ) -> None:
+    """`hosts`: one host name per row, shown as the first field (fleet queries only)."""
     if fields:
         check_fields(fields)
     if fmt == "table":
         render_table(
-            rows, out, fields=fields, header=header, table_format=table_format, width=width, colour=colour
+            rows,
+            out,
+            fields=fields,
+            header=header,
+            table_format=table_format,
+            width=width,
+            colour=colour,
+            hosts=hosts,
         )
     elif fmt == "json":
-        render_json(rows, out, fields=fields)
+        render_json(rows, out, fields=fields, hosts=hosts)
     elif fmt == "ndjson":
-        render_ndjson(rows, out, fields=fields)
+        render_ndjson(rows, out, fields=fields, hosts=hosts)
     elif fmt == "csv":
-        render_csv(rows, out, fields=fields, header=header)
+        render_csv(rows, out, fields=fields, header=header, hosts=hosts)
     else:
         raise UsageError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")

@@ -8,9 +8,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from portcheck import __version__
 from portcheck.errors import UsageError
@@ -18,8 +19,23 @@ from portcheck.filters import RowFilter
 from portcheck.model import ExitCode, Family, Proto, Socket, State
 from portcheck.portspec import PortSpec
 
+
+class QueryByDefault(TyperGroup):
+    """The group that makes `query` the default command for shell completion too: cli.route() rewrites
+    `portcheck 80 --js` to `portcheck query 80 --js` before running, but completion parses the words
+    itself, so here an argument that names no command resolves to `query` (whose options then
+    complete: `portcheck 8080 --js<TAB>` -> `--json`)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        query = self.commands.get("query")
+        if args and query is not None and args[0] not in self.commands and not args[0].startswith("-"):
+            return "query", query, args
+        return super().resolve_command(ctx, args)
+
+
 app = typer.Typer(
     name="portcheck",
+    cls=QueryByDefault,
     help="What is using this port? One table from ss, lsof and netstat on Linux, macOS, Windows, FreeBSD.",
     add_completion=True,
     rich_markup_mode=None,
@@ -48,8 +64,16 @@ ProcessOpt = Annotated[str | None, typer.Option("--process", help="Only processe
 RemoteOpt = Annotated[
     bool, typer.Option("--remote", help="Also match rows whose remote port is the port (clients).")
 ]
+ToolTimeoutOpt = Annotated[
+    float, typer.Option("--timeout", help="Seconds each native tool may take before the next is tried.")
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No hints or warnings on stderr.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say which tool and encoding were used.")]
+
+
+def check_positive(seconds: float, option: str) -> None:
+    if not 0 < seconds < float("inf"):  # nan and inf too: an infinite timeout could hang for ever
+        raise UsageError(f"{option} must be a positive number of seconds")
 
 
 @dataclass(frozen=True)
@@ -110,6 +134,24 @@ def build_filter(
     )
 
 
+def port_scope(
+    ports: PortSpec, *, tcp: bool, udp: bool, ipv4: bool, ipv6: bool, listening: bool = False
+) -> RowFilter:
+    """Which sockets on the ports count for `kill` and `wait` (local ports only, any state)."""
+    return build_filter(
+        ports=ports,
+        remote=False,
+        tcp=tcp,
+        udp=udp,
+        ipv4=ipv4,
+        ipv6=ipv6,
+        listening=listening,
+        states=None,
+        pids=None,
+        process=None,
+    )
+
+
 @dataclass(frozen=True)
 class Terminal:
     width: int | None
@@ -130,9 +172,18 @@ def terminal_settings() -> Terminal:
 
 def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
     """Render rows to stdout and return the exit code the contract gives for them."""
-    from portcheck.render import render, sort_rows
+    from portcheck.render import sort_rows
 
     ordered = sort_rows(rows)
+    write_rows(ordered, output)
+    return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
+
+
+def write_rows(ordered: Sequence[Socket], output: OutputOptions, hosts: Sequence[str] | None = None) -> None:
+    """Render rows to stdout as they are ordered (an empty table prints nothing). `hosts`: one host
+    name per row, the first field of a fleet query's output."""
+    from portcheck.render import render
+
     if ordered or output.format != "table":
         terminal = terminal_settings()
         render(
@@ -144,8 +195,8 @@ def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
             table_format=output.table_format,
             width=terminal.width,
             colour=terminal.colour,
+            hosts=hosts,
         )
-    return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
 
 
 def _version(value: bool) -> None:

@@ -38,8 +38,22 @@ from portcheck.parsers.common import ParseNotes
 from portcheck.portspec import parse_port_spec
 from portcheck.report import Reporter
 
+EPILOG = """\
+\b
+Examples:
+  ss -tunap | portcheck parse                      a paste on stdin, format detected
+  portcheck parse customer-netstat.txt --port 60653
+  portcheck parse netstat-ano.txt tasklist.txt --json   Windows PIDs named from the tasklist
+  pbpaste | portcheck parse --from lsof --strict   force the format; exit 2 on any odd line
 
-@app.command("parse")
+\b
+Formats: ss, netstat (Linux, macOS, FreeBSD, Windows -ano/-anob, localised), lsof (table and -F),
+sockstat, /proc/net/tcp*, PowerShell Get-NetTCPConnection, tasklist. Exit status: 0 rows matched,
+1 none (or empty input), 2 unreadable input or bad usage.
+"""
+
+
+@app.command("parse", epilog=EPILOG)
 def parse_command(
     files: Annotated[
         list[str] | None,
@@ -73,13 +87,7 @@ def parse_command(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Read pasted or saved output of ss, netstat, lsof, /proc/net/tcp (any OS) and show the table.
-
-    Examples:
-      ss -tunap | portcheck parse
-      portcheck parse customer-netstat.txt --port 60653
-      portcheck parse netstat-ano.txt tasklist.txt --json
-    """
+    """Read pasted or saved output of ss, netstat, lsof, /proc/net/tcp (any OS) and show the table."""
     from portcheck import parsers
     from portcheck.offline import KeepingNotes, other_format, parse_stream
     from portcheck.parsers.common import ParseContext

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from portcheck.commands import base as opt
+from portcheck.commands import hosts as fleet_opt
 from portcheck.errors import UsageError
 from portcheck.portspec import parse_port_spec
 from portcheck.report import Reporter
@@ -22,6 +23,9 @@ Examples:
   portcheck 5432 --remote         also connections to a remote port 5432 (clients)
   portcheck 22 --sudo             see other users' processes (asks for the sudo password)
   portcheck 8080 -q && echo busy  the exit status alone: 0 in use, 1 free, 3 cannot tell
+  portcheck 5432 --hosts db.txt   the same question to every host in db.txt, over ssh
+  portcheck 8080 --watch          redraw every 2 s until Ctrl-C; new rows +, gone rows -
+  portcheck --watch=0.5 -l        every listener, twice a second
 
 \b
 Tools, first that works: Linux ss, netstat, lsof, /proc; macOS lsof, netstat;
@@ -35,9 +39,7 @@ def query_command(
         list[str] | None,
         typer.Argument(help="Ports: 8080, a range 8000-8100 or a list 80,443. None: every listener."),
     ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds each native tool may take before the next is tried.")
-    ] = DEFAULT_TIMEOUT,
+    timeout: opt.ToolTimeoutOpt = DEFAULT_TIMEOUT,
     sudo: Annotated[
         bool, typer.Option("--sudo", help="Run the tools through sudo to see every user's processes.")
     ] = False,
@@ -57,18 +59,39 @@ def query_command(
     table_format: opt.TableFormatOpt = "simple",
     quiet: opt.QuietOpt = False,
     verbose: opt.VerboseOpt = False,
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch",
+            "-w",
+            metavar="[SECONDS]",
+            help="Redraw the table every SECONDS (default 2) until Ctrl-C, marking new rows + and gone "
+            "rows -. Put it after the ports (or write --watch=SECONDS).",
+        ),
+    ] = None,
+    host: fleet_opt.HostOpt = None,
+    hosts_file: fleet_opt.HostsFileOpt = None,
+    parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
+    ssh_config: fleet_opt.SshConfigOpt = None,
 ) -> None:
     """Who uses these ports? PID, process, user and state, from ss, lsof or netstat.
 
     Exit status: 0 something uses a port, 1 nothing does, 2 bad usage, 3 the machine could not be
     inspected (no usable tool, timeout, sudo refused).
     """
-    from portcheck.query import inspect
+    from portcheck.commands.live import report_answer
+    from portcheck.query import Answer, inspect
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
     spec = parse_port_spec(*ports) if ports else None
-    if not 0 < timeout < float("inf"):  # nan and inf too: an infinite timeout could hang for ever
-        raise UsageError("--timeout must be a positive number of seconds")
+    opt.check_positive(timeout, "--timeout")
+    fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
+    if fleet.wanted:
+        if sudo:
+            raise UsageError("--sudo runs tools on this machine; with --host, log in as root (root@host)")
+        if watch is not None:
+            raise UsageError("--watch follows this machine only; it cannot be combined with --host")
+        fields = fleet_opt.fields_without_host(fields)
     output = opt.OutputOptions.build(
         json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
     )
@@ -84,23 +107,31 @@ def query_command(
         pids=pid,
         process=process,
     )
-    answer = inspect(
-        spec,
-        timeout=timeout,
-        sudo=sudo,
-        match_remote=remote,
-        protos=row_filter.protos,
-        families=row_filter.families,
-        row_filter=row_filter,
-    )
-    for attempt in answer.tried:
-        if attempt.routine:
-            reporter.info(str(attempt))
-        else:
-            reporter.warn(str(attempt))
-    shown = "; ".join(answer.commands) if answer.commands else "reading /proc/net and /proc/*/fd"
-    reporter.info(f"answered by {answer.tool}: {shown}")
-    reporter.notes(answer.notes, answer.tool)
-    for hint in answer.hints:
-        reporter.warn(hint)
+    if fleet.wanted:
+        from portcheck.fleet import Request
+
+        request = Request(spec, timeout, remote, row_filter.protos, row_filter.families, row_filter)
+        raise typer.Exit(fleet_opt.query_hosts(fleet, request, output, reporter))
+
+    def ask() -> Answer:
+        return inspect(
+            spec,
+            timeout=timeout,
+            sudo=sudo,
+            match_remote=remote,
+            protos=row_filter.protos,
+            families=row_filter.families,
+            row_filter=row_filter,
+        )
+
+    if watch is not None:
+        from portcheck.commands import watch as watching
+
+        watching.check_interval(watch)
+        watching.check_format(output)
+        title = "portcheck " + (" ".join(ports) if ports else "(every listener)")
+        nothing = f"nothing uses port {spec}" if spec else "no listening sockets"
+        watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
+    answer = ask()
+    report_answer(reporter, answer)
     raise typer.Exit(opt.emit(answer.rows, output))

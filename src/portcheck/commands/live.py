@@ -1,0 +1,86 @@
+"""What `kill`, `wait` and `--watch` share: asking the live query the same question again and again.
+
+A port counts as held while any socket on it is in a state other than TIME_WAIT: a TIME_WAIT row is
+a closed connection the kernel keeps for a minute, owned by no process; it does not stop a server
+from listening (servers set SO_REUSEADDR), so waiting or killing for it would be waiting for nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from portcheck.executor import Executor
+from portcheck.filters import RowFilter
+from portcheck.model import Socket, State
+from portcheck.platforms import OS
+from portcheck.portspec import PortSpec
+from portcheck.query import Answer
+from portcheck.report import Reporter
+
+
+def holds_port(row: Socket) -> bool:
+    return row.state is not State.TIME_WAIT
+
+
+@dataclass
+class LiveQuestion:
+    """One question for inspect(), asked as often as needed with the same executor."""
+
+    ports: PortSpec | None
+    scope: RowFilter
+    os_name: OS
+    executor: Executor
+    timeout: float
+    last: Answer | None = field(default=None, repr=False)
+    """The latest answer (for its tool, notes and hints)."""
+
+    def ask(self) -> list[Socket]:
+        """The rows in scope now; raises InspectError (exit 3) when the machine cannot be inspected."""
+        from portcheck.query import inspect
+
+        answer = inspect(
+            self.ports,
+            platform=self.os_name,
+            timeout=self.timeout,
+            executor=self.executor,
+            match_remote=self.scope.match_remote,
+            protos=self.scope.protos,
+            families=self.scope.families,
+            row_filter=self.scope,
+        )
+        self.last = answer
+        return answer.rows
+
+    def held(self) -> list[Socket]:
+        return [r for r in self.ask() if holds_port(r)]
+
+
+def report_answer(reporter: Reporter, answer: Answer) -> None:
+    """What the query learnt on the way, on stderr: tools that failed, which one answered (--verbose),
+    lines it did not understand, and the hints."""
+    for attempt in answer.tried:
+        if attempt.routine:
+            reporter.info(str(attempt))
+        else:
+            reporter.warn(str(attempt))
+    shown = "; ".join(answer.commands) if answer.commands else "reading /proc/net and /proc/*/fd"
+    reporter.info(f"answered by {answer.tool}: {shown}")
+    reporter.notes(answer.notes, answer.tool)
+    for hint in answer.hints:
+        reporter.warn(hint)
+
+
+def describe_holders(rows: list[Socket]) -> str:
+    """`PID 812 (nginx), PID 813 (nginx)`: who holds a port, for a one-line message."""
+    from portcheck.escape import escape_controls
+
+    return ", ".join(
+        sorted(
+            {
+                f"PID {r.pid} ({escape_controls(r.process or '?')})"
+                if r.pid is not None
+                else "a socket with no process"
+                for r in rows
+            }
+        )
+    )

@@ -1,0 +1,105 @@
+"""`portcheck wait PORT --listening|--free`: for scripts that start or stop a server and must wait for
+it. Polls the live query; says nothing on stdout (unless --json) and one line on stderr at timeout."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from portcheck.commands import base as opt
+from portcheck.errors import UsageError
+from portcheck.model import ExitCode, Socket, is_listening
+from portcheck.portspec import PortSpec, parse_port_spec
+from portcheck.report import Reporter
+from portcheck.runner import DEFAULT_TIMEOUT
+
+EPILOG = """\
+\b
+Examples:
+  ./server & portcheck wait 8080 --listening && curl localhost:8080/health
+  portcheck wait 5432 --listening --timeout 60    give a database a minute to start
+  kill "$pid"; portcheck wait 8080 --free         wait until the old server let go of the port
+  portcheck wait 53 --udp --listening --json      the listening rows as JSON once it is up
+
+\b
+Exit status: 0 the condition holds, 1 the timeout passed, 2 bad usage, 3 the machine could not be
+inspected. With several ports, every one of them must be listening (or free).
+"""
+
+
+@opt.app.command("wait", epilog=EPILOG)
+def wait_command(
+    ports: Annotated[
+        list[str],
+        typer.Argument(metavar="PORT...", help="Port(s): 8080, a range 8000-8100 or a list 80,443."),
+    ],
+    listening: Annotated[
+        bool, typer.Option("--listening", "-l", help="Wait until every port has a listener.")
+    ] = False,
+    free: Annotated[
+        bool, typer.Option("--free", help="Wait until no socket holds the ports (TIME_WAIT aside).")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Give up after this many seconds (exit 1); 0 waits forever.")
+    ] = 30.0,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between two looks.")] = 0.5,
+    tcp: opt.TcpOpt = False,
+    udp: opt.UdpOpt = False,
+    ipv4: opt.Ipv4Opt = False,
+    ipv6: opt.Ipv6Opt = False,
+    json_flag: Annotated[
+        bool, typer.Option("--json", help="Print the rows of the last look as JSON (the listeners).")
+    ] = False,
+    quiet: opt.QuietOpt = False,
+    verbose: opt.VerboseOpt = False,
+) -> None:
+    """Wait until a port is listening (a server is up) or free (it is gone); quiet, for scripts."""
+    from portcheck.commands.live import LiveQuestion, holds_port, report_answer
+    from portcheck.executor import LocalExecutor
+    from portcheck.platforms import current_os
+
+    reporter = Reporter(quiet=quiet, verbose=verbose)
+    spec = parse_port_spec(*ports)
+    if listening == free:
+        raise UsageError("say what to wait for: --listening or --free")
+    if timeout < 0:
+        raise UsageError("--timeout must be 0 (forever) or more seconds")
+    opt.check_positive(interval, "--interval")
+    scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6)
+    question = LiveQuestion(spec, scope, current_os(), LocalExecutor(), DEFAULT_TIMEOUT)
+    deadline = time.monotonic() + timeout if timeout else None
+    while True:
+        rows = question.ask()
+        relevant = [r for r in rows if is_listening(r)] if listening else [r for r in rows if holds_port(r)]
+        done = _all_listening(spec, relevant) if listening else not relevant
+        if done or (deadline is not None and time.monotonic() >= deadline):
+            break
+        pause = interval if deadline is None else min(interval, max(deadline - time.monotonic(), 0))
+        time.sleep(pause)
+    if question.last is not None and verbose:
+        report_answer(reporter, question.last)
+    if json_flag:
+        from portcheck.render import render_json, sort_rows
+
+        render_json(sort_rows(relevant), sys.stdout)
+    if done:
+        raise typer.Exit(ExitCode.MATCH)
+    reporter.warn(f"timed out after {timeout:g} s: " + _still(spec, relevant, listening))
+    raise typer.Exit(ExitCode.NO_MATCH)
+
+
+def _all_listening(spec: PortSpec, rows: list[Socket]) -> bool:
+    return spec.ports <= {r.local_port for r in rows}
+
+
+def _still(spec: PortSpec, rows: list[Socket], listening: bool) -> str:
+    if listening:
+        missing = sorted(spec.ports - {r.local_port for r in rows if r.local_port is not None})
+        shown = ",".join(map(str, missing[:10])) + (",..." if len(missing) > 10 else "")
+        return f"nothing listens on port {shown}"
+    from portcheck.commands.live import describe_holders
+
+    return f"port {spec} is still in use: {describe_holders(rows)}"

@@ -1,0 +1,109 @@
+"""The readers of the OS's own port ranges, and the probe and signal plans as data (exact argv per OS).
+The CLI tests (test_cli_info.py, test_cli_kill.py) run them end to end; these pin the edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from portcheck.model import Proto
+from portcheck.platforms import OS, POSIX_ENV, ProbeKind, port_probes, signal_plan
+from portcheck.portranges import (
+    PortRange,
+    netsh_dynamic_port,
+    netsh_excluded_ranges,
+    port_list,
+    two_numbers,
+)
+
+
+def test_two_numbers_on_one_line_or_two() -> None:
+    assert two_numbers(["32768\t60999"]) == [PortRange(32768, 60999)]
+    assert two_numbers(["49152", "65535", ""]) == [PortRange(49152, 65535)]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["sysctl: unknown oid 'net.inet.ip.portrange.first'"],
+        ["49152"],
+        ["1 2 3"],
+        ["60999 32768"],  # descending
+        ["1024 70000"],
+    ],
+)
+def test_two_numbers_refuses_anything_else(lines: list[str]) -> None:
+    with pytest.raises(ValueError):
+        two_numbers(lines)
+
+
+def test_linux_reserved_port_list() -> None:
+    assert port_list([""]) == []
+    assert port_list(["8080,9000-9100"]) == [PortRange(8080, 8080), PortRange(9000, 9100)]
+    with pytest.raises(ValueError):
+        port_list(["8080;9000"])
+
+
+FRENCH_DYNAMIC = """
+Protocole tcp Plage de ports dynamique
+---------------------------------
+Port de démarrage   : 49152
+Nombre de ports     : 16384
+""".splitlines()
+
+
+def test_netsh_dynamic_port_in_any_language() -> None:
+    assert netsh_dynamic_port(FRENCH_DYNAMIC) == [PortRange(49152, 65535)]
+    assert netsh_dynamic_port(["Start Port : 1025", "Number of Ports : 64511"]) == [PortRange(1025, 65535)]
+    with pytest.raises(ValueError):
+        netsh_dynamic_port(["The requested operation requires elevation (Run as administrator)."])
+    with pytest.raises(ValueError):
+        netsh_dynamic_port(["Start Port : 65000", "Number of Ports : 16384"])  # past 65535
+
+
+def test_netsh_excluded_ranges() -> None:
+    table = ["Start Port    End Port", "----------    --------", "      5357        5357", " 50000  50059  *"]
+    assert netsh_excluded_ranges(table) == [PortRange(5357, 5357), PortRange(50000, 50059, administered=True)]
+    assert netsh_excluded_ranges(["Start Port    End Port", "----------    --------", ""]) == []
+    with pytest.raises(ValueError):
+        netsh_excluded_ranges(["The following command was not found: int ipv4 show excludedportrange."])
+
+
+def test_probes_per_os() -> None:
+    linux = port_probes(OS.LINUX)
+    assert [(p.kind, p.files, p.command.argv) for p in linux] == [
+        (
+            ProbeKind.EPHEMERAL,
+            ("/proc/sys/net/ipv4/ip_local_port_range",),
+            ("cat", "/proc/sys/net/ipv4/ip_local_port_range"),
+        ),
+        (
+            ProbeKind.RESERVED,
+            ("/proc/sys/net/ipv4/ip_local_reserved_ports",),
+            ("cat", "/proc/sys/net/ipv4/ip_local_reserved_ports"),
+        ),
+    ]
+    assert all(p.command.env == POSIX_ENV and p.protos == (Proto.TCP, Proto.UDP) for p in linux)
+    for os_name in (OS.MACOS, OS.FREEBSD):
+        (probe,) = port_probes(os_name)
+        assert probe.command.argv == (
+            "sysctl",
+            "-n",
+            "net.inet.ip.portrange.first",
+            "net.inet.ip.portrange.last",
+        )
+    windows = port_probes(OS.WINDOWS)
+    assert [(p.kind, p.protos, p.command.argv[4:]) for p in windows] == [
+        (ProbeKind.EPHEMERAL, (Proto.TCP,), ("dynamicport", "tcp")),
+        (ProbeKind.EPHEMERAL, (Proto.UDP,), ("dynamicport", "udp")),
+        (ProbeKind.EXCLUDED, (Proto.TCP,), ("excludedportrange", "protocol=tcp")),
+        (ProbeKind.EXCLUDED, (Proto.UDP,), ("excludedportrange", "protocol=udp")),
+    ]
+
+
+def test_signal_plans() -> None:
+    assert signal_plan(OS.LINUX, 42, "TERM", force=False).command.argv == ("kill", "-s", "TERM", "42")
+    assert signal_plan(OS.MACOS, 42, "TERM", force=True).command.argv == ("kill", "-s", "KILL", "42")
+    polite = signal_plan(OS.WINDOWS, 42, "TERM", force=False)
+    assert polite.command.argv == ("taskkill", "/PID", "42")
+    assert polite.needs_force_status == {1} and polite.gone_status == {128}
+    assert signal_plan(OS.WINDOWS, 42, "KILL", force=False).command.argv == ("taskkill", "/PID", "42", "/F")
