@@ -45,7 +45,7 @@ USAGE_ERRORS = [
     # the port, as typed to the live query and to parse --port
     (["70000"], "invalid port '70000': 70000 is above 65535"),
     (["80-70"], "invalid port '80-70': range 80-70 is descending; write 70-80"),
-    (["-1"], "No such option: -1"),
+    (["-1"], "invalid port '-1': ports cannot be negative"),
     (["80,,81"], "invalid port '80,,81': empty item in the comma list"),
     (["1-2-3"], "invalid port '1-2-3': a range has exactly two ends, like 8000-8100"),
     (["80;id"], "invalid port '80;id': expected a number 0-65535"),
@@ -61,6 +61,17 @@ USAGE_ERRORS = [
     (["80", "--format", "xml"], "unknown output format 'xml'; choose one of: table, json, ndjson, csv"),
     (["80", "--fields", "pid,colour"], "unknown field 'colour'; fields are: proto"),
     (["80", "--no-such-option"], "No such option: --no-such-option"),
+    (["kill", "80", "--grace", "nan"], "--grace must be 0 or more seconds"),
+    (["kill", "80", "--grace", "inf"], "--grace must be 0 or more seconds"),
+    (["kill", "80", "--signal", "STOP"], "unknown signal 'STOP'"),
+    (["wait", "80", "--listening", "--timeout", "nan"], "--timeout must be 0 (forever) or more seconds"),
+    (["wait", "80", "--listening", "--interval", "inf"], "--interval must be a positive number of seconds"),
+    (["wait", "80"], "say what to wait for: --listening or --free"),
+    (["info", "abc"], "invalid port 'abc': expected a number"),
+    (["80", "--watch", "0"], "--watch 0: the refresh interval is in seconds, 0.1 to 3600"),
+    (["80", "--host", "a;b"], "invalid host 'a;b': expected [user@]host[:port]"),
+    (["80", "--hosts", "/nonexistent/hosts"], "--hosts /nonexistent/hosts: No such file or directory"),
+    (["80", "--host", "x", "--sudo"], "--sudo runs tools on this machine; with --host, log in as root"),
     (["parse", "--port"], "Option '--port' requires an argument."),
     (["parse", "--port", "http", str(SS_FILE)], "invalid port 'http': expected a number"),
     (["parse", "--from", "excel", str(SS_FILE)], "unknown format 'excel'; choose one of: lsof, netstat"),
@@ -137,6 +148,16 @@ def test_hostile_addresses_are_escaped_in_the_table(tmp_path: Path) -> None:
     assert code == 0
     assert "\x1b" not in stdout
     assert "ev\\x1b[2Jil:22" in stdout
+
+
+def test_direction_overrides_in_a_name_are_shown_not_obeyed(tmp_path: Path) -> None:
+    """U+202E would make the terminal draw `miner\u202egpj.exe` as `minerexe.jpg`."""
+    path = tmp_path / "paste.txt"
+    path.write_text(SS_ROW.format(name="miner\u202egpj.exe"))
+    code, stdout, _ = run_main("parse", str(path))
+    assert code == 0
+    assert "\u202e" not in stdout
+    assert "miner\\u202egpj.exe" in stdout
 
 
 # --- the process's own streams, through the real CLI ----------------------------------------------
