@@ -140,6 +140,24 @@ def test_hostile_text_in_messages_is_escaped(tmp_path: Path) -> None:
     assert "unknown state word '\\x1b[5mWAIT'" in stderr
 
 
+def test_a_new_state_word_on_every_row_is_not_a_line_per_row(tmp_path: Path) -> None:
+    path = tmp_path / "netstat.txt"
+    header = (
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n"
+    )
+    rows = "".join(
+        f"tcp        0      0 10.0.0.1:80       10.0.0.2:{1000 + i}     W{i}    1/x\n" for i in range(300)
+    )
+    path.write_text(header + rows)
+    code, _, stderr = run_main("parse", str(path))
+    assert code == 0
+    assert stderr.splitlines()[4:] == [
+        "portcheck: unknown state word 'W4' (1 row): shown as LISTEN when the peer is a wildcard, "
+        "else UNKNOWN",
+        "portcheck: 295 more unknown state words (295 rows)",
+    ]
+
+
 def test_hostile_addresses_are_escaped_in_the_table(tmp_path: Path) -> None:
     """A host name is text from elsewhere too (found by test_cli_fuzz: the table showed it raw)."""
     path = tmp_path / "paste.txt"
@@ -239,6 +257,23 @@ def test_an_output_encoding_without_the_characters_escapes_them(tmp_path: Path) 
     )
     assert latin.returncode == 0, latin.stderr
     assert "sshd\\u2192ü\\ud83d\\ude00," in latin.stdout.decode("latin-1")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pty")
+def test_pasting_into_the_terminal_ends_with_one_ctrl_d() -> None:
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-m", "portcheck", "parse", "--json"], encoding="utf-8", timeout=20
+    )
+    child.expect("reading from the terminal: paste the output, then press Ctrl-D")
+    for port in (22, 80, 443):
+        child.sendline(SS_ROW.replace(":22 ", f":{port} ").format(name="sshd").rstrip("\n"))
+    child.sendeof()
+    child.expect(pexpect.EOF)  # a second Ctrl-D was needed before: the reader asked again after the end
+    child.close()
+    assert child.exitstatus == 0
+    assert child.before.count('"local_port"') == 3
 
 
 # --- a bug: one line, a request for a report, the side's exit code --------------------------------

@@ -206,9 +206,10 @@ def guess_encoding(head: bytes) -> str:
 
 
 class _Prefixed(io.RawIOBase):
-    """A stream that replays the bytes already read for guessing, then continues with the rest."""
+    """A stream that replays the bytes already read for guessing, then continues with the rest. End of
+    input is remembered: on a terminal each further read would wait for another Ctrl-D."""
 
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+    def __init__(self, head: bytes, rest: BinaryIO | None) -> None:
         self._head = head
         self._rest = rest
 
@@ -221,8 +222,12 @@ class _Prefixed(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
+        if self._rest is None:
+            return 0
         data = self._rest.read(len(buffer))
         n = len(data)
+        if not n:
+            self._rest = None
         buffer[:n] = data
         return n
 
@@ -258,6 +263,10 @@ def text_lines(stream: BinaryIO) -> tuple[str, Iterator[str]]:
     head = stream.read(CHUNK)
     refuse_binary(head)
     codec, label = choose_encoding(head)
-    raw = io.BufferedReader(_Prefixed(head, stream), buffer_size=CHUNK)
+    # A buffered read returns short only at the end of input; reading on would make a terminal wait
+    # for a second Ctrl-D.
+    ended = len(head) < CHUNK and isinstance(stream, io.BufferedIOBase)
+    rest = None if ended else stream
+    raw = io.BufferedReader(_Prefixed(head, rest), buffer_size=CHUNK)
     text = io.TextIOWrapper(raw, encoding=codec, errors="replace", newline=None)
     return label, split_lines(iter(lambda: text.read(CHUNK), ""))

@@ -120,6 +120,10 @@ def parse_command(
         label = "<stdin>" if name == "-" else name
         ctx = ParseContext(ports.ports if ports else None, match_remote=remote, notes=KeepingNotes())
         other: str | None = None
+        if name == "-" and sys.stdin is not None and sys.stdin.isatty():
+            reporter.warn(
+                "reading from the terminal: paste the output, then press Ctrl-D (Windows: Ctrl-Z, Enter)"
+            )
         try:
             with _open_input(name) as stream:
                 parsed = parse_stream(stream, ctx, forced)
