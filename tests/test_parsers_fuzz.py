@@ -189,6 +189,15 @@ def test_fixture_catalogue_is_not_empty() -> None:
     assert any(Path(FIXTURES).glob("*/*.txt"))
 
 
+def test_a_wildcard_peer_is_not_remote_port_0() -> None:
+    """Found by the thorough profile: /proc's `00000000:0000` peer of a listener matched `--port 0
+    --remote` before the row said it has no peer at all."""
+    lines = [
+        "   0: 00000000:88FC 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 22602"
+    ]
+    check_port_filter("proc", lines, lambda rows: 0)
+
+
 def test_the_port_filter_does_not_change_a_row() -> None:
     """Found by test_mutated_own_fixtures: modern ss (0.0.0.0 for IPv4) prints `*` for a dual-stack
     socket; which ss wrote the text was decided only from rows the filter let through, so

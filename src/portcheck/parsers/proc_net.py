@@ -120,8 +120,10 @@ def entries(
         )
         local_port = int(local_port_hex, 16)
         peer_port = int(peer_port_hex, 16)
-        if ctx.ports is not None and not ctx.wants(local_port, peer_port):
-            continue
+        if ctx.ports is not None:
+            wildcard_peer = not (peer_port or peer_hex.strip("0"))  # 00000000:0000 is no peer, not port 0
+            if not ctx.wants(local_port, None if wildcard_peer else peer_port):
+                continue
         if len(local_hex) != len(peer_hex):
             notes.skip(lineno, raw)
             continue
