@@ -6,10 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.sshd_helpers import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -67,3 +72,15 @@ def corpus_params(platform: str) -> list[object]:
     if not files:
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"{CORPUS}/{platform} not present"))]
     return [pytest.param(f, id=f.name) for f in files]
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """The ssh lab (tests/sshd_helpers.py), started once for every --host test of the session."""
+    from tests.sshd_helpers import ssh_lab, sshd_available
+
+    reason = sshd_available()
+    if reason is not None:
+        pytest.skip(reason)
+    with ssh_lab(tmp_path_factory.mktemp("ssh-lab"), servers=4, pid1=True) as started:
+        yield started

@@ -12,6 +12,8 @@ Hosts in the config (each an alias of 127.0.0.1):
   pass0, pass1 srv0/srv1 with a key protected by a passphrase (ssh asks for it)
   password     the password sshd as a throw-away user (only when root can create one)
   relay0..N    srvN reached through a ProxyCommand that records how many logins run at once
+  pid1         an sshd that is PID 1 of its own PID namespace, as in a container (only when this
+               machine lets root create one): `kill --host pid1` on its port meets PID 1
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.conftest import Result
 
 SSHD = Path("/usr/sbin/sshd")
 PASSPHRASE = "correct horse battery staple"
@@ -65,7 +71,18 @@ SUPERVISOR = r"""
 import ctypes, os, signal, subprocess, sys
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 me = os.getpid()
-servers = [subprocess.Popen([sys.argv[1], "-D", "-e", "-f", config]) for config in sys.argv[2:]]
+UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+# A config given as pid1=PATH: that sshd is PID 1 of a new PID namespace. unshare blocks SIGTERM while
+# it waits, so that one is stopped with SIGKILL (--kill-child then kills the sshd).
+servers = [
+    subprocess.Popen(
+        [*UNSHARE, sys.argv[1], "-D", "-e", "-f", config[5:]]
+        if config.startswith("pid1=")
+        else [sys.argv[1], "-D", "-e", "-f", config]
+    )
+    for config in sys.argv[2:]
+]
+namespaced = {server for server, config in zip(servers, sys.argv[2:]) if config.startswith("pid1=")}
 
 def descendants():
     parents = {}
@@ -84,7 +101,7 @@ def descendants():
 
 def stop(signum, frame):
     for server in servers:
-        server.terminate()
+        server.kill() if server in namespaced else server.terminate()
     for server in servers:
         server.wait()
     for pid in descendants():
@@ -139,6 +156,21 @@ class Sshd:
     name: str
     port: int
     config: Path
+    pid1: bool = False
+    """Runs as PID 1 of its own PID namespace."""
+
+    @property
+    def launch(self) -> str:
+        """How the supervisor is told to start it."""
+        return f"pid1={self.config}" if self.pid1 else str(self.config)
+
+
+def pid_namespaces_available() -> bool:
+    """Can root here make a PID namespace with its own /proc (not in every sandbox)?"""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    probe = ["unshare", "--pid", "--fork", "--mount-proc", "true"]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
 
 
 @dataclass
@@ -150,6 +182,10 @@ class Lab:
     password_user: str | None = None
     relay_log: Path | None = None
     hang_listener: socket.socket | None = None
+
+    @property
+    def pid1(self) -> Sshd | None:
+        return next((s for s in self.servers if s.pid1), None)
 
     @property
     def user(self) -> str:
@@ -181,7 +217,9 @@ def _wait_listening(port: int, supervisor: subprocess.Popen[bytes], log: Path) -
     raise RuntimeError(f"sshd did not listen on {port}: {log.read_text(errors='replace')}")
 
 
-def _sshd_config(root: Path, name: str, host_key: Path, *, password: bool = False) -> Sshd:
+def _sshd_config(
+    root: Path, name: str, host_key: Path, *, password: bool = False, pid1: bool = False
+) -> Sshd:
     port = free_port()
     config = root / f"sshd_{name}.conf"
     config.write_text(
@@ -204,7 +242,7 @@ def _sshd_config(root: Path, name: str, host_key: Path, *, password: bool = Fals
             """
         )
     )
-    return Sshd(name, port, config)
+    return Sshd(name, port, config, pid1)
 
 
 def _start(lab: Lab) -> None:
@@ -217,7 +255,7 @@ def _start(lab: Lab) -> None:
                 sys.executable,
                 str(lab.root / "supervisor.py"),
                 str(SSHD),
-                *(str(s.config) for s in lab.servers),
+                *(s.launch for s in lab.servers),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -241,6 +279,22 @@ def processes_using(root: Path) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def portcheck_ssh_left(lab: Lab) -> list[bytes]:
+    """Command lines of ssh processes (masters, keepers) of portcheck runs against this lab (another
+    test run on the machine has its own lab)."""
+    marker = str(lab.config).encode()
+    left = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"portcheck-ssh-" in command and marker in command:
+                left.append(command)
+    return left
 
 
 def _stop(lab: Lab) -> None:
@@ -289,7 +343,7 @@ def _host_block(alias: str, port: int, **options: str) -> str:
 
 
 @contextlib.contextmanager
-def ssh_lab(root: Path, *, servers: int = 2, password: bool = True) -> Iterator[Lab]:
+def ssh_lab(root: Path, *, servers: int = 2, password: bool = True, pid1: bool = False) -> Iterator[Lab]:
     """Start the lab's sshd instances; stop every one of them (and remove the test user) at the end."""
     if os.geteuid() == 0 and not PRIVSEP_DIR.exists():
         # sshd as root insists on it; the openssh-server package has systemd create it at boot. Left in
@@ -311,6 +365,8 @@ def ssh_lab(root: Path, *, servers: int = 2, password: bool = True) -> Iterator[
             lab.password_user = _create_password_user()
             if lab.password_user is not None:
                 lab.servers.append(_sshd_config(root, "password", host_key, password=True))
+        if pid1 and pid_namespaces_available():
+            lab.servers.append(_sshd_config(root, "pid1", host_key, pid1=True))
         _start(lab)
         hang = socket.socket()
         hang.bind(("127.0.0.1", 0))
@@ -351,6 +407,7 @@ def _write_config(lab: Lab, host_key: Path, client_key: Path, wrong_key: Path, p
     blocks += [_host_block(f"pass{i}", s.port, IdentityFile=str(pass_key)) for i, s in enumerate(keyed[:2])]
     relay = f"{sys.executable} {root / 'relay.py'} {lab.relay_log} %h %p"
     blocks += [_host_block(f"relay{i}", s.port, ProxyCommand=relay) for i, s in enumerate(keyed)]
+    blocks += [_host_block(s.name, s.port) for s in lab.servers if s.pid1]
     password = next((s for s in lab.servers if s.name == "password"), None)
     if password is not None and lab.password_user is not None:
         blocks.append(
@@ -381,3 +438,41 @@ def _write_config(lab: Lab, host_key: Path, client_key: Path, wrong_key: Path, p
     # ssh takes the first value it finds for each option: the specific hosts come before `Host *`.
     # IdentityFile is the exception (every one given is tried), hence the negated block.
     lab.config.write_text("".join(blocks) + defaults)
+
+
+# --- running portcheck against the lab ------------------------------------------------------------
+
+
+def fleet(
+    lab: Lab, *args: str, stdin: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> Result:
+    """portcheck with the lab's ssh config, without a terminal (its own session, stdin not a tty)."""
+    from tests.conftest import Result
+
+    env = {**{k: v for k, v in os.environ.items() if k != "PORTCHECK_DEBUG"}, **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "portcheck", *args, "--ssh-config", str(lab.config)],
+        input=stdin.encode() if stdin is not None else None,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=timeout,
+        start_new_session=True,
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+def interactive(lab: Lab, *args: str) -> Any:
+    """portcheck on a pty of its own, as a person at a terminal runs it."""
+    import pexpect
+
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "portcheck", *args, "--ssh-config", str(lab.config)],
+        timeout=30,
+        env={**os.environ, "NO_COLOR": "1"},
+        dimensions=(50, 250),  # a wide terminal: no cell is cut
+        encoding="utf-8",
+        codec_errors="replace",
+    )

@@ -10,66 +10,31 @@ Non-interactive runs start portcheck in a new session, so it has no terminal wha
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import Result
 from tests.live_helpers import Holder, socket_holder
-from tests.sshd_helpers import PASSPHRASE, PASSWORD, Lab, free_port, ssh_lab, sshd_available
+from tests.sshd_helpers import (
+    PASSPHRASE,
+    PASSWORD,
+    Lab,
+    fleet,
+    free_port,
+    interactive,
+    portcheck_ssh_left,
+    sshd_available,
+)
 
 pytestmark = pytest.mark.skipif(sshd_available() is not None, reason=str(sshd_available()))
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    with ssh_lab(tmp_path_factory.mktemp("ssh-lab"), servers=4) as started:
-        yield started
 
 
 @pytest.fixture(scope="module")
 def holder() -> Iterator[Holder]:
     with socket_holder("pc-fleet-test") as held:
         yield held
-
-
-def fleet(
-    lab: Lab, *args: str, stdin: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
-) -> Result:
-    """portcheck with the lab's ssh config, without a terminal (its own session, stdin not a tty)."""
-    env = {**{k: v for k, v in os.environ.items() if k != "PORTCHECK_DEBUG"}, **(env or {})}
-    proc = subprocess.run(
-        [sys.executable, "-m", "portcheck", *args, "--ssh-config", str(lab.config)],
-        input=stdin.encode() if stdin is not None else None,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        env=env,
-        timeout=timeout,
-        start_new_session=True,
-        check=False,
-    )
-    return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
-
-
-def interactive(lab: Lab, *args: str) -> Any:
-    """portcheck on a pty of its own, as a person at a terminal runs it."""
-    import pexpect
-
-    return pexpect.spawn(
-        sys.executable,
-        ["-m", "portcheck", *args, "--ssh-config", str(lab.config)],
-        timeout=30,
-        env={**os.environ, "NO_COLOR": "1"},
-        dimensions=(50, 250),  # a wide terminal: no cell is cut
-        encoding="utf-8",
-        codec_errors="replace",
-    )
 
 
 def by_host(rows: list[dict[str, object]]) -> dict[str, list[dict[str, object]]]:
@@ -293,16 +258,7 @@ def test_no_ssh_master_or_control_socket_outlives_the_query(lab: Lab) -> None:
         assert list(temp.iterdir()) == []
     finally:
         temp.rmdir()
-    left = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"portcheck-ssh-" in command:
-                left.append(command)
-    assert left == []
+    assert portcheck_ssh_left(lab) == []
 
 
 @pytest.mark.parametrize(

@@ -69,9 +69,10 @@ def _is_number(text: str) -> bool:
     return text.strip() not in ("", "nan", "inf", "-inf") and not text.startswith("-")
 
 
-INPUT_SIDE_COMMANDS = frozenset({"parse", "info"})
+INPUT_SIDE_COMMANDS = frozenset({"parse"})
 """Commands that read only what they are given: a bug there is reported like unreadable input (exit 2).
-Every other command inspects the machine, so a bug there means it could not be inspected (exit 3)."""
+Every other command inspects a machine (`info` probes its port ranges and who uses the port), so a bug
+there means it could not be inspected (exit 3)."""
 
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 

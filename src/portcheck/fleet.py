@@ -9,17 +9,21 @@ when there is a terminal, logged in from the main thread, one host at a time, wh
 with the others; its job then joins the workers (so at most `parallel` + 1 logins run at once).
 Workers never print: everything a person reads comes from the main thread, so prompts and messages
 never interleave.
+
+`Fleet.kept_open()` skips the close: every host that logged in stays logged in for further jobs until
+the block ends (`kill --host`: the query, the person's y/N, then the signals over the same connection).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from portcheck.errors import InspectError, PortcheckError, UsageError, excerpt
 from portcheck.hints import OWN_SOCKETS_HINT, SUDO_HINT
@@ -120,19 +124,24 @@ class FleetResult:
 
     def summary(self) -> str:
         """`5 hosts: 3 answered (2 matched), 2 failed: connection refused (db1); timed out (db2)`."""
-        count = len(self.hosts)
-        hits = sum(matched(h) for h in self.hosts)
-        line = f"{count} host{'s' if count != 1 else ''}: {len(self.answered)} answered ({hits} matched)"
-        failed = self.failed
-        if failed:
-            groups: dict[str, list[str]] = {}
-            for host in failed:
-                assert host.failure is not None
-                groups.setdefault(host.failure.reason.value, []).append(host.target.label)
-            line += f", {len(failed)} failed: " + "; ".join(
-                f"{r} ({name_list(n)})" for r, n in groups.items()
-            )
-        return line
+        return summary_line(self.hosts, f"{sum(matched(h) for h in self.hosts)} matched")
+
+
+def summary_line(hosts: Sequence[HostResult[Any]], outcome: str | None = None) -> str:
+    """`N hosts: A answered (OUTCOME), F failed: REASON (hosts); ...`: failures grouped by reason."""
+    count = len(hosts)
+    answered = sum(1 for h in hosts if h.failure is None)
+    line = f"{count} host{'s' if count != 1 else ''}: {answered} answered"
+    if outcome:
+        line += f" ({outcome})"
+    groups: dict[str, list[str]] = {}
+    for host in hosts:
+        if host.failure is not None:
+            groups.setdefault(host.failure.reason.value, []).append(host.target.label)
+    if groups:
+        failed = count - answered
+        line += f", {failed} failed: " + "; ".join(f"{r} ({name_list(n)})" for r, n in groups.items())
+    return line
 
 
 def name_list(names: Sequence[str], shown: int = 5) -> str:
@@ -147,8 +156,10 @@ def remote_hint(hint: str) -> str:
 
 
 class Fleet:
-    """Many hosts, each logged in once, asked one job (a function of the host's Executor), closed.
-    `portcheck PORT --host` is one such job (ask_host); `info` and `kill` can be others."""
+    """Many hosts, each logged in once, asked a job (a function of the host's Executor). `run` asks one
+    job and closes each host as soon as it is done (`portcheck PORT --host`, `info --host`);
+    `kept_open` keeps every host logged in for several jobs (`kill --host`: the query, a person's
+    confirmation, then the signals, all over the same connection)."""
 
     def __init__(
         self,
@@ -173,30 +184,79 @@ class Fleet:
 
     def run(self, job: HostJob[T]) -> list[HostResult[T]]:
         """Every host's outcome, in the order of `targets`."""
+        with self._connections() as connections:
+            return _Session(self, connections, keep=False).run(job)
+
+    @contextlib.contextmanager
+    def kept_open(self) -> Iterator[OpenFleet]:
+        """Hosts that stay logged in until the block ends (normally, by an error or by Ctrl-C)."""
+        with self._connections() as connections:
+            yield OpenFleet(_Session(self, connections, keep=True))
+
+    @contextlib.contextmanager
+    def _connections(self) -> Iterator[list[Connection]]:
         if which("ssh") is None:
             raise InspectError("--host needs the OpenSSH client (ssh), which is not installed")
         control = ControlDir()
         connections = [Connection(t, self.settings, control.socket(i)) for i, t in enumerate(self.targets)]
-        results: dict[int, HostResult[T]] = {}
         try:
-            with ThreadPoolExecutor(max_workers=min(self.parallel, len(self.targets))) as pool:
-                self._run_all(pool, connections, job, results)
+            yield connections
         finally:
             for connection in connections:
-                connection.close()  # those an interruption left open; a no-op for the others
+                connection.close()  # those an interruption (or keep-open) left open; a no-op for the others
             control.remove()
-        return [results[i] for i in range(len(self.targets))]
+
+
+class OpenFleet:
+    """Hosts kept logged in between jobs. The first `run` logs in (as Fleet.run does); later ones reuse
+    each host's connection and Executor. A host that failed once stays failed with the same reason."""
+
+    def __init__(self, session: _Session) -> None:
+        self._session = session
+
+    def run(self, job: HostJob[T]) -> list[HostResult[T]]:
+        return self._session.run(job)
+
+
+class _Session:
+    """The per-host mechanics: log in (BatchMode in a worker, prompts in the main thread), detect the
+    OS, do the job; with `keep`, the connection stays open and later jobs skip straight to the job."""
+
+    def __init__(self, fleet: Fleet, connections: Sequence[Connection], *, keep: bool) -> None:
+        self.fleet = fleet
+        self.connections = connections
+        self.keep = keep
+        self.executors: dict[int, SSHExecutor] = {}
+        self.failures: dict[int, HostError] = {}
+        self.started = False
+
+    def run(self, job: HostJob[T]) -> list[HostResult[T]]:
+        count = len(self.connections)
+        results: dict[int, HostResult[T]] = {
+            i: HostResult(self.connections[i].target, failure=f) for i, f in self.failures.items()
+        }
+        with ThreadPoolExecutor(max_workers=min(self.fleet.parallel, count)) as pool:
+            jobs: dict[int, Callable[[], HostResult[T] | Connection]]
+            if self.started:
+                jobs = {i: partial(self._do, self.connections[i], job, i) for i in self.executors}
+            else:
+                jobs = {i: partial(self._visit, c, job, i) for i, c in enumerate(self.connections)}
+                self.started = True
+            self._run_all(pool, jobs, job, results)
+        for i, result in results.items():
+            if result.failure is not None and i not in self.failures:
+                self.failures[i] = result.failure
+                self.executors.pop(i, None)
+        return [results[i] for i in range(count)]
 
     def _run_all(
         self,
         pool: ThreadPoolExecutor,
-        connections: Sequence[Connection],
+        jobs: dict[int, Callable[[], HostResult[T] | Connection]],
         job: HostJob[T],
         results: dict[int, HostResult[T]],
     ) -> None:
-        pending: dict[Future[HostResult[T] | Connection], int] = {
-            pool.submit(self._visit, connection, job): index for index, connection in enumerate(connections)
-        }
+        pending = {pool.submit(work): index for index, work in jobs.items()}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -211,41 +271,51 @@ class Fleet:
                     if failure is not None:
                         results[index] = HostResult(outcome.target, failure=failure)
                     else:
-                        pending[pool.submit(self._do_and_close, outcome, job)] = index
+                        pending[pool.submit(self._do, outcome, job, index)] = index
         except BaseException:
             for future in pending:
                 future.cancel()
             raise
 
-    def _visit(self, connection: Connection, job: HostJob[T]) -> HostResult[T] | Connection:
+    def _visit(self, connection: Connection, job: HostJob[T], index: int) -> HostResult[T] | Connection:
         """Worker: log in without prompts and do the job; or hand the connection back when a person
         must answer ssh first."""
         try:
             connection.open_batch()
         except HostError as error:
-            if error.promptable and self.ask is not None:
+            if error.promptable and self.fleet.ask is not None:
                 return connection
             return HostResult(connection.target, failure=error)
         except Exception as error:
             return HostResult(connection.target, failure=_unexpected(error))
-        return self._do_and_close(connection, job)
+        return self._do(connection, job, index)
 
     def _log_in(self, connection: Connection) -> HostError | None:
         from portcheck.sshauth import log_in
 
-        assert self.ask is not None
+        assert self.fleet.ask is not None
         try:
-            log_in(connection, self.ask, self.tell)
+            log_in(connection, self.fleet.ask, self.fleet.tell)
         except HostError as error:
             return error
         return None
 
-    def _do_and_close(self, connection: Connection, job: HostJob[T]) -> HostResult[T]:
-        from portcheck.remote import SSHExecutor, detect
+    def _do(self, connection: Connection, job: HostJob[T], index: int) -> HostResult[T]:
+        """Worker: the job on the host's Executor (detecting the OS on the first visit)."""
+        from portcheck.remote import Shell, SSHExecutor, command_line, detect
 
+        failed = True
         try:
-            system = detect(connection, self.settings.timeout)
-            return HostResult(connection.target, job(SSHExecutor(connection, system)), system.os)
+            executor = self.executors.get(index)
+            if executor is None:
+                executor = SSHExecutor(connection, detect(connection, self.fleet.settings.timeout))
+                if self.keep and executor.system.shell is Shell.POSIX:
+                    connection.hold(command_line(["cat"], None, Shell.POSIX, executor.system.os))
+            result = HostResult(connection.target, job(executor), executor.system.os)
+            failed = False
+            if self.keep:
+                self.executors[index] = executor
+            return result
         except HostError as error:
             return HostResult(connection.target, failure=error)
         except ToolError as error:  # the OS probe itself timed out
@@ -255,15 +325,15 @@ class Fleet:
         except Exception as error:
             return HostResult(connection.target, failure=_unexpected(error))
         finally:
-            connection.close()
+            if failed or not self.keep:
+                connection.close()
 
 
 def ask_host(request: Request, executor: SSHExecutor) -> Answer:
     """The query job: the host's plan through the query engine, uids named by the host itself."""
-    system = executor.system
     answer = inspect(
         request.ports,
-        platform=system.os,
+        platform=executor.system.os,
         timeout=request.timeout,
         executor=executor,
         match_remote=request.match_remote,
@@ -271,8 +341,14 @@ def ask_host(request: Request, executor: SSHExecutor) -> Answer:
         families=request.families,
         row_filter=request.row_filter,
     )
-    if system.os in (OS.LINUX, OS.FREEBSD):
-        answer.rows = with_user_names(answer.rows, executor, request.timeout)
+    return for_person(answer, executor, request.timeout)
+
+
+def for_person(answer: Answer, executor: SSHExecutor, timeout: float) -> Answer:
+    """A host's answer as a person should read it: uids named from the host's own password database,
+    hints whose advice works for a remote host."""
+    if executor.system.os in (OS.LINUX, OS.FREEBSD):
+        answer.rows = with_user_names(answer.rows, executor, timeout)
     answer.hints = [remote_hint(h) for h in answer.hints]
     return answer
 

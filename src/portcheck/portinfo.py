@@ -200,7 +200,11 @@ def _row_json(row: Socket) -> dict[str, object]:
 
 def to_json(info: PortInfo) -> dict[str, object]:
     """The `portcheck info --json` object (README "portcheck info" documents every key)."""
-    system = info.system
+    return {**meaning_json(info), **machine_json(info)}
+
+
+def meaning_json(info: PortInfo) -> dict[str, object]:
+    """What the number means, the same on every machine: the part `info --host` prints once."""
     return {
         "port": info.port,
         "iana_range": {
@@ -223,6 +227,16 @@ def to_json(info: PortInfo) -> dict[str, object]:
             {"protocols": list(u.protocols), "first_port": u.first, "last_port": u.last, "text": u.text}
             for u in info.known
         ],
+    }
+
+
+MACHINE_KEYS = ("system", "in_use", "in_use_error")
+
+
+def machine_json(info: PortInfo) -> dict[str, object]:
+    """What one machine does with the port: `system`, `in_use`, `in_use_error` (MACHINE_KEYS)."""
+    system = info.system
+    return {
         "system": {
             "os": system.os.value if system.os else None,
             "ephemeral": [_range_json(r) for r in system.of(ProbeKind.EPHEMERAL)],

@@ -9,7 +9,8 @@ control socket lives in a private (0700) temporary directory. Every later comman
 OS probe, then the plan's tools) is a multiplexed `ssh -o ControlMaster=no` client that reuses it, so
 a host asks for a password at most once and each command costs a channel, not a handshake. The master
 is told to exit (`ssh -O exit`) when the host is done; `ControlPersist` makes an orphaned master (a
-killed portcheck) exit on its own after a while.
+killed portcheck) exit on its own after a while. A connection kept open across a wait of unknown
+length (a person's y/N) is `hold`-ed by one idle client session, so the idle timer never starts.
 
 Without a terminal every ssh runs with `BatchMode=yes`: a script never hangs on a prompt, and a host
 that would need one fails with a reason (see `classify`). With a terminal, portcheck.sshauth relays
@@ -23,6 +24,7 @@ import math
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -199,6 +201,7 @@ class Connection:
         self.settings = settings
         self.control_path = control_path if settings.multiplex else None
         self.open = False
+        self._keeper: subprocess.Popen[bytes] | None = None
 
     def argv(self, *options: str) -> list[str]:
         """`ssh [-F cfg] -o ... [-p port] [-l user] OPTIONS --`; the caller appends host and command."""
@@ -255,8 +258,41 @@ class Connection:
             raise classify(result.errors.decode("utf-8", "replace"))
         return result
 
+    def hold(self, command: str) -> None:
+        """Keep the master up however long portcheck waits (a person reading a kill confirmation):
+        one idle client session runs `command`, a remote program that reads its stdin until EOF
+        (`cat`), so ControlPersist's idle timer never starts. The stdin is a pipe from portcheck:
+        when portcheck ends, even killed, the pipe closes, the remote command exits, and the master
+        goes PERSIST_SECONDS later as usual."""
+        if not self.open or not self.control_path or self._keeper is not None:
+            return
+        argv = [
+            *self.argv("-o", "ControlMaster=no", "-o", "BatchMode=yes", "-T"),
+            "--",
+            self.target.host,
+            command,
+        ]
+        with contextlib.suppress(OSError):
+            self._keeper = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+
+    def _release(self) -> None:
+        keeper, self._keeper = self._keeper, None
+        if keeper is None:
+            return
+        with contextlib.suppress(OSError):
+            if keeper.stdin is not None:
+                keeper.stdin.close()
+        try:
+            keeper.wait(timeout=self.settings.timeout)
+        except subprocess.TimeoutExpired:
+            keeper.kill()
+            keeper.wait()
+
     def close(self) -> None:
         """Tell the master to exit. Best effort: ControlPersist ends it anyway."""
+        self._release()
         if not self.open or not self.control_path:
             return
         self.open = False

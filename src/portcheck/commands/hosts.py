@@ -1,6 +1,7 @@
-"""`--host` / `--hosts` for the query command (not a command of its own): the options, and the output
-of a fleet query: one table with a host column, each host's warnings prefixed with its name, and a
-summary line on stderr. The fleet itself (ssh, concurrency, prompts) is portcheck.fleet."""
+"""`--host` / `--hosts` for the query, `info` and `kill` (not a command of its own): the options, the
+fleet they build, and the output of a fleet query: one table with a host column, each host's warnings
+prefixed with its name, and a summary line on stderr. The fleet itself (ssh, concurrency, prompts) is
+portcheck.fleet; info's and kill's per-host reports live with those commands."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from portcheck.model import ExitCode, Socket
 from portcheck.report import Reporter
 
 if TYPE_CHECKING:
-    from portcheck.fleet import Request
+    from portcheck.fleet import Fleet, Request
+    from portcheck.query import Answer
 
 DEFAULT_PARALLEL = 8  # portcheck.fleet.DEFAULT_PARALLEL, repeated so --help does not import the fleet
 
@@ -66,6 +68,40 @@ def fields_without_host(fields: str | None) -> str | None:
     return ",".join(f for f in fields.split(",") if f.strip() != "host")
 
 
+def fleet_for(options: HostOptions, timeout: float) -> Fleet:
+    """The hosts of --host/--hosts, with ssh's prompts relayed when a person is at a terminal."""
+    from portcheck.fleet import Fleet, targets_from
+    from portcheck.sshauth import ask_on_terminal, tell_on_terminal
+    from portcheck.sudo import has_terminal
+
+    person = sys.platform != "win32" and has_terminal()  # pexpect.spawn needs a pty: POSIX only
+    return Fleet(
+        targets_from(options.hosts, options.hosts_file),
+        timeout=timeout,
+        parallel=options.parallel,
+        ssh_config=options.ssh_config,
+        ask=ask_on_terminal if person else None,
+        tell=tell_on_terminal,
+    )
+
+
+def report_host_answer(reporter: Reporter, label: str, os_name: str, answer: Answer) -> None:
+    """What the query learnt on a host, its name first: tools that failed, which one answered
+    (--verbose), lines it did not understand. Hints are the caller's: one line for many hosts."""
+    for attempt in answer.tried:
+        (reporter.info if attempt.routine else reporter.warn)(f"{label}: {attempt}")
+    reporter.info(f"{label} ({os_name}): answered by {answer.tool}: {'; '.join(answer.commands)}")
+    reporter.notes(answer.notes, f"{label}: {answer.tool}")
+
+
+def report_hints(reporter: Reporter, hints: dict[str, list[str]]) -> None:
+    """Each hint once, with the hosts it applies to."""
+    from portcheck.fleet import name_list
+
+    for hint, where in hints.items():
+        reporter.warn(f"{hint} ({name_list(where)})")
+
+
 def query_hosts(
     options: HostOptions,
     request: Request,
@@ -73,21 +109,12 @@ def query_hosts(
     reporter: Reporter,
 ) -> ExitCode:
     """Ask every host, print the rows (host first), the hosts' messages and a summary line."""
-    from portcheck.fleet import name_list, query_fleet
-    from portcheck.render import sort_rows
-    from portcheck.sshauth import ask_on_terminal, tell_on_terminal
-    from portcheck.sudo import has_terminal
+    from functools import partial
 
-    person = sys.platform != "win32" and has_terminal()  # pexpect.spawn needs a pty: POSIX only
-    result = query_fleet(
-        options.hosts,
-        options.hosts_file,
-        request,
-        parallel=options.parallel,
-        ssh_config=options.ssh_config,
-        ask=ask_on_terminal if person else None,
-        tell=tell_on_terminal,
-    )
+    from portcheck.fleet import FleetResult, ask_host
+    from portcheck.render import sort_rows
+
+    result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)))
     rows: list[Socket] = []
     labels: list[str] = []
     hints: dict[str, list[str]] = {}
@@ -98,17 +125,13 @@ def query_hosts(
             continue
         answer = host.value
         assert answer is not None
-        for attempt in answer.tried:
-            (reporter.info if attempt.routine else reporter.warn)(f"{label}: {attempt}")
-        reporter.info(f"{label} ({host.os}): answered by {answer.tool}: {'; '.join(answer.commands)}")
-        reporter.notes(answer.notes, f"{label}: {answer.tool}")
+        report_host_answer(reporter, label, str(host.os), answer)
         for hint in answer.hints:
             hints.setdefault(hint, []).append(label)
         ordered = sort_rows(answer.rows)
         rows.extend(ordered)
         labels.extend([label] * len(ordered))
-    for hint, where in hints.items():
-        reporter.warn(f"{hint} ({name_list(where)})")
+    report_hints(reporter, hints)
     write_rows(rows, output, labels)
     (reporter.error if result.failed else reporter.warn)(result.summary())
     return result.exit_code

@@ -1,4 +1,5 @@
-"""`portcheck info PORT`: what the number means, and what this machine does with it."""
+"""`portcheck info PORT`: what the number means, and what this machine (or, with --host, each of
+those machines, over ssh) does with it."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from portcheck.commands import base as opt
+from portcheck.commands import hosts as fleet_opt
 from portcheck.errors import InspectError, UsageError
 from portcheck.escape import escape_controls
 from portcheck.model import ExitCode, Proto, Socket, State
 from portcheck.runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
+    from portcheck.fleet import HostResult
     from portcheck.portinfo import PortInfo, ProbedRange
+    from portcheck.remote import SSHExecutor
 
 EPILOG = """\
 \b
@@ -26,6 +30,7 @@ Examples:
   portcheck info 5000             macOS AirPlay Receiver, Flask; is it in use right now?
   portcheck info 3389 --json      the same as one JSON object, for a script
   portcheck info 8080 --no-check  only what the number means; no native tool is run
+  portcheck info 8080 --host web1 --host web2   each host's ranges and use of 8080, over ssh
 
 \b
 The machine's ranges: Linux /proc/sys/net/ipv4/ip_local_port_range and ip_local_reserved_ports;
@@ -49,11 +54,17 @@ def info_command(
         bool, typer.Option("--no-check", help="Do not ask the native tools whether the port is in use now.")
     ] = False,
     timeout: opt.ToolTimeoutOpt = DEFAULT_TIMEOUT,
+    host: fleet_opt.HostOpt = None,
+    hosts_file: fleet_opt.HostsFileOpt = None,
+    parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
+    ssh_config: fleet_opt.SshConfigOpt = None,
 ) -> None:
     """What a port number means: IANA range, registered services, well-known unofficial uses, whether it
     lies in this machine's ephemeral range (or a Windows excluded range), and whether it is in use.
+    With --host: the meaning once, then each host's ranges and use of the port.
 
-    Exit status: 0 with the report, 2 for a bad port.
+    Exit status: 0 with the report (with --host: from every host), 2 for a bad port, 3 when a host
+    could not be asked (the others are still reported).
     """
     from portcheck.executor import LocalExecutor
     from portcheck.platforms import current_os
@@ -65,6 +76,11 @@ def info_command(
         raise UsageError(f"info takes one port number, not {port!r}")
     opt.check_positive(timeout, "--timeout")
     (number,) = spec.ports
+    fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
+    if fleet.wanted:
+        raise typer.Exit(
+            info_hosts(number, fleet, timeout=timeout, check_use=not no_check, as_json=json_flag)
+        )
     try:
         os_name, os_error = current_os(), None
     except InspectError as error:
@@ -89,10 +105,17 @@ def info_command(
 
 
 def report_lines(info: PortInfo, width: int) -> list[str]:
+    lines = [f"Port {info.port}", ""]
+    section = _Section(lines, width)
+    _meaning(info, section)
+    _machine(info, section, "This machine")
+    return lines
+
+
+def _meaning(info: PortInfo, section: _Section) -> None:
+    """What the number means: the same for every machine."""
     port = info.port
     iana = info.iana
-    lines = [f"Port {port}", ""]
-    section = _Section(lines, width)
     section.add(
         "IANA range",
         f"{iana.name} ports ({', '.join(iana.also_called)}), {iana.first}-{iana.last}",
@@ -101,10 +124,86 @@ def report_lines(info: PortInfo, width: int) -> list[str]:
     section.add("Registered", *(_service_lines(info)) or [f"nothing registered with IANA on {port}"])
     known = [f"{'/'.join(u.protocols)}: {u.text}" for u in info.known]
     section.add("Known uses", *known or ["none that portcheck knows of"])
-    section.add("This machine", *_machine_lines(info))
+
+
+def _machine(info: PortInfo, section: _Section, label: str) -> None:
+    """What one machine does with the port."""
+    section.add(label, *_machine_lines(info))
     if info.in_use is not None or info.in_use_error is not None:
         section.add("In use", _in_use_line(info))
+
+
+# --- many hosts (--host) ------------------------------------------------------------------------------
+
+
+def info_hosts(
+    port: int, options: fleet_opt.HostOptions, *, timeout: float, check_use: bool, as_json: bool
+) -> ExitCode:
+    """The meaning once, then every host's part (or why it could not be asked); a summary on stderr.
+    Exit 0 when every host reported, 3 when one could not be asked."""
+    from functools import partial
+
+    from portcheck.fleet import summary_line
+    from portcheck.portinfo import describe
+    from portcheck.report import Reporter
+
+    meaning = describe(port, os_name=None, executor=None, timeout=timeout, check_use=False)
+    hosts = fleet_opt.fleet_for(options, timeout).run(partial(_on_host, port, timeout, check_use))
+    if as_json:
+        sys.stdout.write(json.dumps(hosts_json(meaning, hosts), indent=2, ensure_ascii=False) + "\n")
+    else:
+        width = opt.terminal_settings().width or TEXT_WIDTH
+        sys.stdout.write("\n".join(hosts_report_lines(meaning, hosts, width)) + "\n")
+    failed = any(h.failure is not None for h in hosts)
+    reporter = Reporter()
+    (reporter.error if failed else reporter.warn)(summary_line(hosts))
+    return ExitCode.CANNOT_INSPECT if failed else ExitCode.MATCH
+
+
+def _on_host(port: int, timeout: float, check_use: bool, executor: SSHExecutor) -> PortInfo:
+    """The host's job: its ranges through its own probes, and the query for the port."""
+    from portcheck.fleet import for_person
+    from portcheck.portinfo import describe
+
+    info = describe(port, os_name=executor.system.os, executor=executor, timeout=timeout, check_use=check_use)
+    if info.in_use is not None:
+        info.in_use = for_person(info.in_use, executor, timeout)
+    return info
+
+
+def hosts_report_lines(meaning: PortInfo, hosts: Sequence[HostResult[PortInfo]], width: int) -> list[str]:
+    lines = [f"Port {meaning.port}", ""]
+    section = _Section(lines, width)
+    _meaning(meaning, section)
+    for host in hosts:
+        lines.append("")
+        label = escape_controls(host.target.label)
+        if host.value is None:
+            section.add("Host", label)
+            section.add("Failed", escape_controls(str(host.failure)))
+            continue
+        section.add("Host", f"{label} ({host.os})")
+        _machine(host.value, section, "Machine")
     return lines
+
+
+def hosts_json(meaning: PortInfo, hosts: Sequence[HostResult[PortInfo]]) -> dict[str, object]:
+    """`info --host --json`: the meaning's keys once, then `hosts`, one object per host in the order
+    named: `host`, `error` (null, or `reason` and `detail`), and the machine keys of `info --json`
+    (null for a host that failed)."""
+    from portcheck.portinfo import MACHINE_KEYS, machine_json, meaning_json
+
+    entries: list[dict[str, object]] = []
+    for host in hosts:
+        entry: dict[str, object] = {"host": host.target.label, "error": None}
+        if host.value is not None:
+            entry.update(machine_json(host.value))
+        else:
+            assert host.failure is not None
+            entry["error"] = {"reason": host.failure.reason.value, "detail": host.failure.detail}
+            entry.update(dict.fromkeys(MACHINE_KEYS))
+        entries.append(entry)
+    return {**meaning_json(meaning), "hosts": entries}
 
 
 class _Section:

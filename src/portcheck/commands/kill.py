@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from portcheck.commands import base as opt
+from portcheck.commands import hosts as fleet_opt
 from portcheck.errors import UsageError
 from portcheck.escape import escape_controls
 from portcheck.model import ExitCode, Socket
@@ -42,12 +43,16 @@ Examples:
   portcheck kill 3000 --listening -y  only the server, not processes with connections on 3000
   portcheck kill 5432 --process postgres --grace 30
   portcheck kill 9229 --signal INT    Ctrl-C for the program, then SIGKILL if it stays
+  portcheck kill 8080 --host web1 --host web2   the same on each host over ssh, one confirmation
 
 \b
 Exit status: 0 the port is free afterwards, 1 something still holds it (or you answered no),
 2 bad usage or no terminal to ask on without --yes, 3 the machine could not be inspected.
 Never signalled: PID 0, 1 and 4, portcheck itself and its parent. Processes of other users need
 root: run `sudo portcheck kill PORT`.
+With --host: exit 0 when every host was inspected and the port is free on each, 1 when a host still
+holds it, 3 when a host could not be inspected; never signalled there: PID 0, 1 and 4, and portcheck's
+own ssh session (its sshd and the processes above it).
 """
 
 SIGNALS = ("TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2")
@@ -108,12 +113,17 @@ def kill_command(
     process: opt.ProcessOpt = None,
     quiet: opt.QuietOpt = False,
     verbose: opt.VerboseOpt = False,
+    host: fleet_opt.HostOpt = None,
+    hosts_file: fleet_opt.HostsFileOpt = None,
+    parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
+    ssh_config: fleet_opt.SshConfigOpt = None,
 ) -> None:
     """End the processes that hold a port: shows them, asks (y/N), signals, reports each PID.
 
     The port is free afterwards when no socket on it is left but TIME_WAIT ones (closed connections
     the kernel keeps; they do not stop a server). --tcp, --udp, -4, -6 and --listening choose which
-    sockets count; --pid and --process only narrow what is ended.
+    sockets count; --pid and --process only narrow what is ended. With --host, the same on each
+    host over ssh, after one confirmation that names the host of every process.
     """
     from portcheck.commands.live import LiveQuestion, report_answer
     from portcheck.executor import LocalExecutor
@@ -127,37 +137,42 @@ def kill_command(
     opt.check_positive(timeout, "--timeout")
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)
     chosen = replace(scope, pids=frozenset(pid) if pid else None, process=process)
+    fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
+    if fleet.wanted:
+        from portcheck.commands.kill_hosts import Order, kill_hosts
+
+        order = Order(spec, scope, chosen, first_signal, grace, timeout, matching(pid, process))
+        raise typer.Exit(kill_hosts(fleet, order, yes=yes, reporter=reporter))
     question = LiveQuestion(spec, scope, current_os(), LocalExecutor(), timeout)
     rows = question.held()
     targets = [r for r in rows if chosen(r)]
     if question.last is not None:
         report_answer(reporter, question.last)
     if not targets:
-        sys.stdout.write(f"Nothing to end: no process{_matching(pid, process)} holds port {spec}.\n")
+        sys.stdout.write(f"Nothing to end: no process{matching(pid, process)} holds port {spec}.\n")
         raise typer.Exit(_verdict(question, spec, reporter, held=rows))
-    _show(targets)
-    owners = _owners(targets)
-    unowned = sum(1 for r in targets if r.pid is None)
+    show_rows(targets)
+    found = owners(targets)
+    unowned = unowned_warning(targets)
     if unowned:
-        sockets = f"{unowned} socket shows" if unowned == 1 else f"{unowned} sockets show"
-        reporter.warn(f"{sockets} no process: portcheck cannot end what it cannot name")
+        reporter.warn(unowned)
     ending = Ending(question, spec, first_signal, grace)
-    for owner_pid, name in owners.items():
+    for owner_pid, name in found.items():
         reason = refusal(owner_pid)
         if reason:
             ending.settle(owner_pid, name, Outcome.REFUSED, reason)
-    candidates = {p: n for p, n in owners.items() if p not in ending.outcomes}
-    if candidates and not yes and not _confirm(candidates, ending.describe_plan()):
-        _write(ending.report_lines())
+    candidates = {p: n for p, n in found.items() if p not in ending.outcomes}
+    if candidates and not yes and not confirm(pid_names(candidates), ending.describe_plan()):
+        write_lines(ending.report_lines())
         reporter.error("nothing ended")
         raise typer.Exit(ExitCode.NO_MATCH)
     if candidates:
         ending.run(candidates)
-    _write(ending.report_lines())
+    write_lines(ending.report_lines())
     raise typer.Exit(_verdict(question, spec, reporter))
 
 
-def _write(lines: list[str]) -> None:
+def write_lines(lines: list[str]) -> None:
     sys.stdout.write("".join(line + "\n" for line in lines))
 
 
@@ -181,22 +196,24 @@ def refusal(pid: int) -> str | None:
     return None
 
 
-def _matching(pids: Sequence[int] | None, process: str | None) -> str:
+def matching(pids: Sequence[int] | None, process: str | None) -> str:
     parts = ([f"with PID {', '.join(map(str, pids))}"] if pids else []) + (
         [f"named like {process!r}"] if process else []
     )
     return (" " + " and ".join(parts)) if parts else ""
 
 
-def _show(rows: list[Socket]) -> None:
+def show_rows(rows: list[Socket], hosts: Sequence[str] | None = None) -> None:
+    """What will be ended, as a table. `hosts`: one host name per row (rows already in order)."""
     from portcheck.render import render_table, sort_rows
 
     terminal = opt.terminal_settings()
-    render_table(sort_rows(rows), sys.stdout, width=terminal.width, colour=terminal.colour)
+    shown = rows if hosts is not None else sort_rows(rows)
+    render_table(shown, sys.stdout, width=terminal.width, colour=terminal.colour, hosts=hosts)
     sys.stdout.flush()
 
 
-def _owners(rows: list[Socket]) -> dict[int, str]:
+def owners(rows: list[Socket]) -> dict[int, str]:
     """PID -> process name, in table order."""
     from portcheck.render import sort_rows
 
@@ -207,22 +224,29 @@ def _owners(rows: list[Socket]) -> dict[int, str]:
     return owners
 
 
-def _confirm(candidates: dict[int, str], plan: str) -> bool:
+def confirm(names: str, plan: str) -> bool:
     """y/N on a terminal; without one, refuse (exit 2) rather than wait for an answer nobody types."""
     if not sys.stdin.isatty():
         raise UsageError(
-            "not ending anything: there is no terminal to confirm on; pass --yes to end "
-            + _names(candidates)
-            + " from a script"
+            "not ending anything: there is no terminal to confirm on; "
+            f"pass --yes to end {names} from a script"
         )
     try:
-        return typer.confirm(f"End {_names(candidates)} with {plan}?", default=False, err=True)
+        return typer.confirm(f"End {names} with {plan}?", default=False, err=True)
     except typer.Abort:  # end of input (Ctrl-D) is a no
         sys.stderr.write("\n")
         return False
 
 
-def _names(candidates: dict[int, str]) -> str:
+def unowned_warning(rows: list[Socket]) -> str | None:
+    unowned = sum(1 for r in rows if r.pid is None)
+    if not unowned:
+        return None
+    sockets = f"{unowned} socket shows" if unowned == 1 else f"{unowned} sockets show"
+    return f"{sockets} no process: portcheck cannot end what it cannot name"
+
+
+def pid_names(candidates: dict[int, str]) -> str:
     return ", ".join(f"PID {p} ({escape_controls(n)})" for p, n in candidates.items())
 
 
@@ -245,11 +269,20 @@ def _verdict(
 class Ending:
     """Signals candidates, waits for the port, escalates, and remembers each PID's outcome."""
 
-    def __init__(self, question: LiveQuestion, spec: PortSpec, first_signal: str, grace: float) -> None:
+    def __init__(
+        self,
+        question: LiveQuestion,
+        spec: PortSpec,
+        first_signal: str,
+        grace: float,
+        denied_advice: str | None = None,
+    ) -> None:
         self.question = question
         self.spec = spec
         self.first_signal = first_signal
         self.grace = grace
+        self.denied_advice = denied_advice or f"run `sudo portcheck kill {spec}`"
+        """What to do about another user's process (remote hosts: log in as root)."""
         self.outcomes: dict[int, tuple[str, Outcome, str]] = {}
 
     def settle(self, pid: int, name: str, outcome: Outcome, detail: str = "") -> None:
@@ -315,7 +348,7 @@ class Ending:
                 pid,
                 name,
                 Outcome.DENIED,
-                f"it belongs to another user: run `sudo portcheck kill {self.spec}`",
+                f"it belongs to another user: {self.denied_advice}",
             )
         else:
             self.settle(pid, name, Outcome.FAILED, detail)
@@ -372,13 +405,15 @@ class Ending:
             return Sent.DENIED, detail  # taskkill /F fails for another user's or a protected process
         return Sent.FAILED, f"{plan.command}: exit status {result.status}" + (f": {detail}" if detail else "")
 
-    def report_lines(self) -> list[str]:
-        """`PID 4242 (python3): ended by SIGTERM`, `PID 1 (systemd): refused: PID 1 is init ...`."""
+    def report_lines(self, host: str | None = None) -> list[str]:
+        """`PID 4242 (python3): ended by SIGTERM`, `PID 1 (systemd): refused: PID 1 is init ...`;
+        each line starts with `host: ` when given."""
+        lead = f"{escape_controls(host)}: " if host is not None else ""
         lines = []
         for pid, (name, outcome, detail) in self.outcomes.items():
             joint = " " if outcome is Outcome.ENDED or outcome is Outcome.STUCK else ": "
             said = f"{joint}{escape_controls(detail)}" if detail else ""
-            lines.append(f"PID {pid} ({escape_controls(name)}): {outcome}{said}")
+            lines.append(f"{lead}PID {pid} ({escape_controls(name)}): {outcome}{said}")
         return lines
 
 
