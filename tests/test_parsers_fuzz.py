@@ -3,11 +3,11 @@
 every row that comes out is well-typed, and the port pre-filter never loses a row: parsing with
 `--port P` gives exactly the rows of the unfiltered parse whose port is P.
 
-Inputs: random text; "token soup" (lines of words, addresses, numbers and state words taken from the
-fixtures, so parsers get past their first checks); real fixtures mutated (lines cut, columns dropped,
-fields swapped, junk inserted, lines deleted or repeated).
+Inputs: random text; the parser's own fixtures mutated (lines cut, columns dropped, fields swapped or
+replaced by another fixture's word, junk inserted, lines deleted or repeated), so most examples still
+have rows and the filter keeps some; every other format's fixtures mutated the same way.
 
-CI runs the "ci" profile (a fixed example budget, a few seconds); `HYPOTHESIS_PROFILE=thorough pytest
+CI runs the "ci" profile (150 examples per test, a few seconds); `HYPOTHESIS_PROFILE=thorough pytest
 tests/test_parsers_fuzz.py tests/test_decode_fuzz.py tests/test_cli_fuzz.py` runs a much larger one
 (see README). The profiles are registered here and apply to every fuzz module that imports this one.
 """

@@ -111,10 +111,11 @@ def _utf16_without_bom(sample: bytes) -> str | None:
     even_nuls = sample[0::2].count(0)
     odd_nuls = sample[1::2].count(0)
     # Relative, not absolute: a letter whose low byte is 0 (U+0100, U+4E00, the ideographic space
-    # U+3000) puts a NUL in the other half too, and a short text may have several.
-    if odd_nuls > half * 0.3 and even_nuls * 4 < odd_nuls:
+    # U+3000) puts a NUL in the other half too, and a short text may have several. Binary data has
+    # about as many NULs in both halves.
+    if odd_nuls > half * 0.3 and even_nuls * 2 < odd_nuls:
         return "utf-16-le"
-    if even_nuls > half * 0.3 and odd_nuls * 4 < even_nuls:
+    if even_nuls > half * 0.3 and odd_nuls * 2 < even_nuls:
         return "utf-16-be"
     return None
 
