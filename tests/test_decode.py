@@ -9,6 +9,7 @@ import os
 import pytest
 
 from portcheck.decode import LONG_LINE, MAX_LINE, choose_encoding, split_lines, text_lines
+from portcheck.errors import ParseError
 
 GERMAN = (
     "\r\nAktive Verbindungen\r\n\r\n"
@@ -145,8 +146,12 @@ def test_utf8_cut_at_the_end_of_the_first_chunk_stays_utf8() -> None:
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_random_bytes_never_crash(seed: int) -> None:
+def test_random_bytes_are_refused_or_read_never_crash(seed: int) -> None:
     data = os.urandom(1 + seed * 997)
-    label, lines = text_lines(io.BytesIO(data))
+    try:
+        label, lines = text_lines(io.BytesIO(data))
+    except ParseError as error:
+        assert str(error).startswith("binary data, not text: ")
+        return
     assert isinstance(label, str)
     assert all(isinstance(line, str) and "\n" not in line for line in lines)

@@ -233,10 +233,14 @@ def test_freebsd_without_sockstat_uses_netstat(tmp_path: Path) -> None:
         ({"status": 139}, "lsof: failed (exit status 139)"),
         (
             {"output": "\x00\x01garbage\nmore garbage here\n"},
-            "lsof: printed output portcheck cannot read (line 1:",
+            "lsof: printed output portcheck cannot read (binary data, not text: a NUL byte at offset 0)",
+        ),
+        (
+            {"output": "garbage\nmore garbage here\n"},
+            "lsof: printed output portcheck cannot read (line 1: 'garbage')",
         ),
     ],
-    ids=["hangs", "exits-1-with-an-error", "crashes", "garbage"],
+    ids=["hangs", "exits-1-with-an-error", "crashes", "binary", "garbage"],
 )
 def test_a_failing_tool_is_reported_and_the_next_answers(
     tmp_path: Path, fault: dict[str, object], message: str

@@ -27,7 +27,7 @@ def family_of(address: str) -> Family | None:
         return Family.IPV6
     if "%" in address:  # ss's `127.0.0.53%lo`: an address bound to a device
         address = address.partition("%")[0]
-    if address.count(".") == 3 and address.replace(".", "").isdigit():
+    if address.count(".") == 3 and address.replace(".", "").isdecimal():
         return Family.IPV4
     return None
 

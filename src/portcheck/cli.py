@@ -7,9 +7,13 @@ argument list that does not start with a command name to the `query` command.
 
 from __future__ import annotations
 
+import codecs
+import errno
 import gc
+import io
 import os
 import sys
+from typing import NoReturn
 
 # Start-up: importing typer and the commands leaves ~27,000 tracked objects, and the cyclic collector
 # walks the survivors again and again while they pile up (an eighth of a `portcheck PORT`). None of
@@ -26,7 +30,7 @@ from portcheck.commands import parse as _parse  # noqa: E402, F401  (registers t
 from portcheck.commands import query as _query  # noqa: E402, F401  (registers the command)
 from portcheck.commands import wait as _wait  # noqa: E402, F401  (registers the command)
 from portcheck.commands.base import app  # noqa: E402
-from portcheck.errors import PortcheckError  # noqa: E402
+from portcheck.errors import PortcheckError, excerpt  # noqa: E402
 from portcheck.model import ExitCode  # noqa: E402
 from portcheck.report import Reporter  # noqa: E402
 
@@ -77,37 +81,108 @@ def _is_number(text: str) -> bool:
     return text.strip() not in ("", "nan", "inf", "-inf") and not text.startswith("-")
 
 
+INPUT_SIDE_COMMANDS = frozenset({"parse"})
+"""Commands that read only what they are given: a bug there is reported like unreadable input (exit 2).
+Every other command inspects a machine (`info` probes its port ranges and who uses the port), so a bug
+there means it could not be inspected (exit 3)."""
+
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line on stderr and a contract exit code for every failure."""
     args = route(list(sys.argv[1:] if argv is None else argv))
+    _standard_streams()
     try:
         # With standalone_mode off, click returns a typer.Exit's code instead of exiting.
         code = app(args=args, prog_name="portcheck", standalone_mode=False)
+        sys.stdout.flush()  # here, so a full disk or a closed pipe is reported like any other failure
     except PortcheckError as error:
         Reporter().error(str(error))
         sys.exit(error.exit_code)
     except typer.Exit as done:
+        _flush_or_exit()
         sys.exit(done.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("\n")
         sys.exit(130)
     except BrokenPipeError:
-        # `portcheck ... | head`: the reader left; that is not an error worth a message.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _quiet_stdout()
         sys.exit(ExitCode.MATCH)
     except Exception as error:  # the last line of defence: never show a traceback
-        usage = _usage_error_message(error)
-        if usage is not None:
-            Reporter().error(usage)
-            sys.exit(ExitCode.USAGE)
-        if os.environ.get("PORTCHECK_DEBUG"):
-            raise
-        Reporter().error(
-            f"internal error: {type(error).__name__}: {error}. Please report this at "
-            "https://github.com/portcheck/portcheck/issues (PORTCHECK_DEBUG=1 shows the traceback)."
-        )
-        sys.exit(ExitCode.CANNOT_INSPECT)
+        _last_resort(error, args)
     sys.exit(code if isinstance(code, int) else ExitCode.MATCH)
+
+
+def _standard_streams() -> None:
+    """A closed stderr becomes /dev/null (the exit code still speaks); a closed stdout ends the run, as
+    the answer would go nowhere; a stdout that cannot encode every character (an ASCII or Latin-1
+    locale) writes `\\uXXXX` for the others (valid inside JSON strings, visible in a table) instead of
+    failing on a stranger's process name."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
+    if sys.stdout is None:
+        Reporter().error("standard output is closed: nowhere to write the answer")
+        sys.exit(ExitCode.USAGE)
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf8") and isinstance(sys.stdout, io.TextIOWrapper):
+        codecs.register_error(_ESCAPE_UNENCODABLE, _json_escape)
+        sys.stdout.reconfigure(errors=_ESCAPE_UNENCODABLE)
+
+
+_ESCAPE_UNENCODABLE = "portcheck-json-escape"
+
+
+def _json_escape(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    escaped = []
+    for char in error.object[error.start : error.end]:
+        code = ord(char)
+        if code > 0xFFFF:  # a surrogate pair, as JSON writes characters beyond the BMP
+            code -= 0x10000
+            escaped.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            escaped.append(f"\\u{code:04x}")
+    return "".join(escaped), error.end
+
+
+def _quiet_stdout() -> None:
+    """`portcheck ... | head`: the reader left; that is not an error worth a message. stdout goes to
+    /dev/null so the interpreter's final flush cannot fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _flush_or_exit() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    except OSError as error:
+        _output_failed(error)
+
+
+def _output_failed(error: OSError) -> NoReturn:
+    _quiet_stdout()
+    Reporter().error(f"cannot write the output: {error.strerror or error}")
+    sys.exit(ExitCode.USAGE)
+
+
+def _last_resort(error: Exception, args: list[str]) -> NoReturn:
+    usage = _usage_error_message(error)
+    if usage is not None:
+        Reporter().error(usage)
+        sys.exit(ExitCode.USAGE)
+    if isinstance(error, OSError) and error.errno in _OUTPUT_ERRNOS and error.filename is None:
+        _output_failed(error)
+    if os.environ.get("PORTCHECK_DEBUG"):
+        raise error
+    side = ExitCode.USAGE if args and args[0] in INPUT_SIDE_COMMANDS else ExitCode.CANNOT_INSPECT
+    Reporter().error(
+        f"internal error: {type(error).__name__}: {excerpt(str(error), 200)}. Please report this at "
+        "https://github.com/portcheck/portcheck/issues (PORTCHECK_DEBUG=1 shows the traceback)."
+    )
+    sys.exit(side)
 
 
 def _usage_error_message(error: Exception) -> str | None:

@@ -5,6 +5,10 @@ localised Windows console (an OEM code page: cp850 in Germany, cp866 in Russia, 
 file written by `Out-File -Encoding Default` (an ANSI page such as cp1252), or plain UTF-8. The
 encoding is chosen from the first chunk, then the rest is decoded incrementally, so a large file is
 never held in memory; neither is a single absurdly long line (see LONG_LINE).
+
+Binary input (an image, a zip such as an .xlsx, an executable, random bytes) is refused from the first
+chunk, before any parsing, with a ParseError that says what it looks like: read as text it would only
+give a screenful of lines nobody can act on.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from portcheck.errors import ParseError
 from portcheck.localised import DECODING_HINTS
 
 CHUNK = 64 * 1024
@@ -105,11 +110,77 @@ def _utf16_without_bom(sample: bytes) -> str | None:
     half = len(sample) // 2
     even_nuls = sample[0::2].count(0)
     odd_nuls = sample[1::2].count(0)
-    if odd_nuls > half * 0.3 and even_nuls < half * 0.05:
+    # Relative, not absolute: a letter whose low byte is 0 (U+0100, U+4E00, the ideographic space
+    # U+3000) puts a NUL in the other half too, and a short text may have several. Binary data has
+    # about as many NULs in both halves.
+    if odd_nuls > half * 0.3 and even_nuls * 2 < odd_nuls:
         return "utf-16-le"
-    if even_nuls > half * 0.3 and odd_nuls < half * 0.05:
+    if even_nuls > half * 0.3 and odd_nuls * 2 < even_nuls:
         return "utf-16-be"
     return None
+
+
+_SIGNATURES = (
+    (b"PK\x03\x04", "a zip archive (an .xlsx or .docx file is one)"),
+    (b"PK\x05\x06", "an empty zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office document (.xls, .doc)"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x7fELF", "an ELF executable"),
+    (b"\x1f\x8b", "gzip-compressed data (decompress it first)"),
+    (b"\xfd7zXZ\x00", "xz-compressed data (decompress it first)"),
+    (b"(\xb5/\xfd", "zstd-compressed data (decompress it first)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+)
+"""Files people attach instead of text. Their names make the refusal actionable; anything else binary
+is caught by its bytes."""
+
+_INNER_NUL = re.compile(rb"(?<!\x00)\x00++(?=[^\r\n])")
+"""A NUL inside a line. NULs before a line end or at the end of the text are padding that Windows
+tools and editors add, and text all the same. (Only a run's first NUL starts a match, and the run
+is taken possessively: linear on a chunk full of NULs.)"""
+_BINARY_CONTROLS = bytes([*range(0x01, 0x09), *range(0x0E, 0x1A), *range(0x1C, 0x20), 0x7F])
+"""Control bytes no tool prints. Tab, line ends, form feed, vertical tab, ESC (colours, bracketed
+paste) and SUB (DOS end of file) appear in real captures and are allowed."""
+MAX_CONTROL_SHARE = 0.05
+"""Random bytes are about 10% such controls; text from any tool here has next to none. The same share
+of NULs before line ends (not at the very end) is more padding than any tool writes."""
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What the first chunk of an input looks like when it is not text, else None. UTF-16 (a NUL in
+    every other byte) is text, and so are a few NULs padding the end of a line or of the text."""
+    if not head or head.startswith(tuple(bom for bom, _, _ in _BOMS)):
+        return None
+    for signature, what in _SIGNATURES:
+        if head.startswith(signature):
+            return what
+    if _utf16_without_bom(head[:4096]):
+        return None
+    if b"\x00" in head and not head.strip(b"\x00\r\n"):
+        return "only NUL bytes"
+    inner = _INNER_NUL.search(head)
+    if inner is not None:
+        return f"a NUL byte at offset {inner.start()}"
+    body = head.rstrip(b"\x00\r\n\x1a")
+    nuls = body.count(0)
+    if nuls > len(body) * MAX_CONTROL_SHARE:
+        return f"{nuls} NUL bytes in the first {len(head)}"
+    controls = len(body) - len(body.translate(None, _BINARY_CONTROLS))
+    if controls > len(body) * MAX_CONTROL_SHARE:
+        return f"{controls} control bytes in the first {len(head)}"
+    return None
+
+
+def refuse_binary(head: bytes) -> None:
+    """Raise the one-line ParseError for binary input (see binary_kind)."""
+    kind = binary_kind(head)
+    if kind is not None:
+        raise ParseError(f"binary data, not text: {kind}")
 
 
 def choose_encoding(head: bytes) -> tuple[str, str]:
@@ -136,9 +207,10 @@ def guess_encoding(head: bytes) -> str:
 
 
 class _Prefixed(io.RawIOBase):
-    """A stream that replays the bytes already read for guessing, then continues with the rest."""
+    """A stream that replays the bytes already read for guessing, then continues with the rest. End of
+    input is remembered: on a terminal each further read would wait for another Ctrl-D."""
 
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+    def __init__(self, head: bytes, rest: BinaryIO | None) -> None:
         self._head = head
         self._rest = rest
 
@@ -151,8 +223,12 @@ class _Prefixed(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
+        if self._rest is None:
+            return 0
         data = self._rest.read(len(buffer))
         n = len(data)
+        if not n:
+            self._rest = None
         buffer[:n] = data
         return n
 
@@ -196,9 +272,15 @@ def split_lines(chunks: Iterator[str], limit: int = MAX_LINE) -> Iterator[str]:
 
 
 def text_lines(stream: BinaryIO) -> tuple[str, Iterator[str]]:
-    """(encoding label, lines without terminators). CRLF, lone CR and trailing NULs are handled."""
+    """(encoding label, lines without terminators). CRLF, lone CR and trailing NULs are handled;
+    binary input raises ParseError before any line is produced."""
     head = stream.read(CHUNK)
+    refuse_binary(head)
     codec, label = choose_encoding(head)
-    raw = io.BufferedReader(_Prefixed(head, stream), buffer_size=CHUNK)
+    # A buffered read returns short only at the end of input; reading on would make a terminal wait
+    # for a second Ctrl-D.
+    ended = len(head) < CHUNK and isinstance(stream, io.BufferedIOBase)
+    rest = None if ended else stream
+    raw = io.BufferedReader(_Prefixed(head, rest), buffer_size=CHUNK)
     text = io.TextIOWrapper(raw, encoding=codec, errors="replace", newline=None)
     return label, split_lines(iter(lambda: text.read(CHUNK), ""))

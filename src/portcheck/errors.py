@@ -16,6 +16,12 @@ def excerpt(text: str, width: int = EXCERPT_WIDTH) -> str:
     return escape_controls(shown)
 
 
+def quote(text: str, width: int = EXCERPT_WIDTH) -> str:
+    """An excerpt in quotes for a message. Not repr(): that would escape the escapes a second time and
+    show `\\x1b` for an escape character."""
+    return f"'{excerpt(text, width)}'"
+
+
 class PortcheckError(Exception):
     """Base class: every error the CLI knows how to present in one line."""
 
@@ -44,7 +50,7 @@ class ParseError(PortcheckError):
         where = [p for p in (source, None if self.line is None else str(self.line)) if p]
         detail = self.message
         if self.text:
-            detail += f": {excerpt(self.text)!r}"
+            detail += f": {quote(self.text)}"
         return ":".join(where) + (": " if where else "") + detail
 
 

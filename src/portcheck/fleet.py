@@ -364,7 +364,7 @@ def _unexpected(error: Exception) -> HostError:
 
 def with_user_names(rows: list[Socket], executor: SSHExecutor, timeout: float) -> list[Socket]:
     """ss and `netstat -e` print uids: name them from the HOST's password database (one getent)."""
-    uids = sorted({r.user for r in rows if r.user and r.user.isdigit()}, key=int)
+    uids = sorted({r.user for r in rows if r.user and r.user.isdecimal()}, key=int)
     if not uids:
         return rows
     try:
@@ -378,7 +378,7 @@ def with_user_names(rows: list[Socket], executor: SSHExecutor, timeout: float) -
 def _passwd_entries(lines: Iterable[str]) -> Iterable[tuple[str, str]]:
     for line in lines:
         fields = line.split(":")
-        if len(fields) >= 3 and fields[2].isdigit():
+        if len(fields) >= 3 and fields[2].isdecimal():
             yield fields[2], fields[0]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from portcheck.errors import InspectError
+from portcheck.errors import InspectError, ParseError
 from portcheck.executor import Executor
 from portcheck.known_ports import KnownUse, known_uses
 from portcheck.model import FIELDS, Proto, Socket
@@ -105,6 +105,9 @@ def read_system_ports(os_name: OS, executor: Executor, timeout: float) -> System
             continue
         except ValueError as error:
             found.errors.append(f"{probe.source}: unreadable output ({error})")
+            continue
+        except ParseError as error:  # binary output
+            found.errors.append(f"{probe.source}: unreadable output ({error.describe()})")
             continue
         found.ranges.extend(ProbedRange(probe.kind, probe.protos, r, probe.source) for r in ranges)
         found.answered.update((probe.kind, proto) for proto in probe.protos)

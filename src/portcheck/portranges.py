@@ -46,7 +46,7 @@ def two_numbers(lines: Iterable[str]) -> list[PortRange]:
     numbers: list[int] = []
     for line in lines:
         words = line.split()
-        if not all(w.isdigit() for w in words):
+        if not all(w.isdecimal() for w in words):
             raise ValueError(f"expected port numbers, got {line.strip()!r}")
         numbers.extend(int(w) for w in words)
     if len(numbers) != 2:

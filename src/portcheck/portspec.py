@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from portcheck.errors import UsageError, excerpt
+from portcheck.errors import UsageError, quote
 
 MAX_PORT = 65535
 
@@ -24,7 +24,7 @@ class PortSpec(NamedTuple):
 
 
 def _bad(spec: str, why: str) -> UsageError:
-    return UsageError(f"invalid port {excerpt(spec)!r}: {why}")
+    return UsageError(f"invalid port {quote(spec)}: {why}")
 
 
 def _number(text: str, spec: str) -> int:

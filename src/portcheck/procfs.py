@@ -58,7 +58,7 @@ def socket_owners(inodes: Iterable[int]) -> tuple[dict[int, list[int]], int]:
         return owners, denied
     with os.scandir(PROC) as processes:
         for process in processes:
-            if not process.name.isdigit():
+            if not process.name.isdecimal():
                 continue
             pid = int(process.name)
             try:

@@ -16,7 +16,7 @@ from importlib import import_module
 
 from portcheck import parsers
 from portcheck.decode import text_lines
-from portcheck.errors import InspectError, excerpt
+from portcheck.errors import InspectError, ParseError, excerpt, quote
 from portcheck.executor import Executor, LocalExecutor
 from portcheck.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.model import Family, Proto, Socket
@@ -129,10 +129,13 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
         result = executor.run(command.argv, timeout=timeout, env=command.env or None)
         _check_status(step, result)
         ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
-        parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
+        try:
+            parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
+        except ParseError as error:  # binary output: the tool is broken, the next one may not be
+            raise ToolError(step.tool, Problem.UNREADABLE, error.describe()) from None
         if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
             line, text = ctx.notes.first_skipped
-            raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {text!r}")
+            raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {quote(text)}")
         rows.extend(parsed)
         notes.merge(ctx.notes)
     if step.pid_names is not None and any(r.pid is not None and r.process is None for r in rows):
@@ -181,7 +184,7 @@ def _name_pids(
             raise ToolError(command.tool, Problem.FAILED, f"exit status {result.status}")
         tasklist = import_module("portcheck.parsers.tasklist")
         names: dict[int, str] = tasklist.parse_pid_names(output_lines(result.output, step.encoding, executor))
-    except (ToolError, ImportError) as error:
+    except (ToolError, ImportError, ParseError) as error:  # ParseError: binary output
         notes.warn(f"process names unavailable ({error})")
         return rows
     names = {**names, **notes.pid_names}  # names netstat -b printed itself win
@@ -246,4 +249,4 @@ def _with_user_names(rows: list[Socket]) -> list[Socket]:
     """ss and `netstat -n` show uids: name them from this machine's password database."""
     from portcheck.users import user_name
 
-    return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdigit() else r for r in rows]
+    return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdecimal() else r for r in rows]

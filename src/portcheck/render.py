@@ -75,6 +75,7 @@ def endpoint(address: str | None, port: int | None, family: Family | None) -> st
 
 
 def _cell(row: Socket, column: str) -> str:
+    # Addresses come from the same untrusted text as names (a host name, a pasted line): escaped too.
     if column == "local":
         return escape_controls(endpoint(row.local_address, row.local_port, row.family))
     if column == "remote":

@@ -5,8 +5,13 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from portcheck.errors import quote
 from portcheck.escape import escape_controls
 from portcheck.parsers.common import ParseNotes
+
+MAX_STATE_WORDS = 5
+"""Unknown state words named one per line; a hostile paste with a new word on every row gets one more
+line for the rest, not a line per row."""
 
 
 class Reporter:
@@ -45,12 +50,16 @@ class Reporter:
         if notes.skipped and notes.first_skipped:
             line, text = notes.first_skipped
             plural = "line" if notes.skipped == 1 else "lines"
-            self.warn(f"{where}{notes.skipped} {plural} not understood, first at line {line}: {text!r}")
-        for word, count in notes.unknown_states.items():
+            self.warn(f"{where}{notes.skipped} {plural} not understood, first at line {line}: {quote(text)}")
+        words = list(notes.unknown_states.items())
+        for word, count in words[:MAX_STATE_WORDS]:
             rows = "row" if count == 1 else "rows"
             self.warn(
-                f"{where}unknown state word {word!r} ({count} {rows}): shown as LISTEN when the peer "
-                "is a wildcard, else UNKNOWN"
+                f"{where}unknown state word {quote(word, 40)} ({count} {rows}): shown as LISTEN when the "
+                "peer is a wildcard, else UNKNOWN"
             )
+        if len(words) > MAX_STATE_WORDS:
+            rest = sum(count for _, count in words[MAX_STATE_WORDS:])
+            self.warn(f"{where}{len(words) - MAX_STATE_WORDS} more unknown state words ({rest} rows)")
         for message in notes.messages:
             self.warn(f"{where}{message}")

@@ -26,6 +26,10 @@ from typing import IO, Any
 from portcheck.errors import InspectError
 
 DEFAULT_TIMEOUT = 5.0
+MAX_OUTPUT = 256 * 1024 * 1024
+"""Bytes of output a tool may print: ss on a server with a million sockets prints about 200 MB. A tool
+printing more is broken (or hostile) and is stopped, so memory stays bounded (`yes` would fill
+600 MB in the default 5 s timeout)."""
 _READ_SIZE = 65536
 _STDERR_KEPT = 8192
 
@@ -70,11 +74,19 @@ class ToolRun:
         return ""
 
 
+class _Timeout(Exception):
+    pass
+
+
+class _TooMuch(Exception):
+    pass
+
+
 @cache
 def _spawn_class() -> Any:
     """The PopenSpawn subclass, built on first use: importing pexpect costs a few milliseconds that
     `portcheck parse` and `--help` never need."""
-    from queue import Queue
+    from queue import Empty, Queue
 
     from pexpect.popen_spawn import PopenSpawn
 
@@ -105,6 +117,45 @@ def _spawn_class() -> Any:
             self._read_queue: Queue[bytes | None] = Queue()
             self._read_thread = threading.Thread(target=self._read_incoming, daemon=True)
             self._read_thread.start()
+
+        def _read_incoming(self) -> None:
+            """Move output from the pipe to the queue in large reads (pexpect's thread reads 1 KiB)."""
+            assert self.proc.stdout is not None
+            fileno = self.proc.stdout.fileno()
+            while True:
+                try:
+                    data = os.read(fileno, _READ_SIZE)
+                except OSError:
+                    data = b""
+                self._read_queue.put(data or None)
+                if not data:
+                    return
+
+        def collect(self, deadline: float, limit: int) -> tuple[bytes, int]:
+            """Everything the child prints until EOF, and its exit status. Raises _Timeout when the
+            monotonic `deadline` passes first (a child that closed its stdout but runs on, too) and
+            _TooMuch beyond `limit` bytes; the caller kills the child then."""
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _Timeout
+                try:
+                    data = self._read_queue.get(timeout=remaining)
+                except Empty:
+                    raise _Timeout from None
+                if data is None:
+                    break
+                chunks.append(data)
+                size += len(data)
+                if size > limit:
+                    raise _TooMuch
+            try:
+                status: int = self.proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
+            except subprocess.TimeoutExpired:
+                raise _Timeout from None
+            return b"".join(chunks), status
 
         def kill_group(self) -> None:
             """End the child and everything it started (a hung `lsof` may have forked helpers)."""
@@ -158,15 +209,18 @@ def run(
             raise ToolError(tool, Problem.DENIED, str(error)) from None
         except OSError as error:
             raise ToolError(tool, Problem.FAILED, error.strerror or str(error)) from None
-        import pexpect
-
         try:
-            child.expect(pexpect.EOF, timeout=timeout)
-        except pexpect.TIMEOUT:
+            output, status = child.collect(time.monotonic() + timeout, MAX_OUTPUT)
+        except _Timeout:
             child.kill_group()
             raise ToolError(tool, Problem.TIMEOUT, f"no answer within {timeout:g} s; killed") from None
-        output: bytes = child.before or b""
-        status = child.proc.wait()
+        except _TooMuch:
+            child.kill_group()
+            detail = f"more than {MAX_OUTPUT // 2**20} MiB of output; stopped"
+            raise ToolError(tool, Problem.UNREADABLE, detail) from None
+        except BaseException:  # Ctrl-C: the child is in its own session, so the terminal's SIGINT
+            child.kill_group()  # never reached it; do not leave it running
+            raise
         stderr.seek(0)
         errors = stderr.read(_STDERR_KEPT)
     return ToolRun(tuple(argv), status, output, errors, time.perf_counter() - started)

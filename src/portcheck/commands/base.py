@@ -72,7 +72,7 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say which too
 
 
 def check_positive(seconds: float, option: str) -> None:
-    if not seconds > 0:
+    if not 0 < seconds < float("inf"):  # nan and inf too: an infinite timeout could hang for ever
         raise UsageError(f"{option} must be a positive number of seconds")
 
 

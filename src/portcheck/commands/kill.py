@@ -132,7 +132,7 @@ def kill_command(
     reporter = Reporter(quiet=quiet, verbose=verbose)
     spec = parse_port_spec(*ports)
     first_signal = parse_signal(signal_name)
-    if grace < 0:
+    if not 0 <= grace < float("inf"):  # nan and inf too
         raise UsageError("--grace must be 0 or more seconds")
     opt.check_positive(timeout, "--timeout")
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)

@@ -38,7 +38,7 @@ from portcheck.commands.base import (
 )
 from portcheck.errors import ParseError, UsageError
 from portcheck.filters import RowFilter
-from portcheck.model import ExitCode, Socket
+from portcheck.model import Socket
 from portcheck.parsers.common import ParseContext, ParseNotes
 from portcheck.portspec import PortSpec, parse_port_spec
 from portcheck.report import Reporter
@@ -114,12 +114,10 @@ def parse_command(
     )
     forced = parsers.resolve(from_format) if from_format else None
     with _without_cycle_collection():
-        rows, notes, any_text = _read(files or ["-"], forced, ports, remote, row_filter, reporter)
-        if strict and notes.skipped:
-            raise UsageError(f"{notes.skipped} lines not understood (--strict)")
+        rows, any_text = _read(files or ["-"], forced, ports, remote, row_filter, reporter, strict=strict)
         if not any_text:
             reporter.warn("the input is empty: nothing to parse")
-            raise typer.Exit(ExitCode.NO_MATCH)
+            raise typer.Exit(emit([], output))  # `[]` for --json: a script reads "nothing", not an error
         raise typer.Exit(emit(rows, output))
 
 
@@ -130,20 +128,27 @@ def _read(
     remote: bool,
     row_filter: RowFilter,
     reporter: Reporter,
-) -> tuple[list[Socket], ParseNotes, bool]:
-    """The rows of every input, PID names from a tasklist in any of them filled in, the notes, and
-    whether any input held text at all."""
-    from portcheck.offline import parse_stream
+    *,
+    strict: bool,
+) -> tuple[list[Socket], bool]:
+    """The rows of every input, PID names from a tasklist in any of them filled in, and whether any
+    input held text at all. Each input's notes go to stderr as it is read."""
+    from portcheck.offline import KeepingNotes, other_format, parse_stream
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.
     first_filter = replace(row_filter, process=None)
-    notes = ParseNotes()
+    pid_names: dict[int, str] = {}
     rows: list[Socket] = []
     any_text = False
     for name in files:
         label = "<stdin>" if name == "-" else name
-        ctx = ParseContext(ports.ports if ports else None, match_remote=remote)
+        ctx = ParseContext(ports.ports if ports else None, match_remote=remote, notes=KeepingNotes())
+        other: str | None = None
+        if name == "-" and sys.stdin is not None and sys.stdin.isatty():
+            reporter.warn(
+                "reading from the terminal: paste the output, then press Ctrl-D (Windows: Ctrl-Z, Enter)"
+            )
         try:
             with _open_input(name) as stream:
                 parsed = parse_stream(stream, ctx, forced)
@@ -152,18 +157,36 @@ def _read(
                 any_text = True
                 reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
                 rows.extend(parsed.rows if first_filter.is_trivial else filter(first_filter, parsed.rows))
+                if strict:
+                    _refuse_skipped(ctx.notes)
+                other = other_format(ctx.notes, parsed.format)
         except ParseError as error:
             raise UsageError(error.describe(label)) from error
+        except OSError as error:  # a disk error, a device that cannot be read
+            raise UsageError(f"{label}: cannot read: {error.strerror or error}") from None
         reporter.notes(ctx.notes, label if len(files) > 1 else None)
-        notes.merge(ctx.notes)
-    if notes.pid_names:
+        if other is not None:
+            reporter.warn(
+                f"{label}: the lines not understood look like {other} output, and one input is read as "
+                "one tool's output: give each tool's output its own file (portcheck parse a.txt b.txt)"
+            )
+        pid_names.update(ctx.notes.pid_names)
+    if pid_names:
         rows = [
-            r._replace(process=notes.pid_names.get(r.pid)) if r.process is None and r.pid is not None else r
+            r._replace(process=pid_names.get(r.pid)) if r.process is None and r.pid is not None else r
             for r in rows
         ]
     if row_filter.process is not None:
         rows = [r for r in rows if row_filter(r)]
-    return rows, notes, any_text
+    return rows, any_text
+
+
+def _refuse_skipped(notes: ParseNotes) -> None:
+    """--strict: the first line not understood, as `file:line: ...`, ends the run with exit 2."""
+    if notes.skipped and notes.first_skipped:
+        line, text = notes.first_skipped
+        such = "" if notes.skipped == 1 else f"; {notes.skipped} such lines"
+        raise ParseError(f"line not understood (--strict{such})", line, text)
 
 
 @contextmanager
@@ -183,6 +206,8 @@ def _without_cycle_collection() -> Iterator[None]:
 
 def _open_input(name: str) -> BinaryIO:
     if name == "-":
+        if sys.stdin is None:
+            raise UsageError("standard input is closed: give a file name, or pipe the tool's output in")
         return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
     path = Path(name)
     try:

@@ -160,7 +160,7 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
     TASKCMD); NODE (TCP/UDP) three columns later, or two when old lsof left SIZE blank. Unless `whole`,
     a row that looks cut short (no TCP state, NAME ending in `->`) is "cut": its end may follow."""
     count = len(tokens)
-    if count < 5 or not tokens[1].isdigit():
+    if count < 5 or not tokens[1].isdecimal():
         return "junk"
     if count > 8 and tokens[4] in _FAMILIES and tokens[7] in _PROTOS:  # the usual layout: no TID
         t, n = 4, 7
@@ -231,7 +231,7 @@ class _Fields:
         """Take one field; the socket of a file set it completes, or None when it is no field at all."""
         letter, value = field[:1], field[1:]
         if letter in self.PROCESS_LETTERS:
-            if letter == "p" and not value.isdigit():
+            if letter == "p" and not value.isdecimal():
                 return None
             done = self.flush()
             if letter == "p":
@@ -286,7 +286,7 @@ class _Fields:
             _FAMILIES.get(kind or ""),
             name,
             file.get("T") or None,
-            int(pid_text) if pid_text.isdigit() else None,
+            int(pid_text) if pid_text.isdecimal() else None,
             file.get("d", ""),
             process.get("c"),
             owner(user) if user else None,
@@ -294,7 +294,7 @@ class _Fields:
 
 
 def _is_field_start(line: str) -> bool:
-    return "\0" in line or (line[:1] == "p" and line[1:].isdigit())
+    return "\0" in line or (line[:1] == "p" and line[1:].isdecimal())
 
 
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
@@ -366,7 +366,7 @@ def _looks_like_row(line: str) -> bool:
     tokens = line.split()
     if len(tokens) == 1:
         return bool(_STRONG_FIELD.match(tokens[0]))
-    if len(tokens) < 5 or not tokens[1].isdigit():
+    if len(tokens) < 5 or not tokens[1].isdecimal():
         return False
     return any(token in _FILE_TYPES for token in tokens[3:7])
 

@@ -192,7 +192,7 @@ def read_row(tokens: list[str]) -> Row | None:
         token = tokens[index]
         if "." in token:
             break
-        if not token.isdigit():
+        if not token.isdecimal():
             if not _is_queue(token):
                 return None
             listen = True
@@ -249,7 +249,7 @@ def _owner_without_header(tail: list[str]) -> tuple[int | None, str | None]:
         name, sep, pid = token.rpartition(":")
         if sep and pid.isdecimal() and name:
             start = index  # the name's first word follows the last numeric column
-            while start > 0 and not tail[start - 1].isdigit():
+            while start > 0 and not tail[start - 1].isdecimal():
                 start -= 1
             return _owner_from_header(tail, start)
     count = len(tail)
@@ -367,8 +367,8 @@ def _rejected(tokens: list[str], ports: frozenset[int], width: int) -> bool:
         dot > 0
         and len(local) < width
         and port.isdecimal()
-        and tokens[1].isdigit()
-        and tokens[2].isdigit()
+        and tokens[1].isdecimal()
+        and tokens[2].isdecimal()
         and int(port) not in ports
     )
 

@@ -84,7 +84,7 @@ def _pid_index(rest: list[str]) -> int | None:
         if token == "-":
             return i
         pid, slash, _ = token.partition("/")
-        if slash and pid.isdigit():
+        if slash and pid.isdecimal():
             return i
     return None
 
@@ -98,12 +98,12 @@ def _state_and_user(middle: list[str]) -> tuple[str, str | None] | None:
     if count == 1:
         return middle[0], None
     if count == 2:
-        if middle[1].isdigit():  # User, Inode; no state
+        if middle[1].isdecimal():  # User, Inode; no state
             return "", middle[0]
         return f"{middle[0]} {middle[1]}", None
     if count == 3:
         return middle[0], middle[1]
-    if count == 4 and middle[3].isdigit():
+    if count == 4 and middle[3].isdecimal():
         return f"{middle[0]} {middle[1]}", middle[2]
     return None
 
@@ -198,7 +198,7 @@ port is what follows the last colon, and nothing `clean` would cut off (no `~` a
 
 
 def _row_shape(tokens: list[str]) -> bool:
-    return len(tokens) >= 5 and tokens[1].isdigit() and tokens[2].isdigit()
+    return len(tokens) >= 5 and tokens[1].isdecimal() and tokens[2].isdecimal()
 
 
 def _is_header(line: str) -> bool:
@@ -295,7 +295,7 @@ def _endpoint_like(token: str) -> bool:
     if ":" not in token:
         return False
     _, port = split_colon(token)
-    return port == "*" or port.isdigit() or (port.replace("-", "").isalnum() and "." not in port)
+    return port == "*" or port.isdecimal() or (port.replace("-", "").isalnum() and "." not in port)
 
 
 def _looks_like_row(line: str) -> bool:
@@ -305,7 +305,7 @@ def _looks_like_row(line: str) -> bool:
     first = tokens[0]
     if first in _INET or first in ("raw", "raw6"):
         return _row_shape(tokens) and _endpoint_like(tokens[3]) and _endpoint_like(tokens[4])
-    return first == "unix" and len(tokens) >= 5 and tokens[1].isdigit() and tokens[2].startswith("[")
+    return first == "unix" and len(tokens) >= 5 and tokens[1].isdecimal() and tokens[2].startswith("[")
 
 
 def sniff(sample: list[str]) -> float:

@@ -146,7 +146,7 @@ def _is_owner_line(raw: str, line: str, tokens: list[str]) -> bool:
     return (
         raw.startswith(" ")
         and tokens[0] not in _PROTOS
-        and not any(char.isdigit() or char in ":[]" for char in line)
+        and not any(char.isdecimal() or char in ":[]" for char in line)
     )
 
 

@@ -48,6 +48,9 @@ _NOT_FOUND_CLASSES = ("MSFT_NetTCPConnection", "MSFT_NetUDPEndpoint")
 _ERROR_DETAIL = ("At line:", "At char:", "+ ", "In Zeile:", "Zeichen:")
 
 _NOT_A_ROW = object()
+MAX_RECORD_FIELDS = 64
+"""A Format-List record holds about 25 properties (`Format-List *`); a "record" of thousands of `Key : value`
+lines is not one, and ending it there keeps memory flat (it grew by 45 MB per 200,000 lines)."""
 
 
 def is_not_found_error(line: str) -> bool:
@@ -63,7 +66,7 @@ def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket |
     values are not a connection (no address, a port that is not a number)."""
     host = values.get("LocalAddress", "")
     port_text = values.get("LocalPort", "")
-    if not host or not port_text.isdigit():
+    if not host or not port_text.isdecimal():
         return _NOT_A_ROW
     local_port = port_number(port_text, proto)
     peer_host = values.get("RemoteAddress", "")
@@ -130,16 +133,16 @@ class _Table:
 def _shape_values(tokens: list[str]) -> tuple[dict[str, str], Proto] | None:
     """A row without a header, in the default column order: TCP `addr port addr port State
     [AppliedSetting] [OwningProcess]` or UDP `addr port [OwningProcess]`."""
-    if len(tokens) < 2 or not tokens[1].isdigit() or not _is_address(tokens[0]):
+    if len(tokens) < 2 or not tokens[1].isdecimal() or not _is_address(tokens[0]):
         return None
-    if len(tokens) >= 5 and tokens[3].isdigit() and _is_address(tokens[2]) and lookup_state(tokens[4]):
+    if len(tokens) >= 5 and tokens[3].isdecimal() and _is_address(tokens[2]) and lookup_state(tokens[4]):
         values = dict(
             zip(("LocalAddress", "LocalPort", "RemoteAddress", "RemotePort", "State"), tokens, strict=False)
         )
-        if len(tokens) > 5 and tokens[-1].isdigit():
+        if len(tokens) > 5 and tokens[-1].isdecimal():
             values["OwningProcess"] = tokens[-1]
         return values, Proto.TCP
-    if len(tokens) <= 3 and (len(tokens) == 2 or tokens[2].isdigit()):
+    if len(tokens) <= 3 and (len(tokens) == 2 or tokens[2].isdecimal()):
         values = {"LocalAddress": tokens[0], "LocalPort": tokens[1]}
         if len(tokens) == 3:
             values["OwningProcess"] = tokens[2]
@@ -182,7 +185,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         item = _LIST_ITEM.match(line)
         if item and item.group(1)[0].isupper():
             key, value = item.group(1), (item.group(2) or "").strip()
-            if key in record:
+            if key in record or len(record) >= MAX_RECORD_FIELDS:
                 yield from _list_record(record, record_start, ctx)
                 record = {}
             if not record:

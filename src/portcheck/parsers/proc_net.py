@@ -30,8 +30,10 @@ ByteOrder = Literal["little", "big"]
 _ROW = re.compile(
     r"^\d+:\s+([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+"
     r"([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{2})\s+"
-    r"\S+:\S+\s+\S+:\S+\s+\S+\s+(\d+)\s+-?\d+\s+(\d+)(.*)$"
+    r"[^\s:]++:[^\s:]++\s++[^\s:]++:[^\s:]++\s++\S++\s++(\d++)\s++-?\d++\s++(\d++)(.*)$"
 )
+"""The fields after the state are hex or decimal words: `[^\\s:]` and possessive quantifiers keep the
+match linear. `\\S+:\\S+\\s+\\S+:\\S+` took minutes on one line of colons (catastrophic backtracking)."""
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 
 # include/net/tcp_states.h; 0C is TCP_NEW_SYN_RECV (a request socket: SYN_RECV to everyone else).
@@ -80,7 +82,7 @@ def _is_header(line: str) -> bool:
 def _proto_of_row(extras: str) -> Proto:
     """Without a header: a UDP row ends with `ref pointer drops` (13 fields), TCP rows never do."""
     tail = extras.split()
-    if len(tail) == 3 and _HEX.match(tail[1]) and tail[2].isdigit() and len(tail[1]) in (8, 16):
+    if len(tail) == 3 and _HEX.match(tail[1]) and tail[2].isdecimal() and len(tail[1]) in (8, 16):
         return Proto.UDP
     return Proto.TCP
 
@@ -117,8 +119,10 @@ def entries(
         )
         local_port = int(local_port_hex, 16)
         peer_port = int(peer_port_hex, 16)
-        if ctx.ports is not None and not ctx.wants(local_port, peer_port):
-            continue
+        if ctx.ports is not None:
+            wildcard_peer = not (peer_port or peer_hex.strip("0"))  # 00000000:0000 is no peer, not port 0
+            if not ctx.wants(local_port, None if wildcard_peer else peer_port):
+                continue
         if len(local_hex) != len(peer_hex):
             notes.skip(lineno, raw)
             continue

@@ -64,7 +64,7 @@ STATE_HINT = (
 
 def _is_id(token: str) -> bool:
     """A PID or FD column: digits, or `?` for a socket no visible process holds."""
-    return token.isdigit() or token == "?"
+    return token.isdecimal() or token == "?"
 
 
 def find_proto(tokens: list[str]) -> int | None:
@@ -83,7 +83,7 @@ def find_proto(tokens: list[str]) -> int | None:
 
 
 def _is_port(text: str) -> bool:
-    return text.isdigit() or text == "*"
+    return text.isdecimal() or text == "*"
 
 
 def _is_address(text: str) -> bool:

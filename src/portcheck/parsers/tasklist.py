@@ -33,7 +33,7 @@ TRUNCATED_HINT = (
 
 
 def _is_number(token: str) -> bool:
-    return token[0].isdigit() and _NUMBER_CHARS.issuperset(token)
+    return token[0].isdecimal() and _NUMBER_CHARS.issuperset(token)
 
 
 def table_row(line: str) -> tuple[int, str] | None:
@@ -41,13 +41,13 @@ def table_row(line: str) -> tuple[int, str] | None:
     read from the right (memory parts and a unit such as K, Ko or КБ; the session number; the session
     name; the PID), so a name with spaces is whatever is left. No regex: one pass over the words."""
     tokens = line.split()
-    if len(tokens) < 6 or len(tokens[-1]) > 3 or any(char.isdigit() for char in tokens[-1]):
+    if len(tokens) < 6 or len(tokens[-1]) > 3 or any(char.isdecimal() for char in tokens[-1]):
         return None
     session = len(tokens) - 2
     while session > 0 and _is_number(tokens[session]):
         session -= 1
     numbers_after = len(tokens) - 2 - session  # the session number and the memory parts
-    if session < 2 or numbers_after < 2 or not tokens[session + 1].isdigit():
+    if session < 2 or numbers_after < 2 or not tokens[session + 1].isdecimal():
         return None
     pid = tokens[session - 1]
     if not pid.isdecimal():
@@ -123,7 +123,7 @@ class TasklistReader:
         if line.startswith('"'):
             return False
         tokens = line.split()
-        return "PID" in tokens and not any(t.isdigit() for t in tokens)
+        return "PID" in tokens and not any(t.isdecimal() for t in tokens)
 
 
 def parse_pid_names(lines: Iterable[str]) -> dict[int, str]:

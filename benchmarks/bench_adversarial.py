@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""How long the worst single lines take: every parser's parse and sniff, and format detection, on
+lines of nearly 64 KiB (the longest line decode.py lets through) built to make regular expressions
+backtrack: runs of colons, quotes, brackets, digits, separators, each behind the prefix that gets a
+line past a parser's first checks.
+
+Run by hand:  .venv/bin/python benchmarks/bench_adversarial.py
+tests/test_adversarial_lines.py runs the same lines with a bound far above normal (a hang guard).
+Before the fixes of this review, `("` repeated took 13 s in ss and a line of colons never finished in
+the /proc parser.
+"""
+
+from __future__ import annotations
+
+import time
+
+from portcheck import parsers
+from portcheck.decode import MAX_LINE
+from portcheck.detect import detect
+from portcheck.parsers.common import ParseContext
+
+LENGTH = MAX_LINE - 256
+
+PROC_PREFIX = "0: 00000000:0000 00000000:0000 0A "
+SS_PREFIX = "tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("
+
+
+def _run(text: str, length: int = LENGTH) -> str:
+    return (text * (length // len(text) + 1))[:length]
+
+
+LINES: dict[str, str] = {
+    "colons": _run(":"),
+    "lsof -F name of colons": "n" + _run(":") + " ",
+    "lsof -F name of colon pairs": "n" + _run(":a") + "\x00",
+    'ss users of ("': SS_PREFIX + _run('("'),
+    'ss users of ("a",': SS_PREFIX + _run('("a",'),
+    'ss users of ("a",1,': SS_PREFIX + _run('("a",1,'),
+    "/proc of colons": PROC_PREFIX + _run(":", LENGTH // 2 - 40) + " " + _run(":", LENGTH // 2 - 40) + " x",
+    "/proc of a:": PROC_PREFIX + _run("a:", LENGTH // 3) + " " + _run("a:", LENGTH // 3) + " 1 1 x",
+    "/proc of digits": PROC_PREFIX + _run("1 ", LENGTH - 40),
+    "bracket then ]:": "[" + _run("]:"),
+    "[]:1": _run("[]:1"),
+    "hex and colons": _run("a:") + "x",
+    "digits": _run("1"),
+    "digit slashes": _run("1/"),
+    "digit dots": _run("1."),
+    "a row of spaces": "tcp " + _run(" ") + "x",
+    "many tokens": _run("a "),
+    "banner without its )": _run("a", LENGTH - 1000) + "(" + _run("x", 999),
+    "a( repeated": _run("a("),
+    "list key then spaces": "Local" + _run(" ") + ":",
+    "word, spaces, word": _run("a", LENGTH - 1001) + _run(" ", 1000) + "x",
+    "escape sequences": _run("\x1b[1;"),
+    "dashes": _run("- "),
+    "equals": _run("= "),
+    "lsof escapes": _run("\\x"),
+    "netstat columns": _run("tcp 0 0 "),
+    "quotes": _run('"'),
+    "CSV cells": _run('"a",'),
+    "uid:": _run("uid:"),
+    "ino:0": _run(" ino:0"),
+    "ss bracket address": "udp UNCONN 0 0 " + _run("[") + " *:*",
+    "Windows address": "  TCP    " + _run("0.0.0.0:") + "   0.0.0.0:0  LISTENING  4",
+    "BSD address": "tcp4  0 0 " + _run("1.") + " *.* LISTEN",
+}
+"""Name -> one adversarial line."""
+
+
+def timings() -> list[tuple[float, str, str]]:
+    """(seconds, line name, what ran) for every line against every parser (parse and sniff of the
+    line twice over) and detection (the line three times)."""
+    results: list[tuple[float, str, str]] = []
+    for key, line in LINES.items():
+        for name in parsers.FORMATS:
+            results.append((time_parser(name, line), key, name))
+        results.append((time_detect(line), key, "detect"))
+    return results
+
+
+def time_parser(name: str, line: str) -> float:
+    parser = parsers.load(name)
+    started = time.perf_counter()
+    list(parser.parse([line, line], ParseContext()))
+    parser.sniff([line, line])
+    return time.perf_counter() - started
+
+
+def time_detect(line: str) -> float:
+    started = time.perf_counter()
+    detect([line] * 3)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    results = sorted(timings(), reverse=True)
+    total = sum(seconds for seconds, _, _ in results)
+    print(f"{len(LINES)} lines x {len(parsers.FORMATS)} parsers + detection: {total:.2f} s in all")
+    print("slowest:")
+    for seconds, key, what in results[:10]:
+        print(f"  {seconds * 1000:8.1f} ms  {what:16s} {key}")
+
+
+if __name__ == "__main__":
+    main()

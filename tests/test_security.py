@@ -1,0 +1,319 @@
+"""The promises of SECURITY.md, each checked the way a reviewer would check it:
+
+- no shell anywhere: the source is read as Python syntax trees (not grepped), every place that starts
+  a process is listed, and none uses shell=True, os.system/popen/exec/spawn, a command string, or an
+  argv that starts a shell;
+- the port is an int before any tool sees it: any text either is refused or becomes argv words made of
+  digits, letters and a few punctuation marks, for every OS's plan;
+- no network: only portcheck.parsers.proc_net imports socket (for inet_ntop), nothing imports an
+  HTTP, TLS or mail client, and under strace the main commands make no IPv4/IPv6 connection at all;
+- --sudo: the password never reaches the tool's argv or environment, nor a traceback with
+  PORTCHECK_DEBUG=1;
+- kill signals only PIDs that hold the port when it asks: `--pid` of a process elsewhere is ignored.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+import pexpect
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portcheck.errors import UsageError
+from portcheck.platforms import OS, Question, plan_for
+from portcheck.portspec import parse_port_spec
+from tests.conftest import FIXTURES, ROOT, run_cli
+
+SRC = ROOT / "src" / "portcheck"
+SOURCES = sorted(SRC.rglob("*.py"))
+
+
+def _trees() -> list[tuple[str, ast.Module]]:
+    return [(str(p.relative_to(SRC)), ast.parse(p.read_text(encoding="utf-8"))) for p in SOURCES]
+
+
+def _dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+# --- no shell ---------------------------------------------------------------------------------------
+
+PROCESS_STARTERS = {
+    "subprocess.Popen",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "pexpect.spawn",
+    "pexpect.run",
+    "pexpect.popen_spawn.PopenSpawn",
+    "PopenSpawn",
+}
+FORBIDDEN = re.compile(r"^(os\.(system|popen|startfile|exec\w*|spawn\w*|posix_spawn\w*)|subprocess\.getoutput"
+                       r"|subprocess\.getstatusoutput|pexpect\.run|commands\.\w+)$")  # fmt: skip
+SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "csh", "tcsh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"}
+STARTING_MODULES = {"runner.py", "sudo.py", "sshauth.py", "ssh.py"}
+"""Where processes start. A new one must be reviewed against SECURITY.md, then added here."""
+REMOTE_SHELL_SCRIPTS = {"commands/kill_hosts.py": "SESSION_CHAIN"}
+"""argvs that start `sh -c` on purpose: run on a remote host through ssh, with a fixed script (a
+module constant, no input in it) as the only argument."""
+
+
+def _is_command_string(node: ast.expr) -> bool:
+    return isinstance(node, ast.JoinedStr | ast.BinOp) or (
+        isinstance(node, ast.Constant) and isinstance(node.value, str)
+    )
+
+
+def test_no_shell_anywhere() -> None:
+    starting: set[str] = set()
+    problems: list[str] = []
+    for module, tree in _trees():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = _dotted(node.func)
+                where = f"{module}:{node.lineno}"
+                if any(k.arg == "shell" and not _false(k.value) for k in node.keywords):
+                    problems.append(f"{where}: shell= keyword")
+                if FORBIDDEN.match(name):
+                    problems.append(f"{where}: {name}")
+                if name in PROCESS_STARTERS:
+                    starting.add(module)
+                    if node.args and _is_command_string(node.args[0]):
+                        problems.append(f"{where}: {name} given a command string")
+                    if name == "pexpect.spawn" and len(node.args) < 2:
+                        problems.append(f"{where}: pexpect.spawn without an argument list")
+            if isinstance(node, ast.List | ast.Tuple) and node.elts:
+                first = node.elts[0]
+                shell = isinstance(first, ast.Constant) and str(first.value).rsplit("/", 1)[-1] in SHELLS
+                if shell and not _fixed_remote_script(module, node):
+                    problems.append(f"{module}:{node.lineno}: an argv that starts {ast.unparse(first)}")
+    assert problems == []
+    assert starting == STARTING_MODULES
+
+
+def _fixed_remote_script(module: str, argv: ast.List | ast.Tuple) -> bool:
+    script = REMOTE_SHELL_SCRIPTS.get(module)
+    return (
+        script is not None
+        and len(argv.elts) == 3
+        and isinstance(argv.elts[1], ast.Constant)
+        and argv.elts[1].value == "-c"
+        and isinstance(argv.elts[2], ast.Name)
+        and argv.elts[2].id == script
+    )
+
+
+def _false(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def test_the_runner_hands_popen_a_list() -> None:
+    """The one Popen call converts whatever sequence it got into a list: never a string."""
+    source = (SRC / "runner.py").read_text()
+    assert "subprocess.Popen(list(argv), **kwargs)" in source
+
+
+SAFE_WORD = re.compile(r"[A-Za-z0-9 _./:,=+()<>-]*")
+"""Everything a plan's argv may hold: no quote, $, `, ;, |, &, *, ?, backslash, newline."""
+
+
+@given(st.text(max_size=40), st.sampled_from(list(OS)), st.booleans(), st.booleans())
+def test_the_port_is_an_int_before_any_tool_sees_it(
+    text: str, os_name: OS, remote: bool, privileged: bool
+) -> None:
+    try:
+        spec = parse_port_spec(text)
+    except UsageError:
+        return
+    assert all(isinstance(p, int) and 0 <= p <= 65535 for p in spec.ports)
+    for step in plan_for(os_name, Question(spec, remote), privileged=privileged):
+        for command in (*step.commands, *((step.pid_names,) if step.pid_names else ())):
+            for word in command.argv:
+                assert SAFE_WORD.fullmatch(word), (text, word)
+
+
+@pytest.mark.parametrize("text", ["80;reboot", "80 && id", "$(id)", "`id`", "80|nc", "80\n81", "0x50", "1e3"])
+def test_shell_syntax_in_a_port_is_refused(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_port_spec(text)
+
+
+# --- no network ---------------------------------------------------------------------------------------
+
+NETWORK_MODULES = {
+    *("socket", "ssl", "http", "urllib", "ftplib", "smtplib", "poplib", "imaplib", "telnetlib", "xmlrpc"),
+    *("asyncio", "socketserver", "requests", "httpx", "aiohttp", "urllib3"),
+}
+SOCKET_USES_ALLOWED = {"inet_ntop", "inet_pton", "AF_INET", "AF_INET6"}
+
+
+def test_nothing_imports_a_network_client() -> None:
+    importers: dict[str, set[str]] = {}
+    for module, tree in _trees():
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                if name.split(".")[0] in NETWORK_MODULES:
+                    importers.setdefault(module, set()).add(name)
+    assert importers == {"parsers/proc_net.py": {"socket"}}
+    tree = dict(_trees())["parsers/proc_net.py"]
+    used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and _dotted(n.value) == "socket"}
+    assert used <= SOCKET_USES_ALLOWED, used
+
+
+def _strace() -> str | None:
+    strace = shutil.which("strace")
+    if strace is None or not sys.platform.startswith("linux"):
+        return None
+    probe = subprocess.run([strace, "-f", "-o", os.devnull, "true"], capture_output=True, check=False)
+    return strace if probe.returncode == 0 else None
+
+
+@pytest.mark.skipif(_strace() is None, reason="needs strace with ptrace allowed (Linux)")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["parse", str(FIXTURES / "linux" / "ss-old-no-pid-labels.txt"), "--json"],
+        ["22", "--json"],
+        [],
+        ["info", "22"],
+    ],
+    ids=["parse", "query", "listing", "info"],
+)
+def test_no_network_connection_is_ever_made(tmp_path: Path, args: list[str]) -> None:
+    """Every connect/sendto/sendmsg of portcheck and every tool it runs (strace -f): only AF_UNIX (the
+    name service cache) and AF_NETLINK (ss asking the kernel) may appear, never AF_INET or AF_INET6."""
+    log = tmp_path / "strace.log"
+    strace = _strace()
+    assert strace is not None
+    traced = ["-e", "trace=execve,connect,sendto,sendmsg,bind", "-o", str(log)]
+    result = subprocess.run(
+        [strace, "-f", "-qq", *traced, sys.executable, "-m", "portcheck", *args],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    calls = log.read_text().splitlines()
+    assert any("execve(" in line for line in calls), "strace traced nothing"
+    # The address each call goes to is its sockaddr's sa_family (ss's netlink requests also carry
+    # sdiag_family=AF_INET in their payload: that is the question, not a destination).
+    families = {family for line in calls for family in re.findall(r"\bsa_family=(AF_\w+)", line)}
+    assert families <= {"AF_UNIX", "AF_NETLINK"}, families
+
+
+# --- sudo: the password goes to sudo's terminal and nowhere else -------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty and a fake sudo")
+def test_the_password_reaches_no_argv_or_environment(tmp_path: Path) -> None:
+    """A fake sudo (tests/test_live_sudo.py) in the system directories execs a fake ss there that logs
+    its argv and environment; portcheck runs under a pty and the right password is typed."""
+    from tests.test_live_sudo import PASSWORD, WRAPPER, _fake_sudo
+
+    system = tmp_path / "system"
+    _fake_sudo(system)
+    tool_log = tmp_path / "tool.log"
+    fake_ss = system / "ss"
+    fake_ss.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\n"
+        f"open({str(tool_log)!r}, 'a').write(json.dumps([sys.argv, dict(os.environ)]) + '\\n')\n"
+    )
+    fake_ss.chmod(0o755)
+    child = pexpect.spawn(
+        sys.executable, [str(WRAPPER), str(system), "8080", "--sudo"], timeout=30, encoding="utf-8"
+    )
+    child.expect("password for")
+    child.sendline(PASSWORD)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1, child.before  # the fake ss printed nothing: port free
+    assert PASSWORD not in child.before  # portcheck's stdout and stderr
+    assert PASSWORD not in (system / "sudo.log").read_text()  # sudo's argv and environment
+    runs = [json.loads(line) for line in tool_log.read_text().splitlines()]
+    assert [run[0][0] for run in runs] == [str(fake_ss)]  # resolved in the system directory
+    assert all(PASSWORD not in json.dumps(run) for run in runs)  # the tool's argv and environment
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty and a fake sudo")
+def test_the_password_is_in_no_exception(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong password ends in SudoError: its message, its arguments and every local variable of every
+    frame of its traceback (what PORTCHECK_DEBUG or a crash reporter could show) lack the password."""
+    from portcheck import runner
+    from portcheck.sudo import SudoError, SudoExecutor
+    from tests.test_live_sudo import PASSWORD, _fake_sudo
+
+    system = tmp_path / "system"
+    _fake_sudo(system)
+    monkeypatch.setattr(runner, "SYSTEM_DIRS", (str(system), *runner.SYSTEM_DIRS))
+    wrong = "wrong " + PASSWORD
+    executor = SudoExecutor(ask=lambda prompt: wrong, terminal=True)
+    with pytest.raises(SudoError) as caught:
+        executor.run(["ss", "-tlnH"], timeout=20)
+    shown = "".join(traceback.format_exception(caught.value))
+    assert "wrong password" in shown and PASSWORD not in shown
+    assert PASSWORD not in repr(caught.value.args)
+    for frame_locals in _portcheck_frame_locals(caught.value):
+        assert PASSWORD not in repr(frame_locals)
+
+
+def _portcheck_frame_locals(error: BaseException) -> list[dict[str, object]]:
+    """The local variables of every portcheck frame the exception (and any it chains) went through."""
+    found = []
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        tb = current.__traceback__
+        while tb is not None:
+            if (
+                "portcheck" in tb.tb_frame.f_code.co_filename
+                and "tests" not in tb.tb_frame.f_code.co_filename
+            ):
+                found.append(dict(tb.tb_frame.f_locals))
+            tb = tb.tb_next
+        pending += [current.__cause__, current.__context__]
+    assert found, "no portcheck frame in the traceback"
+    return found
+
+
+# --- kill: only what holds the port now -------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux processes")
+def test_kill_never_signals_a_pid_that_does_not_hold_the_port() -> None:
+    from tests.cli_helpers import listener
+
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with listener("pc-holder") as held:
+            result = run_cli("kill", str(held.port), "--pid", str(bystander.pid), "--yes")
+            assert held.process.poll() is None  # --pid narrowed the targets to nobody
+        assert bystander.poll() is None, "a process that did not hold the port was signalled"
+        assert result.code == 1, result.stderr
+        assert f"Nothing to end: no process with PID {bystander.pid} holds port {held.port}." in result.stdout
+    finally:
+        bystander.kill()
+        bystander.wait()
