@@ -85,3 +85,11 @@ def test_version() -> None:
     result = run_cli("--version")
     assert result.code == 0
     assert result.stdout.startswith("portcheck ")
+
+
+def test_unknown_table_format_is_refused() -> None:
+    result = run_cli("parse", "--table-format", "gird", stdin=SS_TEXT)
+    assert result.code == 2
+    assert "gird" in result.stderr and "grid" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert run_cli("parse", "--table-format", "grid", stdin=SS_TEXT).stdout.startswith("+")

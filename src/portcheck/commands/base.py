@@ -95,6 +95,12 @@ class OutputOptions:
         field_list = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None
         if field_list:
             check_fields(field_list)
+        if chosen == "table" and table_format != "simple":
+            from tabulate import tabulate_formats  # tabulate ignores a name it does not know
+
+            if table_format not in tabulate_formats:
+                styles = ", ".join(sorted(tabulate_formats))
+                raise UsageError(f"unknown table format {table_format!r}; tabulate knows: {styles}")
         return cls(chosen, field_list, not no_header, table_format)
 
 

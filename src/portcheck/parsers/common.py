@@ -208,6 +208,12 @@ def cleaned(lines: Iterable[str]) -> Iterator[tuple[int, str, str]]:
     return iter(Lines(lines))
 
 
+HEADER_ONLY_SCORE = 0.25
+"""What `sniff` gives a sample holding a format's header and no row (`netstat -tlnp | grep -e Proto -e
+60653` when nothing listens): recognised, so the answer is "nothing matched" (exit 1), but below any
+sample with rows of another format."""
+
+
 def count_matching(sample: list[str], predicate: Callable[[str], bool]) -> int:
     """How many lines of a sample look like rows of a format (for `sniff`). Predicates only ever see
     cleaned, non-empty lines (a pasted `>` alone cleans to nothing)."""

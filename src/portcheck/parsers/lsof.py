@@ -26,6 +26,7 @@ from portcheck.addresses import family_of, port_number, split_colon
 from portcheck.model import Family, Proto, Socket
 from portcheck.parsers.common import (
     FILTERED_OUT,
+    HEADER_ONLY_SCORE,
     Lines,
     ParseContext,
     clean,
@@ -373,7 +374,7 @@ def _looks_like_row(line: str) -> bool:
 
 def sniff(sample: list[str]) -> float:
     score = sniff_score(sample, _looks_like_row)
-    if score == 0:
-        return 0.0
     header = any(_is_header(clean(line)) and "NAME" in line for line in sample)
+    if score == 0:
+        return HEADER_ONLY_SCORE if header else 0.0
     return score + (0.5 if header else 0.0)

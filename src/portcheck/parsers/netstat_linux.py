@@ -22,6 +22,7 @@ from portcheck.addresses import family_of, port_number, split_colon
 from portcheck.model import Family, Proto, Socket
 from portcheck.parsers.common import (
     FILTERED_OUT,
+    HEADER_ONLY_SCORE,
     Lines,
     ParseContext,
     clean,
@@ -310,7 +311,7 @@ def _looks_like_row(line: str) -> bool:
 
 def sniff(sample: list[str]) -> float:
     score = sniff_score(sample, _looks_like_row)
+    header = any(_is_header(line) and "Recv-Q" in line for line in map(clean, sample))
     if score == 0:
-        return 0.0
-    header = any(_is_header(clean(line)) for line in sample)
+        return HEADER_ONLY_SCORE if header else 0.0
     return score + (0.5 if header else 0.0)

@@ -23,7 +23,7 @@ from portcheck.addresses import WILDCARD_HOSTS, family_of, local_address, port_n
 from portcheck.errors import InspectError
 from portcheck.localised import ELEVATION_MARKERS, NETSTAT_PROTO_HEADERS, NETSTAT_TITLES, OWNERSHIP_UNKNOWN
 from portcheck.model import Family, Proto, Socket, State, make_socket
-from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, ParseNotes, clean
+from portcheck.parsers.common import FILTERED_OUT, HEADER_ONLY_SCORE, Lines, ParseContext, ParseNotes, clean
 from portcheck.parsers.tasklist import TasklistReader, is_tasklist_line
 from portcheck.parsers.windows import NO_PEER_PORTS, WILDCARD_PEER
 from portcheck.states import STATE_BY_WORD, lookup_state
@@ -217,7 +217,10 @@ def sniff(sample: list[str]) -> float:
     nonblank = sum(1 for line in cleaned if line)
     row_count = sum(1 for line in cleaned if _looks_like_row(line))
     if not row_count:
-        return 1.0 if any(is_elevation_message(line) for line in cleaned) else 0.0
+        if any(is_elevation_message(line) for line in cleaned):
+            return 1.0
+        header = any(_is_header(line, line.split()) for line in cleaned if line)
+        return HEADER_ONLY_SCORE if header else 0.0
     reader = TasklistReader(ParseNotes())
     matched = 0
     header = False
