@@ -380,25 +380,3 @@ def _passwd_entries(lines: Iterable[str]) -> Iterable[tuple[str, str]]:
         fields = line.split(":")
         if len(fields) >= 3 and fields[2].isdecimal():
             yield fields[2], fields[0]
-
-
-def query_fleet(
-    hosts: Sequence[str],
-    hosts_file: str | None,
-    request: Request,
-    *,
-    parallel: int = DEFAULT_PARALLEL,
-    ssh_config: str | None = None,
-    ask: Asker | None = None,
-    tell: Callable[[str], None] | None = None,
-) -> FleetResult:
-    """The API: every host's answer (or failure), in the order the hosts were named."""
-    fleet = Fleet(
-        targets_from(hosts, hosts_file),
-        timeout=request.timeout,
-        parallel=parallel,
-        ssh_config=ssh_config,
-        ask=ask,
-        tell=tell,
-    )
-    return FleetResult(fleet.run(partial(ask_host, request)))

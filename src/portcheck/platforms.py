@@ -31,7 +31,9 @@ from portcheck.portranges import PortRange
 from portcheck.portspec import PortSpec
 
 PLATFORM_VARIABLE = "PORTCHECK_PLATFORM"
-_ON_WINDOWS = sys.platform == "win32"  # a plain bool, so the type checker keeps both branches
+LOCAL_WINDOWS = sys.platform == "win32"  # a plain bool, so the type checker keeps both branches
+"""This machine (not the plan's OS) is Windows: no ptys, no Unix sockets, no process sessions. The
+process-spawning code (runner, ssh, prompts) asks this rather than sys.platform."""
 POSIX_ENV: Mapping[str, str] = {"LC_ALL": "C"}
 MAX_SOURCE_FILTER_RANGES = 64
 """Beyond this many separate ranges a filter expression gets unwieldy; filter in Python instead."""
@@ -133,7 +135,7 @@ def is_forced() -> bool:
 
 def oem_encoding() -> str | None:
     """The console's OEM code page on real Windows (what netstat and tasklist print in), else None."""
-    if not _ON_WINDOWS or is_forced():
+    if not LOCAL_WINDOWS or is_forced():
         return None
     import ctypes
 
@@ -145,7 +147,7 @@ def is_elevated() -> bool:
     plan then simulates another machine, whose privileges are not this process's."""
     if is_forced():
         return False
-    if _ON_WINDOWS:
+    if LOCAL_WINDOWS:
         import ctypes
 
         try:

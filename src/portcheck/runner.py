@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from functools import cache
 from typing import IO, Any
 
 from portcheck.errors import InspectError
+from portcheck.platforms import LOCAL_WINDOWS
 
 DEFAULT_TIMEOUT = 5.0
 MAX_OUTPUT = 256 * 1024 * 1024
@@ -104,7 +104,7 @@ def _spawn_class() -> Any:
                 "stdout": subprocess.PIPE,
                 "env": dict(env) if env is not None else None,
             }
-            if sys.platform == "win32":
+            if LOCAL_WINDOWS:
                 kwargs["stderr"] = subprocess.STDOUT
                 kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
             else:
@@ -160,7 +160,7 @@ def _spawn_class() -> Any:
         def kill_group(self) -> None:
             """End the child and everything it started (a hung `lsof` may have forked helpers)."""
             try:
-                if sys.platform == "win32":
+                if LOCAL_WINDOWS:
                     self.proc.kill()
                 else:
                     os.killpg(self.proc.pid, signal.SIGKILL)

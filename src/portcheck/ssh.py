@@ -25,12 +25,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 
 from portcheck.errors import InspectError, UsageError, excerpt
+from portcheck.platforms import LOCAL_WINDOWS
 from portcheck.runner import Problem, ToolError, ToolRun, run
 
 PERSIST_SECONDS = 120
@@ -168,7 +168,7 @@ class Settings:
     """Seconds for the connection (ConnectTimeout) and, separately, for each remote command."""
     config: str | None = None
     """`ssh -F FILE` instead of ~/.ssh/config (and /etc/ssh/ssh_config)."""
-    multiplex: bool = sys.platform != "win32"
+    multiplex: bool = not LOCAL_WINDOWS
     """ControlMaster needs Unix sockets: Windows' OpenSSH client has none, so each command connects."""
 
     @property

@@ -5,7 +5,6 @@ portcheck.fleet; info's and kill's per-host reports live with those commands."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
@@ -15,6 +14,7 @@ import typer
 from portcheck.commands.base import OutputOptions, write_rows
 from portcheck.errors import UsageError
 from portcheck.model import ExitCode, Socket
+from portcheck.platforms import LOCAL_WINDOWS
 from portcheck.report import Reporter
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def fleet_for(options: HostOptions, timeout: float) -> Fleet:
     from portcheck.sshauth import ask_on_terminal, tell_on_terminal
     from portcheck.sudo import has_terminal
 
-    person = sys.platform != "win32" and has_terminal()  # pexpect.spawn needs a pty: POSIX only
+    person = not LOCAL_WINDOWS and has_terminal()  # pexpect.spawn needs a pty: POSIX only
     return Fleet(
         targets_from(options.hosts, options.hosts_file),
         timeout=timeout,
