@@ -13,6 +13,7 @@ import gc
 import io
 import os
 import sys
+from importlib import import_module
 from typing import NoReturn
 
 # Start-up: importing typer and the commands leaves ~27,000 tracked objects, and the cyclic collector
@@ -24,28 +25,47 @@ gc.disable()
 
 import typer  # noqa: E402
 
-from portcheck.commands import info as _info  # noqa: E402, F401  (registers the command)
-from portcheck.commands import kill as _kill  # noqa: E402, F401  (registers the command)
-from portcheck.commands import parse as _parse  # noqa: E402, F401  (registers the command)
-from portcheck.commands import query as _query  # noqa: E402, F401  (registers the command)
-from portcheck.commands import wait as _wait  # noqa: E402, F401  (registers the command)
-from portcheck.commands.base import app  # noqa: E402
+from portcheck.commands.base import DEFAULT_WATCH_INTERVAL, app  # noqa: E402
 from portcheck.errors import PortcheckError, excerpt  # noqa: E402
 from portcheck.model import ExitCode  # noqa: E402
 from portcheck.report import Reporter  # noqa: E402
 
-gc.freeze()
 if _COLLECTING:
     gc.enable()
+
+COMMAND_MODULES = {
+    "info": "portcheck.commands.info",
+    "kill": "portcheck.commands.kill",
+    "parse": "portcheck.commands.parse",
+    "query": "portcheck.commands.query",
+    "wait": "portcheck.commands.wait",
+}
+"""Each module registers its command on `app` when imported. A run imports only the command it runs
+(a query never loads kill's or info's code); help and completion import them all."""
+
+
+def load_commands(args: list[str]) -> None:
+    """Register the command `args` will run, or every command for group help, completion and errors."""
+    wanted = args[0] if args and args[0] in COMMAND_MODULES else None
+    completing = any(key.startswith("_PORTCHECK_COMPLETE") for key in os.environ)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for name, module in COMMAND_MODULES.items():
+            if wanted is None or completing or name == wanted:
+                import_module(module)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
 
 _GROUP_OPTIONS = frozenset({"--version", "--help", "-h", "--install-completion", "--show-completion"})
 
 
 def route(argv: list[str]) -> list[str]:
     """`portcheck 80 --json` -> `portcheck query 80 --json`; command names and `--help` pass through."""
-    commands = {c.name for c in app.registered_commands}
-    if "query" not in commands:
-        return argv
+    commands = COMMAND_MODULES
     if not argv:
         return ["query"]
     if argv[0] == "query":
@@ -61,15 +81,13 @@ _WATCH = frozenset({"--watch", "-w"})
 def _watch_value(argv: list[str]) -> list[str]:
     """`--watch` takes an optional number of seconds, which click cannot express: a bare `--watch`
     (last, or followed by something that is not a number) gets the default interval here."""
-    from portcheck.commands.watch import DEFAULT_INTERVAL
-
     routed: list[str] = []
     for i, arg in enumerate(argv):
         if arg == "--":
             return routed + argv[i:]
         routed.append(arg)
         if arg in _WATCH and not _is_number(argv[i + 1] if i + 1 < len(argv) else ""):
-            routed.append(f"{DEFAULT_INTERVAL:g}")
+            routed.append(f"{DEFAULT_WATCH_INTERVAL:g}")
     return routed
 
 
@@ -92,6 +110,7 @@ _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: one line on stderr and a contract exit code for every failure."""
     args = route(list(sys.argv[1:] if argv is None else argv))
+    load_commands(args)
     _standard_streams()
     try:
         # With standalone_mode off, click returns a typer.Exit's code instead of exiting.

@@ -33,6 +33,9 @@ class QueryByDefault(TyperGroup):
         return super().resolve_command(ctx, args)
 
 
+DEFAULT_WATCH_INTERVAL = 2.0
+"""Seconds between redraws of `--watch` given without a number (cli.route fills it in)."""
+
 app = typer.Typer(
     name="portcheck",
     cls=QueryByDefault,

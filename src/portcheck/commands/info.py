@@ -3,7 +3,6 @@ those machines, over ssh) does with it."""
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -94,6 +93,8 @@ def info_command(
         os_error=os_error,
     )
     if json_flag:
+        import json
+
         sys.stdout.write(json.dumps(to_json(info), indent=2, ensure_ascii=False) + "\n")
     else:
         width = opt.terminal_settings().width or TEXT_WIDTH
@@ -150,6 +151,8 @@ def info_hosts(
     meaning = describe(port, os_name=None, executor=None, timeout=timeout, check_use=False)
     hosts = fleet_opt.fleet_for(options, timeout).run(partial(_on_host, port, timeout, check_use))
     if as_json:
+        import json
+
         sys.stdout.write(json.dumps(hosts_json(meaning, hosts), indent=2, ensure_ascii=False) + "\n")
     else:
         width = opt.terminal_settings().width or TEXT_WIDTH
