@@ -105,8 +105,7 @@ class _Builder:
         if ports is None:
             return True
         local, _, remote = name.partition("->")
-        port_text = local.rpartition(":")[2] if local[:1] != "[" and ":" in local else split_colon(local)[1]
-        local_port = port_number(port_text, proto)
+        local_port = port_number(split_colon(local)[1], proto)
         if local_port in ports:
             return True
         remote_port = port_number(split_colon(remote)[1], proto) if remote and ctx.match_remote else None

@@ -127,19 +127,12 @@ def _family(declared: Family | None, local_host: str, peer_host: str) -> Family:
 
 def _row(line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool) -> _Row | Literal[False] | None:
     """A TCP/UDP row; None when the tokens do not have the shape of one; False when the port filter
-    rejects it. The local port and the usual state word are read inline (this runs once per line)."""
+    rejects it. The usual state word is read inline (this runs once per line)."""
     proto, declared = _INET[tokens[0]]
     local_text = tokens[3]
-    if local_text[0] != "[" and ":" in local_text:
-        local_host, _, local_port_text = local_text.rpartition(":")
-    else:
-        local_host, local_port_text = split_colon(local_text)
+    local_host, local_port_text = split_colon(local_text)
     peer_host, peer_port_text = split_colon(tokens[4])
-    if local_port_text.isdecimal():
-        number = int(local_port_text)
-        local_port = number if number <= 65535 else None
-    else:
-        local_port = port_number(local_port_text, proto)
+    local_port = port_number(local_port_text, proto)
     ports = ctx.ports
     if (
         ports is not None

@@ -65,27 +65,18 @@ def _state(tokens: list[str], proto: Proto, peer: tuple[str, str], ctx: ParseCon
 def _row(tokens: list[str], ctx: ParseContext) -> Socket | object | None:
     """A Socket for a row, None for a row the port filter rejects, _NOT_A_ROW for anything else.
 
-    The common row (`TCP 1.2.3.4:80 5.6.7.8:443 ESTABLISHED 42`) is read inline: what split_colon,
-    port_number and endpoint_row do, without a call for each (this runs once per line of a dump)."""
+    The common row (`TCP 1.2.3.4:80 5.6.7.8:443 ESTABLISHED 42`) is built inline rather than through
+    endpoint_row (this runs once per line of a dump)."""
     proto = _PROTOS[tokens[0]]
     count = len(tokens)
     if count < 3 or (proto is Proto.TCP and count < 4):
         return _NOT_A_ROW
     local_text, peer_text = tokens[1], tokens[2]
-    if local_text[0] == "[":
-        local_host, local_port_text = split_colon(local_text)
-    else:
-        local_host, colon, local_port_text = local_text.rpartition(":")
-        if not colon:
-            return _NOT_A_ROW
+    local_host, local_port_text = split_colon(local_text)
     peer_host, peer_port_text = split_colon(peer_text)
     if not local_port_text or not peer_port_text:
         return _NOT_A_ROW
-    if local_port_text.isdecimal():
-        number = int(local_port_text)
-        local_port = number if number <= 65535 else None
-    else:
-        local_port = port_number(local_port_text, proto)
+    local_port = port_number(local_port_text, proto)
     no_peer = peer_port_text in NO_PEER_PORTS
     ports = ctx.ports
     if (

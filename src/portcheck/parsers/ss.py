@@ -222,17 +222,8 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             modern = _ss_generation(line, local_text)
             if modern is not None:
                 source.screen = screen
-        if local_text[0] == "[":
-            local_host, local_port_text = split_colon(local_text)
-        else:
-            local_host, sep, local_port_text = local_text.rpartition(":")
-            if not sep:
-                local_host, local_port_text = local_text, ""
-        if local_port_text.isdecimal():
-            number = int(local_port_text)
-            local_port = number if number <= 65535 else None
-        else:
-            local_port = port_number(local_port_text, proto)
+        local_host, local_port_text = split_colon(local_text)
+        local_port = port_number(local_port_text, proto)
         if (
             ports is not None
             and local_port not in ports
