@@ -201,11 +201,6 @@ def choose_encoding(head: bytes) -> tuple[str, str]:
     return "utf-8", "utf-8"
 
 
-def guess_encoding(head: bytes) -> str:
-    """The codec to read a text with, from its first bytes."""
-    return choose_encoding(head)[0]
-
-
 class _Prefixed(io.RawIOBase):
     """A stream that replays the bytes already read for guessing, then continues with the rest. End of
     input is remembered: on a terminal each further read would wait for another Ctrl-D."""

@@ -100,9 +100,6 @@ class Question(NamedTuple):
         """No port: every listening socket on the machine."""
         return self.ports is None
 
-    def only(self, proto: Proto) -> bool:
-        return self.protos is not None and self.protos == {proto}
-
     def only_family(self, family: Family) -> bool:
         return self.families is not None and self.families == {family}
 

@@ -34,7 +34,8 @@ class QueryByDefault(TyperGroup):
 
 
 DEFAULT_WATCH_INTERVAL = 2.0
-"""Seconds between redraws of `--watch` given without a number (cli.route fills it in)."""
+"""Seconds between redraws of `--watch` given without a number (cli.route fills it in; watch(1)'s
+default)."""
 
 app = typer.Typer(
     name="portcheck",

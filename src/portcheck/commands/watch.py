@@ -15,15 +15,13 @@ from collections.abc import Callable, Sequence
 
 import typer
 
-from portcheck.commands.base import DEFAULT_WATCH_INTERVAL, OutputOptions, terminal_settings
+from portcheck.commands.base import OutputOptions, terminal_settings
 from portcheck.errors import InspectError, UsageError
 from portcheck.escape import escape_controls
 from portcheck.model import ExitCode, Socket
 from portcheck.query import Answer
 from portcheck.report import Reporter
 
-DEFAULT_INTERVAL = DEFAULT_WATCH_INTERVAL
-"""What `--watch` alone means (route() in cli.py inserts it): watch(1)'s default."""
 MAX_INTERVAL = 3600.0
 """`portcheck --watch 8080` almost surely meant port 8080: an interval above an hour is refused."""
 MIN_INTERVAL = 0.1

@@ -28,6 +28,7 @@ from portcheck.addresses import (
     is_wildcard_peer,
     local_address,
     port_number,
+    split_dot,
 )
 from portcheck.model import Proto, Socket, State, make_socket
 from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, sniff_score
@@ -136,8 +137,8 @@ def _is_inet_banner(line: str) -> bool:
 def split_bsd(text: str) -> tuple[str, str] | None:
     """`127.0.0.1.80` -> (`127.0.0.1`, `80`); None when the text is not in BSD notation (no dot before
     the port, or a colon after the last dot as in Linux's `1.2.3.4:80`, or a UNIX socket's path)."""
-    host, sep, port = text.rpartition(".")
-    if not sep or not host or not port or ":" in port or "/" in host:
+    host, port = split_dot(text)
+    if not host or not port or ":" in port or "/" in host:
         return None
     return host, port
 
