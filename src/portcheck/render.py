@@ -420,8 +420,10 @@ def render(
     width: int | None = None,
     colour: bool = False,
     hosts: Sequence[str] | None = None,
+    marks: Sequence[str] | None = None,
 ) -> None:
-    """`hosts`: one host name per row, shown as the first field (fleet queries only)."""
+    """`hosts`: one host name per row, shown as the first field (fleet queries only). `marks`: the
+    table's `--watch` column (see render_table)."""
     if fields:
         check_fields(fields)
     if fmt == "table":
@@ -434,6 +436,7 @@ def render(
             width=width,
             colour=colour,
             hosts=hosts,
+            marks=marks,
         )
     elif fmt == "json":
         render_json(rows, out, fields=fields, hosts=hosts)

@@ -189,9 +189,14 @@ def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
     return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
 
 
-def write_rows(ordered: Sequence[Socket], output: OutputOptions, hosts: Sequence[str] | None = None) -> None:
+def write_rows(
+    ordered: Sequence[Socket],
+    output: OutputOptions,
+    hosts: Sequence[str] | None = None,
+    marks: Sequence[str] | None = None,
+) -> None:
     """Render rows to stdout as they are ordered (an empty table prints nothing). `hosts`: one host
-    name per row, the first field of a fleet query's output."""
+    name per row, the first field of a fleet query's output; `marks`: `--watch`'s + and - column."""
     from portcheck.render import render
 
     if ordered or output.format != "table":
@@ -206,6 +211,7 @@ def write_rows(ordered: Sequence[Socket], output: OutputOptions, hosts: Sequence
             width=terminal.width,
             colour=terminal.colour,
             hosts=hosts,
+            marks=marks,
         )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import typer
 
-from portcheck.commands.base import OutputOptions, terminal_settings
+from portcheck.commands.base import OutputOptions, write_rows
 from portcheck.errors import InspectError, UsageError
 from portcheck.escape import escape_controls
 from portcheck.model import ExitCode, Socket
@@ -71,10 +71,8 @@ def watch(
     """Refresh until Ctrl-C, then exit 0. A refresh that fails after the first is shown and retried: a
     tool that timed out once should not end the watch. The first one failing is exit 3, as without it."""
     from portcheck.commands.live import report_answer
-    from portcheck.render import render_table
 
     in_place = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
-    terminal = terminal_settings()
     previous: list[Socket] | None = None
     try:
         while True:
@@ -98,16 +96,7 @@ def watch(
             if problem:
                 sys.stdout.write(problem + "\n")
             if marked:
-                render_table(
-                    [row for _, row in marked],
-                    sys.stdout,
-                    fields=output.fields,
-                    header=output.header,
-                    table_format=output.table_format,
-                    width=terminal.width,
-                    colour=terminal.colour,
-                    marks=[mark for mark, _ in marked],
-                )
+                write_rows([row for _, row in marked], output, marks=[mark for mark, _ in marked])
             else:
                 sys.stdout.write(nothing + "\n")
             sys.stdout.flush()
