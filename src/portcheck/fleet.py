@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from portcheck.errors import InspectError, PortcheckError, UsageError, excerpt
 from portcheck.hints import OWN_SOCKETS_HINT, SUDO_HINT
 from portcheck.model import ExitCode, Family, Proto, Socket
-from portcheck.platforms import OS
+from portcheck.platforms import OS, TRAITS
 from portcheck.portspec import PortSpec
 from portcheck.query import Answer, RowFilter, inspect
 from portcheck.runner import ToolError, which
@@ -347,7 +347,7 @@ def ask_host(request: Request, executor: SSHExecutor) -> Answer:
 def for_person(answer: Answer, executor: SSHExecutor, timeout: float) -> Answer:
     """A host's answer as a person should read it: uids named from the host's own password database,
     hints whose advice works for a remote host."""
-    if executor.system.os in (OS.LINUX, OS.FREEBSD):
+    if TRAITS[executor.system.os].getent:
         answer.rows = with_user_names(answer.rows, executor, timeout)
     answer.hints = [remote_hint(h) for h in answer.hints]
     return answer

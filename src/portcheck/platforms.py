@@ -46,6 +46,25 @@ class OS(StrEnum):
     FREEBSD = "freebsd"
 
 
+class Traits(NamedTuple):
+    """What an OS is like beyond its plan, for the code that would otherwise test OS names."""
+
+    posix: bool
+    """Signals by name, sudo, numeric uids, `sh` on a remote host: every OS here but Windows."""
+    getent: bool
+    """`getent passwd` names the uids its tools print (macOS has no getent; Windows no uids)."""
+
+
+TRAITS: Mapping[OS, Traits] = MappingProxyType(
+    {
+        OS.LINUX: Traits(posix=True, getent=True),
+        OS.MACOS: Traits(posix=True, getent=False),
+        OS.WINDOWS: Traits(posix=False, getent=False),
+        OS.FREEBSD: Traits(posix=True, getent=True),
+    }
+)
+
+
 class Encoding(StrEnum):
     DETECT = "detect"
     """Let decode.py decide (UTF-8 on every POSIX tool with LC_ALL=C)."""
@@ -384,6 +403,25 @@ class SignalPlan(NamedTuple):
     needs_force_status: frozenset[int] = frozenset()
     """Statuses of a polite request that only a forced one can follow (taskkill without /F on a
     console program: "can only be terminated forcefully"): escalate at once, without the grace."""
+    forced_failure_is_denial: bool = False
+    """A forced request that fails was refused (taskkill /F on another user's or a protected
+    process), not an error of the tool."""
+
+
+def signal_label(os_name: OS, signal_name: str, *, force: bool) -> str:
+    """How an outcome names what was sent: `SIGTERM`, `SIGKILL`, `taskkill`, `taskkill /F`."""
+    if not TRAITS[os_name].posix:
+        return "taskkill /F" if force or signal_name == "KILL" else "taskkill"
+    return "SIGKILL" if force else f"SIG{signal_name}"
+
+
+def signal_description(os_name: OS, signal_name: str, grace: float) -> str:
+    """The whole escalation, as the confirmation question names it."""
+    if not TRAITS[os_name].posix:
+        return "taskkill /F" if signal_name == "KILL" else "taskkill (then /F after the grace)"
+    if signal_name == "KILL":
+        return "SIGKILL"
+    return f"SIG{signal_name} (SIGKILL after {grace:g} s)"
 
 
 def signal_plan(os_name: OS, pid: int, signal_name: str, *, force: bool) -> SignalPlan:
@@ -396,6 +434,7 @@ def signal_plan(os_name: OS, pid: int, signal_name: str, *, force: bool) -> Sign
             Command(argv),
             gone_status=frozenset({128}),
             needs_force_status=frozenset() if forced else frozenset({1}),
+            forced_failure_is_denial=True,
         )
     return SignalPlan(
         Command(("kill", "-s", "KILL" if force else signal_name, str(pid)), POSIX_ENV),

@@ -21,7 +21,17 @@ from portcheck.executor import Executor, LocalExecutor
 from portcheck.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.model import Family, Proto, Socket
 from portcheck.parsers.common import ParseContext, ParseNotes
-from portcheck.platforms import OS, Command, Encoding, Question, Step, current_os, oem_encoding, plan_for
+from portcheck.platforms import (
+    OS,
+    TRAITS,
+    Command,
+    Encoding,
+    Question,
+    Step,
+    current_os,
+    oem_encoding,
+    plan_for,
+)
 from portcheck.portspec import PortSpec
 from portcheck.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
 
@@ -108,7 +118,7 @@ def _local_executor(sudo: bool, os_name: OS, hints: list[str]) -> Executor:
     local = LocalExecutor()
     if not sudo or local.privileged:
         return local
-    if os_name is OS.WINDOWS:
+    if not TRAITS[os_name].posix:
         hints.append(WINDOWS_ELEVATION_HINT)
         return local
     from portcheck.sudo import SudoExecutor
@@ -221,7 +231,8 @@ def _answer(
 ) -> Answer:
     rows = outcome.rows
     me: str | None = None
-    if executor.local and os_name is not OS.WINDOWS:
+    posix = TRAITS[os_name].posix
+    if executor.local and posix:
         from portcheck.users import current_user
 
         rows = _with_user_names(rows)
@@ -237,7 +248,7 @@ def _answer(
             rows,
             privileged=privileged,
             user=me,
-            windows=os_name is OS.WINDOWS,
+            windows=not posix,
             own_sockets_only=not outcome.step.sees_all,
             shows_owners=outcome.step.shows_owners,
         ),

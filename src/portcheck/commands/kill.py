@@ -289,13 +289,9 @@ class Ending:
         self.outcomes[pid] = (name, outcome, detail)
 
     def describe_plan(self) -> str:
-        from portcheck.platforms import OS
+        from portcheck.platforms import signal_description
 
-        if self.question.os_name is OS.WINDOWS:
-            return "taskkill /F" if self.first_signal == "KILL" else "taskkill (then /F after the grace)"
-        if self.first_signal == "KILL":
-            return "SIGKILL"
-        return f"SIG{self.first_signal} (SIGKILL after {self.grace:g} s)"
+        return signal_description(self.question.os_name, self.first_signal, self.grace)
 
     def run(self, candidates: dict[int, str]) -> None:
         now = self._holders()
@@ -369,14 +365,12 @@ class Ending:
             time.sleep(min(POLL_INTERVAL, max(deadline - time.monotonic(), 0)))
 
     def _label(self, *, force: bool) -> str:
-        from portcheck.platforms import OS
+        from portcheck.platforms import signal_label
 
-        if self.question.os_name is OS.WINDOWS:
-            return "taskkill /F" if force or self.first_signal == "KILL" else "taskkill"
-        return "SIGKILL" if force else f"SIG{self.first_signal}"
+        return signal_label(self.question.os_name, self.first_signal, force=force)
 
     def _send(self, pid: int, *, force: bool) -> tuple[Sent, str]:
-        from portcheck.platforms import OS, signal_plan
+        from portcheck.platforms import TRAITS, signal_plan
         from portcheck.runner import Problem, ToolError
 
         plan = signal_plan(self.question.os_name, pid, self.first_signal, force=force)
@@ -384,11 +378,7 @@ class Ending:
         try:
             result = executor.run(plan.command.argv, timeout=self.question.timeout, env=plan.command.env)
         except ToolError as error:
-            if (
-                error.problem is Problem.MISSING
-                and executor.local
-                and self.question.os_name is not OS.WINDOWS
-            ):
+            if error.problem is Problem.MISSING and executor.local and TRAITS[self.question.os_name].posix:
                 return _os_kill(pid, "KILL" if force else self.first_signal)
             return Sent.FAILED, str(error)
         said = (result.output + result.errors).decode("utf-8", "replace")
@@ -401,8 +391,8 @@ class Ending:
         if result.status in plan.needs_force_status:
             return Sent.NEEDS_FORCE, ""
         detail = next((line.strip() for line in said.splitlines() if line.strip()), "")
-        if force and self.question.os_name is OS.WINDOWS:
-            return Sent.DENIED, detail  # taskkill /F fails for another user's or a protected process
+        if force and plan.forced_failure_is_denial:
+            return Sent.DENIED, detail
         return Sent.FAILED, f"{plan.command}: exit status {result.status}" + (f": {detail}" if detail else "")
 
     def report_lines(self, host: str | None = None) -> list[str]:

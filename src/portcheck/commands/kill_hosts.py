@@ -37,7 +37,7 @@ from portcheck.escape import escape_controls
 from portcheck.filters import RowFilter
 from portcheck.fleet import name_list, summary_line
 from portcheck.model import ExitCode, Socket
-from portcheck.platforms import OS
+from portcheck.platforms import TRAITS
 from portcheck.portspec import PortSpec
 from portcheck.report import Reporter
 from portcheck.runner import ToolError
@@ -105,7 +105,7 @@ class HostPlan:
 def session_chain(executor: SSHExecutor, timeout: float) -> list[int]:
     """The PIDs of portcheck's own ssh session on a POSIX host and every process above it; [] when the
     host would not say (then sshd processes are spared by name)."""
-    if executor.system.os is OS.WINDOWS:
+    if not TRAITS[executor.system.os].posix:
         return []
     try:
         result = executor.run(["sh", "-c", SESSION_CHAIN], timeout=timeout)
