@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from portcheck.addresses import WILDCARD_HOSTS, WILDCARD_PORTS, is_wildcard_peer, local_address, port_number
+from portcheck.addresses import is_wildcard_peer, local_address, remote_endpoint
 from portcheck.errors import excerpt
 from portcheck.model import Family, Proto, Socket, State, make_socket
 from portcheck.states import STATE_BY_WORD, lookup_state
@@ -256,15 +256,10 @@ def socket_row(
     user: str | None = None,
 ) -> Socket:
     """A record from a local (host, port) and a peer (host, port text) as printed: the wildcard local
-    host named by family, a wildcard peer as no peer at all (remote_endpoint and local_address, inline)."""
+    host named by family, a wildcard peer as no peer at all."""
     host, port = local
-    peer_host, peer_port = peer
-    if peer_host in WILDCARD_HOSTS and peer_port in WILDCARD_PORTS:
-        remote_address, remote_port = None, None
-    else:
-        remote_address, remote_port = peer_host, port_number(peer_port, proto)
-    if host in WILDCARD_HOSTS:
-        host = local_address(host, family)
+    remote_address, remote_port = remote_endpoint(*peer, proto)
     return make_socket(
-        (proto, family, host, port, remote_address, remote_port, state, pid, process, user, source)
-    )
+        (proto, family, local_address(host, family), port, remote_address, remote_port, state, pid, process,
+         user, source)
+    )  # fmt: skip

@@ -13,15 +13,14 @@ import re
 from collections.abc import Iterable, Iterator
 
 from portcheck.addresses import (
-    WILDCARD_HOSTS,
-    WILDCARD_PORTS,
     family_of,
     local_address,
     port_number,
+    remote_endpoint,
     split_colon,
 )
 from portcheck.model import Family, Proto, Socket, State, make_socket
-from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, sniff_score
+from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, row_state, sniff_score
 from portcheck.states import STATE_BY_WORD, lookup_state
 
 NAME = "ss"
@@ -234,22 +233,16 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         family = family_of(local_host) or family_of(peer_host)
         if family is None and local_host.startswith("*"):
             family = Family.IPV6 if modern or peer_host.startswith(("[", ":")) else None
-        remote_address: str | None
-        remote_port: int | None
-        if peer_host in WILDCARD_HOSTS and peer_port_text in WILDCARD_PORTS:
-            remote_address, remote_port = None, None
-        else:
-            remote_address, remote_port = peer_host, port_number(peer_port_text, proto)
+        remote_address, remote_port = remote_endpoint(peer_host, peer_port_text, proto)
         word = tokens[start]
         if word == "UNCONN":
             state = State.CLOSE if proto is Proto.TCP else State.NONE
         else:
-            known = STATE_BY_WORD.get(word)
-            state = known if known is not None else ctx.state(word, proto, peer_host, peer_port_text)
+            state = row_state(ctx, word, proto, peer_host, peer_port_text)
         fields = (
             proto,
             family,
-            local_host if local_host not in WILDCARD_HOSTS else local_address(local_host, family),
+            local_address(local_host, family),
             local_port,
             remote_address,
             remote_port,
