@@ -26,11 +26,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from portcheck.errors import InspectError, PortcheckError, UsageError, excerpt
+from portcheck.filters import RowFilter
 from portcheck.hints import OWN_SOCKETS_HINT, SUDO_HINT
-from portcheck.model import ExitCode, Family, Proto, Socket
+from portcheck.model import ExitCode, Socket
 from portcheck.platforms import OS, TRAITS
 from portcheck.portspec import PortSpec
-from portcheck.query import Answer, RowFilter, inspect
+from portcheck.query import Answer, inspect
 from portcheck.runner import ToolError, which
 from portcheck.ssh import Connection, ControlDir, HostError, Reason, Settings, Target, parse_target
 from portcheck.sshauth import Asker, Teller
@@ -81,10 +82,7 @@ class Request:
 
     ports: PortSpec | None
     timeout: float
-    match_remote: bool = False
-    protos: frozenset[Proto] | None = None
-    families: frozenset[Family] | None = None
-    row_filter: RowFilter | None = None
+    scope: RowFilter | None = None
 
 
 @dataclass
@@ -336,10 +334,7 @@ def ask_host(request: Request, executor: SSHExecutor) -> Answer:
         platform=executor.system.os,
         timeout=request.timeout,
         executor=executor,
-        match_remote=request.match_remote,
-        protos=request.protos,
-        families=request.families,
-        row_filter=request.row_filter,
+        scope=request.scope,
     )
     return for_person(answer, executor, request.timeout)
 

@@ -10,7 +10,7 @@ When every step failed, InspectError (exit 3) names each tool and why.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
 
@@ -18,8 +18,9 @@ from portcheck import parsers
 from portcheck.decode import text_lines
 from portcheck.errors import InspectError, ParseError, excerpt, quote
 from portcheck.executor import Executor, LocalExecutor
+from portcheck.filters import RowFilter
 from portcheck.hints import WINDOWS_ELEVATION_HINT, hints_for
-from portcheck.model import Family, Proto, Socket
+from portcheck.model import Socket
 from portcheck.parsers.common import ParseContext, ParseNotes
 from portcheck.platforms import (
     OS,
@@ -34,8 +35,6 @@ from portcheck.platforms import (
 )
 from portcheck.portspec import PortSpec
 from portcheck.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
-
-RowFilter = Callable[[Socket], bool]
 
 
 @dataclass(frozen=True)
@@ -80,18 +79,16 @@ def inspect(
     timeout: float = DEFAULT_TIMEOUT,
     sudo: bool = False,
     executor: Executor | None = None,
-    match_remote: bool = False,
-    protos: frozenset[Proto] | None = None,
-    families: frozenset[Family] | None = None,
-    row_filter: RowFilter | None = None,
+    scope: RowFilter | None = None,
 ) -> Answer:
-    """Who uses these ports (None: every listening socket)? Raises InspectError when nothing answers,
+    """Who uses these ports (None: every listening socket)? `scope` selects the rows (its --remote,
+    protocol and family also shape the tools' own filters). Raises InspectError when nothing answers,
     portcheck.sudo.SudoError when sudo refuses."""
     os_name = platform or current_os()
     extra_hints: list[str] = []
     if executor is None:
         executor = _local_executor(sudo, os_name, extra_hints)
-    question = Question(ports, match_remote, protos, families)
+    question = Question(ports, scope.match_remote, scope.protos, scope.families) if scope else Question(ports)
     tried: list[Attempt] = []
     unproven: _Outcome | None = None
     for step in plan_for(os_name, question, privileged=executor.privileged):
@@ -108,9 +105,9 @@ def inspect(
             tried.append(Attempt(step.tool, unsure, routine=True))
             unproven = unproven or outcome
             continue
-        return _answer(outcome, os_name, executor, row_filter, tried, extra_hints)
+        return _answer(outcome, os_name, executor, scope, tried, extra_hints)
     if unproven is not None:
-        return _answer(unproven, os_name, executor, row_filter, tried, extra_hints)
+        return _answer(unproven, os_name, executor, scope, tried, extra_hints)
     raise InspectError("cannot inspect this machine's sockets: " + "; ".join(map(str, tried)))
 
 

@@ -39,14 +39,7 @@ class LiveQuestion:
         from portcheck.query import inspect
 
         answer = inspect(
-            self.ports,
-            platform=self.os_name,
-            timeout=self.timeout,
-            executor=self.executor,
-            match_remote=self.scope.match_remote,
-            protos=self.scope.protos,
-            families=self.scope.families,
-            row_filter=self.scope,
+            self.ports, platform=self.os_name, timeout=self.timeout, executor=self.executor, scope=self.scope
         )
         self.last = answer
         return answer.rows

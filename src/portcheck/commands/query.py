@@ -111,19 +111,11 @@ def query_command(
     if fleet.wanted:
         from portcheck.fleet import Request
 
-        request = Request(spec, timeout, remote, row_filter.protos, row_filter.families, row_filter)
+        request = Request(spec, timeout, row_filter)
         raise typer.Exit(fleet_opt.query_hosts(fleet, request, output, reporter))
 
     def ask() -> Answer:
-        return inspect(
-            spec,
-            timeout=timeout,
-            sudo=sudo,
-            match_remote=remote,
-            protos=row_filter.protos,
-            families=row_filter.families,
-            row_filter=row_filter,
-        )
+        return inspect(spec, timeout=timeout, sudo=sudo, scope=row_filter)
 
     if watch is not None:
         from portcheck.commands import watch as watching
