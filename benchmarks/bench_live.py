@@ -89,7 +89,7 @@ def phases(port: int, rounds: int) -> None:
         )
         samples.append([float(x) for x in result.stderr.split()[-4:]])
     imports, parsing, inspect, render = (
-        statistics.median(column) * 1000 for column in zip(*samples, strict=True)
+        statistics.median(column) * 1000 for column in zip(*samples)
     )
     print(f"\ninside one `portcheck {port}` (medians of {rounds}):")
     print(f"  importing portcheck and typer      {imports:6.1f} ms")

@@ -74,7 +74,7 @@ class Holder:
 def records(source: str | None, *rows: tuple[object, ...]) -> list[dict[str, object]]:
     """JSON records from tuples in contract field order, `source` last (None: left out)."""
     fields = FIELDS if source is not None else FIELDS[:-1]
-    return [dict(zip(fields, (*row, source)[: len(fields)], strict=True)) for row in rows]
+    return [dict(zip(fields, (*row, source)[: len(fields)])) for row in rows]
 
 
 @contextmanager

@@ -57,7 +57,7 @@ USAGE_ERRORS = [
     (["80", "--timeout", "inf"], "--timeout must be a positive number of seconds"),
     (["80", "--timeout", "soon"], "Invalid value for '--timeout': 'soon' is not a valid float."),
     (["80", "--state", "SLEEPY"], "unknown state 'SLEEPY'; states are: LISTEN"),
-    (["80", "--pid", "abc"], "Invalid value for '--pid': 'abc' is not a valid int."),
+    (["80", "--pid", "abc"], "Invalid value for '--pid': 'abc' is not a valid int"),
     (["80", "--format", "xml"], "unknown output format 'xml'; choose one of: table, json, ndjson, csv"),
     (["80", "--fields", "pid,colour"], "unknown field 'colour'; fields are: proto"),
     (["80", "--no-such-option"], "No such option: --no-such-option"),

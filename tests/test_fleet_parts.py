@@ -226,7 +226,7 @@ def test_host_is_the_first_field_of_every_format() -> None:
 
 
 def test_without_hosts_every_format_is_unchanged() -> None:
-    assert json.loads(_rendered("json", None))[0] == dict(zip(FIELDS, ROW, strict=True))
+    assert json.loads(_rendered("json", None))[0] == dict(zip(FIELDS, ROW))
     assert _rendered("csv", None).splitlines()[0] == ",".join(FIELDS)
     assert _rendered("table", None).splitlines()[0].split()[0] == "PROTO"
     assert list(json.loads(_rendered("ndjson", None).splitlines()[0])) == list(FIELDS)

@@ -50,7 +50,7 @@ def tabulated(rows: list[Socket], columns: list[str], header: bool, style: str, 
     """The table as tabulate draws it (what render_table did for every style)."""
     body = [[_cell(row, c) for c in columns] for row in rows]
     caps = {c: max((len(line[i]) for line in body), default=0) for i, c in enumerate(columns)}
-    cells = [[_cut(v, caps[c]) for v, c in zip(line, columns, strict=True)] for line in body]
+    cells = [[_cut(v, caps[c]) for v, c in zip(line, columns)] for line in body]
     if colour and "state" in columns:
         at = columns.index("state")
         for line in cells:
@@ -83,7 +83,7 @@ def test_simple_and_plain_tables_are_tabulates(
 @given(rows=st.lists(sockets(ANY_TEXT), max_size=8), fields=st.sampled_from([None, ("pid", "user", "proto")]))
 def test_json_is_the_json_modules(rows: list[Socket], fields: tuple[str, ...] | None) -> None:
     encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    records = [dict(zip(FIELDS, row, strict=True)) for row in rows]
+    records = [dict(zip(FIELDS, row)) for row in rows]
     if fields:
         records = [{f: r[f] for f in fields} for r in records]
     expected = "[\n  " + ",\n  ".join(map(encode, records)) + "\n]\n" if records else "[]\n"
@@ -105,7 +105,7 @@ def test_csv_is_the_csv_modules(rows: list[Socket], fields: tuple[str, ...] | No
     writer = csv.writer(expected, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        record = dict(zip(FIELDS, row, strict=True))
+        record = dict(zip(FIELDS, row))
         writer.writerow(["" if record[c] is None else neutralise_formula(str(record[c])) for c in columns])
     out = io.StringIO()
     render(rows, "csv", out, fields=fields)

@@ -74,7 +74,7 @@ module constant, no input in it) as the only argument."""
 
 
 def _is_command_string(node: ast.expr) -> bool:
-    return isinstance(node, ast.JoinedStr | ast.BinOp) or (
+    return isinstance(node, (ast.JoinedStr, ast.BinOp)) or (
         isinstance(node, ast.Constant) and isinstance(node.value, str)
     )
 
@@ -97,7 +97,7 @@ def test_no_shell_anywhere() -> None:
                         problems.append(f"{where}: {name} given a command string")
                     if name == "pexpect.spawn" and len(node.args) < 2:
                         problems.append(f"{where}: pexpect.spawn without an argument list")
-            if isinstance(node, ast.List | ast.Tuple) and node.elts:
+            if isinstance(node, (ast.List, ast.Tuple)) and node.elts:
                 first = node.elts[0]
                 shell = isinstance(first, ast.Constant) and str(first.value).rsplit("/", 1)[-1] in SHELLS
                 if shell and not _fixed_remote_script(module, node):
@@ -269,7 +269,7 @@ def test_the_password_is_in_no_exception(tmp_path: Path, monkeypatch: pytest.Mon
     executor = SudoExecutor(ask=lambda prompt: wrong, terminal=True)
     with pytest.raises(SudoError) as caught:
         executor.run(["ss", "-tlnH"], timeout=20)
-    shown = "".join(traceback.format_exception(caught.value))
+    shown = "".join(traceback.format_exception(type(caught.value), caught.value, caught.value.__traceback__))
     assert "wrong password" in shown and PASSWORD not in shown
     assert PASSWORD not in repr(caught.value.args)
     for frame_locals in _portcheck_frame_locals(caught.value):

@@ -8,6 +8,8 @@ tool ran without -n. These functions sit on every parser's hot path, so they use
 
 from __future__ import annotations
 
+from typing import Optional
+
 from portcheck.model import Family, Proto
 from portcheck.services import port_for_name
 
@@ -17,7 +19,7 @@ WILDCARD_HOSTS = frozenset({"*", "0.0.0.0", "::", "[::]", "", "[*]", "::0", "0:0
 """Hosts that mean "any address"; parsers test membership inline before calling `local_address`."""
 WILDCARD_PORTS = frozenset({"*", "0", ""})
 
-Endpoint = tuple[str | None, int | None]
+Endpoint = tuple[Optional[str], Optional[int]]
 """(address, port); either may be None (a wildcard peer, or a port the text does not show)."""
 
 

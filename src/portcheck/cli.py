@@ -25,7 +25,7 @@ gc.disable()
 
 import typer  # noqa: E402
 
-from portcheck.commands.base import DEFAULT_WATCH_INTERVAL, app  # noqa: E402
+from portcheck.commands.base import DEFAULT_WATCH_INTERVAL, app, resolve_annotations  # noqa: E402
 from portcheck.errors import PortcheckError, excerpt  # noqa: E402
 from portcheck.model import ExitCode  # noqa: E402
 from portcheck.report import Reporter  # noqa: E402
@@ -54,6 +54,7 @@ def load_commands(args: list[str]) -> None:
         for name, module in COMMAND_MODULES.items():
             if wanted is None or completing or name == wanted:
                 import_module(module)
+        resolve_annotations()
     finally:
         gc.freeze()
         if collecting:

@@ -139,10 +139,11 @@ _SIGNATURES = (
 """Files people attach instead of text. Their names make the refusal actionable; anything else binary
 is caught by its bytes."""
 
-_INNER_NUL = re.compile(rb"(?<!\x00)\x00++(?=[^\r\n])")
+_INNER_NUL = re.compile(rb"(?<!\x00)(?=(\x00+))\1(?=[^\r\n])")
 """A NUL inside a line. NULs before a line end or at the end of the text are padding that Windows
 tools and editors add, and text all the same. (Only a run's first NUL starts a match, and the run
-is taken possessively: linear on a chunk full of NULs.)"""
+is taken whole, never given back: `(?=(X+))\\1` is an atomic group that Python before 3.11 can
+write, so the search stays linear on a chunk full of NULs.)"""
 _BINARY_CONTROLS = bytes([*range(0x01, 0x09), *range(0x0E, 0x1A), *range(0x1C, 0x20), 0x7F])
 """Control bytes no tool prints. Tab, line ends, form feed, vertical tab, ESC (colours, bracketed
 paste) and SUB (DOS end of file) appear in real captures and are allowed."""

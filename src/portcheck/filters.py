@@ -8,7 +8,7 @@ from portcheck.model import Family, Proto, Socket, State, is_listening
 from portcheck.portspec import PortSpec
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RowFilter:
     ports: PortSpec | None = None
     match_remote: bool = False

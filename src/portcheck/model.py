@@ -8,9 +8,11 @@ giving named, typed fields. The field names are a public contract (JSON and CSV 
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from functools import partial
 from typing import NamedTuple
+
+from portcheck.strenum import StrEnum
 
 
 class Proto(StrEnum):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -29,6 +28,7 @@ from portcheck.errors import InspectError
 from portcheck.model import Family, Proto
 from portcheck.portranges import PortRange
 from portcheck.portspec import PortSpec
+from portcheck.strenum import StrEnum
 
 PLATFORM_VARIABLE = "PORTCHECK_PLATFORM"
 LOCAL_WINDOWS = sys.platform == "win32"  # a plain bool, so the type checker keeps both branches

@@ -195,7 +195,7 @@ def _per_proto(system: SystemPorts, kind: ProbeKind, port: int) -> dict[str, boo
 
 
 def _row_json(row: Socket) -> dict[str, object]:
-    return dict(zip(FIELDS, row, strict=True))
+    return dict(zip(FIELDS, row))
 
 
 def to_json(info: PortInfo) -> dict[str, object]:

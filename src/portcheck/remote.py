@@ -18,11 +18,11 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from portcheck.platforms import OS
 from portcheck.runner import Problem, ToolError, ToolRun
 from portcheck.ssh import Connection, HostError, Reason
+from portcheck.strenum import StrEnum
 
 REMOTE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 POSIX_PROBE = "uname -s && id -u"

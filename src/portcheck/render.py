@@ -170,7 +170,7 @@ def render_table(
     headers = [_HEADERS.get(c, c.upper()) for c in columns] if header else []
     if not header and table_format == "simple":
         table_format = "plain"  # "simple" draws its rules even with no header: bare rows are wanted
-    widest = {c: max(map(len, cells), default=0) for c, cells in zip(columns, body, strict=True)}
+    widest = {c: max(map(len, cells), default=0) for c, cells in zip(columns, body)}
     caps = dict(widest)
     layout = None if marks is not None else _plain_layout(table_format, headers, body)
     state_at = columns.index("state") if colour and "state" in columns else None
@@ -178,19 +178,19 @@ def render_table(
     def draw() -> str:
         cut = [
             cells if caps[c] >= widest[c] else [_cut(v, caps[c]) for v in cells]
-            for c, cells in zip(columns, body, strict=True)
+            for c, cells in zip(columns, body)
         ]
         if layout is not None:
             return _draw_plain(cut, headers, layout, state_at, colour)
         from tabulate import tabulate
 
-        lines = [list(line) for line in zip(*cut, strict=True)]
+        lines = [list(line) for line in zip(*cut)]
         if state_at is not None:
             for line in lines:
                 line[state_at] = _colour_state(line[state_at])
         shown = [f"{_BOLD}{h}{_RESET}" for h in headers] if colour else headers
         if marks is not None:
-            lines = [[_colour_mark(m) if colour else m, *line] for m, line in zip(marks, lines, strict=True)]
+            lines = [[_colour_mark(m) if colour else m, *line] for m, line in zip(marks, lines)]
             shown = ["", *shown] if shown else shown
         return str(tabulate(lines, headers=shown, tablefmt=table_format, disable_numparse=True))
 
@@ -236,23 +236,21 @@ def _draw_plain(
     ("simple"). Colour codes take no width."""
     stripped = [list(map(str.strip, cells)) for cells in body]
     minimum = [len(h) + _HEADER_PADDING for h in headers] if headers else [0] * len(body)
-    widths = [
-        max(max(map(len, cells), default=0), least) for cells, least in zip(stripped, minimum, strict=True)
-    ]
-    padded = [list(map(str.ljust, cells, repeat(w))) for cells, w in zip(stripped, widths, strict=True)]
+    widths = [max(max(map(len, cells), default=0), least) for cells, least in zip(stripped, minimum)]
+    padded = [list(map(str.ljust, cells, repeat(w))) for cells, w in zip(stripped, widths)]
     if state_at is not None:
         w = widths[state_at]
         padded[state_at] = [_colour_state(state) + " " * (w - len(state)) for state in stripped[state_at]]
     lines = []
     if headers:
         if colour:
-            shown = [f"{_BOLD}{h}{_RESET}" + " " * (w - len(h)) for h, w in zip(headers, widths, strict=True)]
+            shown = [f"{_BOLD}{h}{_RESET}" + " " * (w - len(h)) for h, w in zip(headers, widths)]
         else:
-            shown = [h.ljust(w) for h, w in zip(headers, widths, strict=True)]
+            shown = [h.ljust(w) for h, w in zip(headers, widths)]
         lines.append("  ".join(shown).rstrip())
         if rule:
             lines.append("  ".join("-" * w for w in widths).rstrip())
-    lines += map(str.rstrip, map("  ".join, zip(*padded, strict=True)))
+    lines += map(str.rstrip, map("  ".join, zip(*padded)))
     return "\n".join(lines)
 
 
@@ -264,7 +262,7 @@ def _visible_width(text: str) -> int:
 
 
 def _record(row: Socket, fields: Sequence[str] | None) -> dict[str, object]:
-    record: dict[str, object] = dict(zip(FIELDS, row, strict=True))
+    record: dict[str, object] = dict(zip(FIELDS, row))
     return {f: record[f] for f in fields} if fields else record
 
 
@@ -277,7 +275,7 @@ def _json_lines(
 
         encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
         if hosts is not None:
-            for host, row in zip(hosts, rows, strict=True):
+            for host, row in zip(hosts, rows):
                 yield encode({HOST_FIELD: host, **_record(row, fields)})
             return
         for row in rows:
@@ -372,7 +370,7 @@ def render_csv(
         writer.writerow([HOST_FIELD, *columns] if hosts is not None else columns)
     if hosts is not None:
         cells = _csv_cells(rows, indexes)
-        writer.writerows([neutralise_formula(host), *line] for host, line in zip(hosts, cells, strict=True))
+        writer.writerows([neutralise_formula(host), *line] for host, line in zip(hosts, cells))
         return
     writer.writerows(_csv_cells(rows, indexes))
 

@@ -18,12 +18,12 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from typing import IO, Any
 
 from portcheck.errors import InspectError
 from portcheck.platforms import LOCAL_WINDOWS
+from portcheck.strenum import StrEnum
 
 DEFAULT_TIMEOUT = 5.0
 MAX_OUTPUT = 256 * 1024 * 1024

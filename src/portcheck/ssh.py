@@ -27,11 +27,11 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from enum import StrEnum
 
 from portcheck.errors import InspectError, UsageError, excerpt
 from portcheck.platforms import LOCAL_WINDOWS
 from portcheck.runner import Problem, ToolError, ToolRun, run
+from portcheck.strenum import StrEnum
 
 PERSIST_SECONDS = 120
 """How long a master with no client stays up: long enough for a host whose query waits for a free

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -47,11 +47,32 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+def resolve_annotations() -> None:
+    """Give typer the annotations of every registered command as objects, not strings.
+
+    typer reads each option from its parameter's `Annotated[...]` metadata. On Python 3.10+ it
+    evaluates string annotations (`from __future__ import annotations`) itself; on 3.9 it passes them
+    to `typing.get_type_hints`, which drops the metadata, so `--json` would become `--json-flag`.
+    Evaluated here once, with the metadata kept, every command reads the same on every version."""
+    if sys.version_info >= (3, 10):
+        return
+    from typing import get_type_hints
+
+    callbacks = [info.callback for info in app.registered_commands]
+    if app.registered_callback is not None:
+        callbacks.append(app.registered_callback.callback)
+    for callback in callbacks:
+        if callback is not None and any(isinstance(a, str) for a in callback.__annotations__.values()):
+            callback.__annotations__ = get_type_hints(callback, include_extras=True)
+
+
 # Options shared by the live query and `parse`, declared once.
 JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, ndjson or csv.")]
 FieldsOpt = Annotated[
-    str | None, typer.Option("--fields", help="Comma-separated fields to show, e.g. local_port,pid,process.")
+    Optional[str],
+    typer.Option("--fields", help="Comma-separated fields to show, e.g. local_port,pid,process."),
 ]
 NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="Omit the header row (table and csv).")]
 TableFormatOpt = Annotated[
@@ -62,9 +83,11 @@ UdpOpt = Annotated[bool, typer.Option("--udp", "-u", help="UDP sockets only.")]
 Ipv4Opt = Annotated[bool, typer.Option("-4", help="IPv4 only.")]
 Ipv6Opt = Annotated[bool, typer.Option("-6", help="IPv6 only.")]
 ListeningOpt = Annotated[bool, typer.Option("--listening", "-l", help="Listening TCP and bound UDP only.")]
-StateOpt = Annotated[list[str] | None, typer.Option("--state", help="Only this state (repeatable).")]
-PidOpt = Annotated[list[int] | None, typer.Option("--pid", help="Only this PID (repeatable).")]
-ProcessOpt = Annotated[str | None, typer.Option("--process", help="Only processes whose name contains this.")]
+StateOpt = Annotated[Optional[list[str]], typer.Option("--state", help="Only this state (repeatable).")]
+PidOpt = Annotated[Optional[list[int]], typer.Option("--pid", help="Only this PID (repeatable).")]
+ProcessOpt = Annotated[
+    Optional[str], typer.Option("--process", help="Only processes whose name contains this.")
+]
 RemoteOpt = Annotated[
     bool, typer.Option("--remote", help="Also match rows whose remote port is the port (clients).")
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -24,19 +24,19 @@ if TYPE_CHECKING:
 DEFAULT_PARALLEL = 8  # portcheck.fleet.DEFAULT_PARALLEL, repeated so --help does not import the fleet
 
 HostOpt = Annotated[
-    list[str] | None,
+    Optional[list[str]],
     typer.Option(
         "--host",
         help="Ask this machine over ssh instead: [user@]host[:port] or an ssh_config alias (repeatable).",
     ),
 ]
 HostsFileOpt = Annotated[
-    str | None,
+    Optional[str],
     typer.Option("--hosts", help="A file of hosts for --host, one per line, # comments; - reads stdin."),
 ]
 ParallelOpt = Annotated[int, typer.Option("--parallel", help="With --host: hosts asked at once.")]
 SshConfigOpt = Annotated[
-    str | None, typer.Option("--ssh-config", help="With --host: ssh -F FILE instead of ~/.ssh/config.")
+    Optional[str], typer.Option("--ssh-config", help="With --host: ssh -F FILE instead of ~/.ssh/config.")
 ]
 
 

@@ -17,7 +17,6 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -30,6 +29,7 @@ from portcheck.model import ExitCode, Socket
 from portcheck.portspec import parse_port_spec
 from portcheck.report import Reporter
 from portcheck.runner import DEFAULT_TIMEOUT
+from portcheck.strenum import StrEnum
 
 if TYPE_CHECKING:
     from portcheck.commands.live import LiveQuestion

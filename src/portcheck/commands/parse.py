@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated, BinaryIO, Optional
 
 import typer
 
@@ -61,18 +61,18 @@ sockstat, /proc/net/tcp*, PowerShell Get-NetTCPConnection, tasklist. Exit status
 @app.command("parse", epilog=EPILOG)
 def parse_command(
     files: Annotated[
-        list[str] | None,
+        Optional[list[str]],
         typer.Argument(
             help="Files of saved output; - or nothing reads stdin. Several files are combined "
             "(e.g. a netstat -ano and a tasklist from the same machine)."
         ),
     ] = None,
     from_format: Annotated[
-        str | None,
+        Optional[str],
         typer.Option("--from", help="Force the format instead of detecting it (ss, netstat, ...)."),
     ] = None,
     port: Annotated[
-        list[str] | None, typer.Option("--port", "-p", help="Only these local ports: N, A-B, A,B.")
+        Optional[list[str]], typer.Option("--port", "-p", help="Only these local ports: N, A-B, A,B.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 if any line is not understood.")] = False,
     remote: RemoteOpt = False,
@@ -123,8 +123,8 @@ def parse_command(
 
 def _read(
     files: list[str],
-    forced: tuple[str, ...] | None,
-    ports: PortSpec | None,
+    forced: Optional[tuple[str, ...]],
+    ports: Optional[PortSpec],
     remote: bool,
     row_filter: RowFilter,
     reporter: Reporter,
@@ -144,7 +144,7 @@ def _read(
     for name in files:
         label = "<stdin>" if name == "-" else name
         ctx = ParseContext(ports.ports if ports else None, match_remote=remote, notes=KeepingNotes())
-        other: str | None = None
+        other: Optional[str] = None
         if name == "-" and sys.stdin is not None and sys.stdin.isatty():
             reporter.warn(
                 "reading from the terminal: paste the output, then press Ctrl-D (Windows: Ctrl-Z, Enter)"

@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: typer would eval() every parameter's annotation string
 # on every run (~1 ms per command); evaluated once at import they cost nothing there.
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -37,7 +37,7 @@ Windows netstat -ano + tasklist; FreeBSD sockstat, netstat. --verbose says which
 @opt.app.command("query", epilog=EPILOG)
 def query_command(
     ports: Annotated[
-        list[str] | None,
+        Optional[list[str]],
         typer.Argument(help="Ports: 8080, a range 8000-8100 or a list 80,443. None: every listener."),
     ] = None,
     timeout: opt.ToolTimeoutOpt = DEFAULT_TIMEOUT,
@@ -61,7 +61,7 @@ def query_command(
     quiet: opt.QuietOpt = False,
     verbose: opt.VerboseOpt = False,
     watch: Annotated[
-        float | None,
+        Optional[float],
         typer.Option(
             "--watch",
             "-w",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterable, Iterator
-from typing import Literal
+from typing import Literal, Union
 
 from portcheck.addresses import family_of, port_number, split_colon
 from portcheck.model import Family, Proto, Socket
@@ -61,7 +61,7 @@ TRUNCATED_COMMANDS = (
 NO_PROTOCOL = "lsof -F output without the P (protocol) field: run lsof -F pcLnPtT to see TCP/UDP sockets"
 NO_STATE = "lsof -F output without the T field: TCP states are unknown; run lsof -F pcLnPtT"
 
-_Outcome = Socket | Literal["quiet", "junk", "filtered", "duplicate", "cut"]
+_Outcome = Union[Socket, Literal["quiet", "junk", "filtered", "duplicate", "cut"]]
 
 
 def unescape(text: str) -> str:

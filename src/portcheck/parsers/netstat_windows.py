@@ -215,7 +215,7 @@ def sniff(sample: list[str]) -> float:
     reader = TasklistReader(ParseNotes())
     matched = 0
     header = False
-    for raw, line in zip(sample, cleaned, strict=True):
+    for raw, line in zip(sample, cleaned):
         if not line:
             continue
         tokens = line.split()

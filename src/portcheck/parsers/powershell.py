@@ -136,9 +136,7 @@ def _shape_values(tokens: list[str]) -> tuple[dict[str, str], Proto] | None:
     if len(tokens) < 2 or not tokens[1].isdecimal() or not _is_address(tokens[0]):
         return None
     if len(tokens) >= 5 and tokens[3].isdecimal() and _is_address(tokens[2]) and lookup_state(tokens[4]):
-        values = dict(
-            zip(("LocalAddress", "LocalPort", "RemoteAddress", "RemotePort", "State"), tokens, strict=False)
-        )
+        values = dict(zip(("LocalAddress", "LocalPort", "RemoteAddress", "RemotePort", "State"), tokens))
         if len(tokens) > 5 and tokens[-1].isdecimal():
             values["OwningProcess"] = tokens[-1]
         return values, Proto.TCP

@@ -30,10 +30,12 @@ ByteOrder = Literal["little", "big"]
 _ROW = re.compile(
     r"^\d+:\s+([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+"
     r"([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{2})\s+"
-    r"[^\s:]++:[^\s:]++\s++[^\s:]++:[^\s:]++\s++\S++\s++(\d++)\s++-?\d++\s++(\d++)(.*)$"
+    r"[^\s:]+:[^\s:]+\s+[^\s:]+:[^\s:]+\s+\S+\s+(\d+)\s+-?\d+\s+(\d+)(.*)$"
 )
-"""The fields after the state are hex or decimal words: `[^\\s:]` and possessive quantifiers keep the
-match linear. `\\S+:\\S+\\s+\\S+:\\S+` took minutes on one line of colons (catastrophic backtracking)."""
+"""The fields after the state are hex or decimal words. Each run's class excludes what follows it
+(`[^\\s:]+` then `:`, `\\S+` then `\\s+`), so a failed match cannot be retried by splitting a run
+differently and the match stays linear. `\\S+:\\S+\\s+\\S+:\\S+` took minutes on one line of colons
+(catastrophic backtracking)."""
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 
 # include/net/tcp_states.h; 0C is TCP_NEW_SYN_RECV (a request socket: SYN_RECV to everyone else).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Optional
 
 from portcheck.addresses import (
     family_of,
@@ -167,7 +168,7 @@ def _unbalanced(extras: str) -> bool:
     return "users:(" in extras and extras.count("(") > extras.count(")")
 
 
-Fields = tuple[Proto, Family | None, str, int | None, str | None, int | None, State]
+Fields = tuple[Proto, Optional[Family], str, Optional[int], Optional[str], Optional[int], State]
 """A row's socket fields, before the owning processes (from the extras) are known."""
 
 
