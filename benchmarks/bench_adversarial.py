@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 
 from portcheck import parsers
-from portcheck.decode import MAX_LINE
-from portcheck.detect import detect
+from portcheck.core.decode import MAX_LINE
 from portcheck.parsers.common import ParseContext
+from portcheck.parsers.detect import detect
 
 LENGTH = MAX_LINE - 256
 

@@ -59,8 +59,8 @@ def cases(lab: Lab, port: int, hosts: int) -> dict[str, list[str]]:
 
 
 def phases(lab: Lab, port: int, rounds: int) -> dict[str, list[float]]:
-    from portcheck.remote import SSHExecutor, detect
-    from portcheck.ssh import Connection, ControlDir, Settings, parse_target
+    from portcheck.fleet.remote import SSHExecutor, detect
+    from portcheck.fleet.ssh import Connection, ControlDir, Settings, parse_target
 
     steps: dict[str, list[float]] = {}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import typer
 
-from portcheck.model import FIELDS
+from portcheck.core.model import FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sys
 
-from portcheck import platforms, runner
+from portcheck import platforms
+from portcheck.live import runner
 
 
 def _not_root() -> bool:

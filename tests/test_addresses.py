@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from portcheck.addresses import (
+from portcheck.core.addresses import (
     family_of,
     local_address,
     port_number,
@@ -10,7 +10,7 @@ from portcheck.addresses import (
     split_colon,
     split_dot,
 )
-from portcheck.model import Family
+from portcheck.core.model import Family
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,6 @@ def test_no_adversarial_line_makes_a_parser_backtrack(key: str) -> None:
 
 
 def test_the_lines_are_as_long_as_decode_lets_through() -> None:
-    from portcheck.decode import MAX_LINE
+    from portcheck.core.decode import MAX_LINE
 
     assert all(MAX_LINE // 2 < len(line) <= MAX_LINE for line in bench_adversarial.LINES.values())

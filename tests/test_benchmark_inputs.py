@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from portcheck import parsers
-from portcheck.detect import detect
-from portcheck.model import Family, Proto, State
+from portcheck.core.model import Family, Proto, State
 from portcheck.parsers.common import ParseContext
+from portcheck.parsers.detect import detect
 from tests import benchmark_generator
 
 ROWS = 2000

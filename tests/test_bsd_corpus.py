@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portcheck.detect import detect
-from portcheck.model import Family, Proto, Socket, State
+from portcheck.core.model import Family, Proto, Socket, State
 from portcheck.parsers import load, netstat_bsd, sockstat
 from portcheck.parsers.common import ParseContext
+from portcheck.parsers.detect import detect
 from tests.conftest import CORPUS, FIXTURES, corpus_params, run_cli
 
 FREEBSD_CORPUS = CORPUS / "freebsd" / "freebsd12-netstat-an.txt"

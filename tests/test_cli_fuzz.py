@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 
 from portcheck import parsers
 from portcheck.cli import main
-from portcheck.errors import InspectError
-from portcheck.model import FIELDS
+from portcheck.core.errors import InspectError
+from portcheck.core.model import FIELDS
+from portcheck.core.portspec import parse_port_spec
+from portcheck.live.query import inspect
+from portcheck.live.runner import ToolRun
 from portcheck.platforms import OS
-from portcheck.portspec import parse_port_spec
-from portcheck.query import inspect
-from portcheck.runner import ToolRun
 from tests.conftest import FIXTURES
 from tests.test_decode_fuzz import mutated_bytes
 from tests.test_parsers_fuzz import check_row

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from portcheck.model import FIELDS
+from portcheck.core.model import FIELDS
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import Result, run_cli
 from tests.live_helpers import fake_tool, recorded_argv

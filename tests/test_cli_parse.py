@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from portcheck.model import FIELDS
+from portcheck.core.model import FIELDS
 from tests.conftest import FIXTURES, run_cli
 
 SS_TEXT = (FIXTURES / "linux" / "ss-old-no-pid-labels.txt").read_text()

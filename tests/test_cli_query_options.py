@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from portcheck.hints import OWN_SOCKETS_HINT
-from portcheck.model import FIELDS, State
+from portcheck.core.model import FIELDS, State
+from portcheck.live.hints import OWN_SOCKETS_HINT
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.cli_helpers import listener, reserved_port, spawn_cli
 from tests.conftest import FIXTURES, Result, run_cli

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from portcheck.model import FIELDS
+from portcheck.core.model import FIELDS
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.cli_helpers import listener, reserved_port
 from tests.conftest import run_cli

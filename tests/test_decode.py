@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from portcheck.decode import LONG_LINE, MAX_LINE, choose_encoding, split_lines, text_lines
-from portcheck.errors import ParseError
+from portcheck.core.decode import LONG_LINE, MAX_LINE, choose_encoding, split_lines, text_lines
+from portcheck.core.errors import ParseError
 
 GERMAN = (
     "\r\nAktive Verbindungen\r\n\r\n"

@@ -15,11 +15,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from portcheck import parsers
-from portcheck.decode import LONG_LINE, binary_kind, split_lines
-from portcheck.detect import detect
-from portcheck.errors import InspectError, ParseError
-from portcheck.offline import parse_stream
+from portcheck.core.decode import LONG_LINE, binary_kind, split_lines
+from portcheck.core.errors import InspectError, ParseError
 from portcheck.parsers.common import ParseContext
+from portcheck.parsers.detect import detect
+from portcheck.parsers.offline import parse_stream
 from tests.conftest import FIXTURES
 from tests.test_parsers_fuzz import check_row
 

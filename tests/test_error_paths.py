@@ -281,11 +281,11 @@ def test_pasting_into_the_terminal_ends_with_one_ctrl_d() -> None:
 BUG = textwrap.dedent(
     """
     import sys
-    import portcheck.offline, portcheck.query
+    import portcheck.parsers.offline, portcheck.live.query
     def broken(*args, **kwargs):
         raise RuntimeError("boom\\x1b[2J" + "x" * 500)
-    portcheck.offline.parse_stream = broken
-    portcheck.query.inspect = broken
+    portcheck.parsers.offline.parse_stream = broken
+    portcheck.live.query.inspect = broken
     from portcheck.cli import main
     main(sys.argv[1:])
     """

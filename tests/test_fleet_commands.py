@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from portcheck.commands.kill_hosts import SESSION_CHAIN, SESSION_REFUSAL
-from portcheck.runner import ToolRun
+from portcheck.live.runner import ToolRun
 from tests.cli_helpers import listener
 from tests.sshd_helpers import Lab, fleet, interactive, portcheck_ssh_left
 
@@ -218,8 +218,8 @@ class WindowsHost:
     privileged = False
 
     def __init__(self) -> None:
+        from portcheck.fleet.remote import RemoteSystem, Shell
         from portcheck.platforms import OS
-        from portcheck.remote import RemoteSystem, Shell
 
         self.system = RemoteSystem(OS.WINDOWS, Shell.CMD, privileged=False)
         self.commands: list[str] = []
@@ -243,9 +243,9 @@ def test_on_windows_every_sshd_is_spared() -> None:
     """No shell line finds the session there: sshd.exe processes are refused by name, others are not."""
     from portcheck.commands.base import port_scope
     from portcheck.commands.kill_hosts import Order, plan_host, survey
-    from portcheck.portspec import parse_port_spec
-    from portcheck.report import Reporter
-    from portcheck.ssh import Target
+    from portcheck.core.portspec import parse_port_spec
+    from portcheck.fleet.ssh import Target
+    from portcheck.output.report import Reporter
 
     spec = parse_port_spec("22")
     scope = port_scope(spec, tcp=False, udp=False, ipv4=False, ipv6=False)

@@ -15,15 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portcheck.errors import UsageError
-from portcheck.fleet import FleetResult, HostResult, name_list, read_hosts_file, targets_from
-from portcheck.model import FIELDS, ExitCode, Family, Proto, Socket, State
-from portcheck.platforms import OS
-from portcheck.query import Answer
-from portcheck.remote import REMOTE_PATH, RemoteSystem, Shell, cmd_quote, command_line, detect
-from portcheck.render import render
-from portcheck.runner import ToolRun
-from portcheck.ssh import (
+from portcheck.core.errors import UsageError
+from portcheck.core.model import FIELDS, ExitCode, Family, Proto, Socket, State
+from portcheck.fleet.fleet import FleetResult, HostResult, name_list, read_hosts_file, targets_from
+from portcheck.fleet.remote import REMOTE_PATH, RemoteSystem, Shell, cmd_quote, command_line, detect
+from portcheck.fleet.ssh import (
     QUIET_SESSION,
     Connection,
     HostError,
@@ -33,6 +29,10 @@ from portcheck.ssh import (
     classify,
     parse_target,
 )
+from portcheck.live.query import Answer
+from portcheck.live.runner import ToolRun
+from portcheck.output.render import render
+from portcheck.platforms import OS
 
 ROW = Socket(Proto.TCP, Family.IPV4, "0.0.0.0", 22, None, None, State.LISTEN, 1, "sshd", "root", "ss")
 OTHER = ROW._replace(local_port=80, pid=2, process="=cmd|x", user=None)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from portcheck.hints import (
+from portcheck.core.model import Family, Proto, Socket, State
+from portcheck.live.hints import (
     KERNEL_OWNED_HINT,
     NO_OWNERS_HINT,
     OWN_SOCKETS_HINT,
@@ -11,7 +12,6 @@ from portcheck.hints import (
     WINDOWS_KERNEL_HINT,
     hints_for,
 )
-from portcheck.model import Family, Proto, Socket, State
 
 
 def sock(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from portcheck import parsers
-from portcheck.detect import SAMPLE_LINES, detect
-from portcheck.model import Family, Proto, Socket, State
+from portcheck.core.model import Family, Proto, Socket, State
 from portcheck.parsers.common import ParseContext
+from portcheck.parsers.detect import SAMPLE_LINES, detect
 from tests.conftest import CORPUS, corpus_params
 
 EXPECTED_FORMAT = {"lsof": "lsof", "netstat": "netstat-linux", "ss": "ss"}

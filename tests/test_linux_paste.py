@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from portcheck import parsers
-from portcheck.detect import detect
-from portcheck.model import Family, Proto, Socket, State
+from portcheck.core.model import Family, Proto, Socket, State
 from portcheck.parsers.common import ParseContext
+from portcheck.parsers.detect import detect
 from tests.conftest import FIXTURES, run_cli
 
 NETSTAT_ROW = "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      1127/sshd"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from portcheck import runner
+from portcheck.live import runner
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
 from tests.live_helpers import fake_tool

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from portcheck import parsers
-from portcheck.hints import SUDO_HINT
+from portcheck.live.hints import SUDO_HINT
 from tests.conftest import Result, run_cli
 from tests.live_helpers import Holder, only_tools, socket_holder, unprivileged_python
 

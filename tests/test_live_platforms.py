@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from portcheck import parsers
-from portcheck.hints import (
+from portcheck.live.hints import (
     NO_OWNERS_HINT,
     OWN_SOCKETS_HINT,
     SUDO_HINT,

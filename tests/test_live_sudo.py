@@ -160,7 +160,8 @@ def test_tools_outside_system_directories_are_never_run(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import sys
-        from portcheck import platforms, runner
+        from portcheck import platforms
+        from portcheck.live import runner
         runner.SYSTEM_DIRS = ({str(system)!r},)
         platforms.is_elevated = lambda: False
         from portcheck.cli import main

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from portcheck import parsers
-from portcheck.model import Family, Proto, Socket, State
+from portcheck.core.model import Family, Proto, Socket, State
 from portcheck.parsers import lsof, netstat_linux
 from portcheck.parsers.common import ParseContext
 from tests.conftest import FIXTURES

@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, currently_in_test_context, event, given, set
 from hypothesis import strategies as st
 
 from portcheck import parsers
-from portcheck.errors import InspectError, ParseError
-from portcheck.model import Family, Proto, Socket, State
+from portcheck.core.errors import InspectError, ParseError
+from portcheck.core.model import Family, Proto, Socket, State
 from portcheck.parsers.common import ParseContext
 from tests.conftest import FIXTURES
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from portcheck.errors import InspectError
-from portcheck.model import Family, Proto
+from portcheck.core.errors import InspectError
+from portcheck.core.model import Family, Proto
+from portcheck.core.portspec import parse_port_spec
 from portcheck.platforms import (
     OS,
     PLATFORM_VARIABLE,
@@ -18,7 +19,6 @@ from portcheck.platforms import (
     plan_for,
     ss_filter,
 )
-from portcheck.portspec import parse_port_spec
 from tests.conftest import ROOT, run_cli
 
 PORTS = Question(parse_port_spec("80,8000-8100"))
@@ -110,8 +110,11 @@ def test_platform_comes_from_the_test_variable(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_only_platforms_reads_the_variable() -> None:
-    readers = [p for p in (ROOT / "src").rglob("*.py") if PLATFORM_VARIABLE in p.read_text()]
-    assert [p.name for p in readers] == ["platforms.py"]
+    package = ROOT / "src" / "portcheck"
+    readers = [
+        p.relative_to(package).as_posix() for p in package.rglob("*.py") if PLATFORM_VARIABLE in p.read_text()
+    ]
+    assert readers == ["platforms/__init__.py"]
     assert "PORTCHECK_PLATFORM" not in (ROOT / "src" / "portcheck" / "commands" / "query.py").read_text()
 
 
@@ -138,8 +141,8 @@ def test_start_up_stays_lazy() -> None:
         "import sys\n"
         "from portcheck.cli import main\n"
         "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
-        "from portcheck import services\n"
-        "print(sorted(m for m in ('pexpect', 'portcheck.sudo', 'tabulate') if m in sys.modules),"
+        "from portcheck.core import services\n"
+        "print(sorted(m for m in ('pexpect', 'portcheck.live.sudo', 'tabulate') if m in sys.modules),"
         " services._names.cache_info().currsize, file=sys.stderr)\n"
     )
     helped = subprocess.run([sys.executable, "-c", probe, "parse", "--help"], capture_output=True, text=True)

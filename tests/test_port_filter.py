@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from portcheck import parsers
-from portcheck.decode import text_lines
-from portcheck.detect import detect
-from portcheck.model import Family, Socket
+from portcheck.core.decode import text_lines
+from portcheck.core.model import Family, Socket
 from portcheck.parsers.common import ParseContext
+from portcheck.parsers.detect import detect
 from tests.conftest import FIXTURES
 
 FIXTURE_FILES = sorted(p for p in FIXTURES.glob("*/*.txt") if p.parent.name != "bad")  # bad/: no format

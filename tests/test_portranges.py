@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from portcheck.model import Proto
-from portcheck.platforms import OS, POSIX_ENV, ProbeKind, port_probes, signal_plan
-from portcheck.portranges import (
+from portcheck.core.model import Proto
+from portcheck.parsers.portranges import (
     PortRange,
     netsh_dynamic_port,
     netsh_excluded_ranges,
     port_list,
     two_numbers,
 )
+from portcheck.platforms import OS, POSIX_ENV, ProbeKind, port_probes, signal_plan
 
 
 def test_two_numbers_on_one_line_or_two() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from portcheck.errors import UsageError
-from portcheck.portspec import parse_port_spec
+from portcheck.core.errors import UsageError
+from portcheck.core.portspec import parse_port_spec
 
 
 def test_single_range_and_list() -> None:

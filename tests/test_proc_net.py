@@ -3,7 +3,7 @@ the protocol from the header or from the row's shape, and lines it must not read
 
 from __future__ import annotations
 
-from portcheck.model import Family, Proto, State
+from portcheck.core.model import Family, Proto, State
 from portcheck.parsers import proc_net
 from portcheck.parsers.common import ParseContext
 

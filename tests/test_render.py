@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from portcheck.model import FIELDS, Family, Proto, Socket, State
-from portcheck.render import neutralise_formula, render, render_table, sort_rows
+from portcheck.core.model import FIELDS, Family, Proto, Socket, State
+from portcheck.output.render import neutralise_formula, render, render_table, sort_rows
 from tests.conftest import run_cli
 
 HOSTILE = "evil\x1b[2J\x07name"

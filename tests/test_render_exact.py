@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from tabulate import tabulate
 
-from portcheck.model import FIELDS, Family, Proto, Socket, State
-from portcheck.render import (
+from portcheck.core.model import FIELDS, Family, Proto, Socket, State
+from portcheck.output.render import (
     _BOLD,
     _HEADERS,
     _RESET,

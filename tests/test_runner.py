@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from portcheck.runner import Problem, ToolError, run, which
+from portcheck.live.runner import Problem, ToolError, run, which
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 

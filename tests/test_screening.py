@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portcheck import parsers
-from portcheck.model import Socket
+from portcheck.core.model import Socket
 from portcheck.parsers import netstat_bsd
 from portcheck.parsers.common import ParseContext, port_needles
 from tests import benchmark_generator

@@ -29,9 +29,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portcheck.errors import UsageError
+from portcheck.core.errors import UsageError
+from portcheck.core.portspec import parse_port_spec
 from portcheck.platforms import OS, Question, plan_for
-from portcheck.portspec import parse_port_spec
 from tests.conftest import FIXTURES, ROOT, run_cli
 
 SRC = ROOT / "src" / "portcheck"
@@ -39,7 +39,7 @@ SOURCES = sorted(SRC.rglob("*.py"))
 
 
 def _trees() -> list[tuple[str, ast.Module]]:
-    return [(str(p.relative_to(SRC)), ast.parse(p.read_text(encoding="utf-8"))) for p in SOURCES]
+    return [(p.relative_to(SRC).as_posix(), ast.parse(p.read_text(encoding="utf-8"))) for p in SOURCES]
 
 
 def _dotted(node: ast.expr) -> str:
@@ -66,7 +66,7 @@ PROCESS_STARTERS = {
 FORBIDDEN = re.compile(r"^(os\.(system|popen|startfile|exec\w*|spawn\w*|posix_spawn\w*)|subprocess\.getoutput"
                        r"|subprocess\.getstatusoutput|pexpect\.run|commands\.\w+)$")  # fmt: skip
 SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "csh", "tcsh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"}
-STARTING_MODULES = {"runner.py", "sudo.py", "sshauth.py", "ssh.py"}
+STARTING_MODULES = {"live/runner.py", "live/sudo.py", "fleet/sshauth.py", "fleet/ssh.py"}
 """Where processes start. A new one must be reviewed against SECURITY.md, then added here."""
 REMOTE_SHELL_SCRIPTS = {"commands/kill_hosts.py": "SESSION_CHAIN"}
 """argvs that start `sh -c` on purpose: run on a remote host through ssh, with a fixed script (a
@@ -124,7 +124,7 @@ def _false(node: ast.expr) -> bool:
 
 def test_the_runner_hands_popen_a_list() -> None:
     """The one Popen call converts whatever sequence it got into a list: never a string."""
-    source = (SRC / "runner.py").read_text()
+    source = (SRC / "live" / "runner.py").read_text()
     assert "subprocess.Popen(list(argv), **kwargs)" in source
 
 
@@ -258,8 +258,8 @@ def test_the_password_reaches_no_argv_or_environment(tmp_path: Path) -> None:
 def test_the_password_is_in_no_exception(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A wrong password ends in SudoError: its message, its arguments and every local variable of every
     frame of its traceback (what PORTCHECK_DEBUG or a crash reporter could show) lack the password."""
-    from portcheck import runner
-    from portcheck.sudo import SudoError, SudoExecutor
+    from portcheck.live import runner
+    from portcheck.live.sudo import SudoError, SudoExecutor
     from tests.test_live_sudo import PASSWORD, _fake_sudo
 
     system = tmp_path / "system"

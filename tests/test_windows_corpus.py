@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from portcheck.model import Family, Proto, Socket, State
-from portcheck.offline import parse_stream
+from portcheck.core.model import Family, Proto, Socket, State
 from portcheck.parsers.common import ParseContext
+from portcheck.parsers.offline import parse_stream
 from tests.conftest import CORPUS, corpus_params
 
 WINDOWS = CORPUS / "windows"

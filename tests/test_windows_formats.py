@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from portcheck.detect import SAMPLE_LINES, detect
-from portcheck.errors import InspectError
-from portcheck.localised import ELEVATION_REQUIRED
-from portcheck.model import Proto, State
-from portcheck.offline import parse_stream
-from portcheck.parsers import netstat_windows, powershell, resolve
+from portcheck.core.errors import InspectError
+from portcheck.core.localised import ELEVATION_REQUIRED
+from portcheck.core.model import Proto, State
+from portcheck.parsers import resolve
 from portcheck.parsers.common import ParseContext
-from portcheck.parsers.tasklist import parse_pid_names
+from portcheck.parsers.detect import SAMPLE_LINES, detect
+from portcheck.parsers.offline import parse_stream
+from portcheck.parsers.windows import netstat as netstat_windows
+from portcheck.parsers.windows import powershell
+from portcheck.parsers.windows.tasklist import parse_pid_names
 from tests.conftest import FIXTURES, run_cli
 
 WINDOWS = FIXTURES / "windows"

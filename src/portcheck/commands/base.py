@@ -14,10 +14,10 @@ import typer
 from typer.core import TyperGroup
 
 from portcheck import __version__
-from portcheck.errors import UsageError
-from portcheck.filters import RowFilter
-from portcheck.model import ExitCode, Family, Proto, Socket, State
-from portcheck.portspec import PortSpec
+from portcheck.core.errors import UsageError
+from portcheck.core.filters import RowFilter
+from portcheck.core.model import ExitCode, Family, Proto, Socket, State
+from portcheck.core.portspec import PortSpec
 
 
 class QueryByDefault(TyperGroup):
@@ -114,7 +114,7 @@ class OutputOptions:
     def build(
         cls, *, json_flag: bool, fmt: str, fields: str | None, no_header: bool, table_format: str
     ) -> OutputOptions:
-        from portcheck.render import FORMATS, check_fields
+        from portcheck.output.render import FORMATS, check_fields
 
         chosen = "json" if json_flag else fmt.lower()
         if chosen not in FORMATS:
@@ -144,7 +144,7 @@ def build_filter(
     pids: Sequence[int] | None,
     process: str | None,
 ) -> RowFilter:
-    from portcheck.states import lookup_state
+    from portcheck.core.states import lookup_state
 
     protos = frozenset(p for p, on in ((Proto.TCP, tcp), (Proto.UDP, udp)) if on) or None
     families = frozenset(f for f, on in ((Family.IPV4, ipv4), (Family.IPV6, ipv6)) if on) or None
@@ -205,7 +205,7 @@ def terminal_settings() -> Terminal:
 
 def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
     """Render rows to stdout and return the exit code the contract gives for them."""
-    from portcheck.render import sort_rows
+    from portcheck.output.render import sort_rows
 
     ordered = sort_rows(rows)
     write_rows(ordered, output)
@@ -220,7 +220,7 @@ def write_rows(
 ) -> None:
     """Render rows to stdout as they are ordered (an empty table prints nothing). `hosts`: one host
     name per row, the first field of a fleet query's output; `marks`: `--watch`'s + and - column."""
-    from portcheck.render import render
+    from portcheck.output.render import render
 
     if ordered or output.format != "table":
         terminal = terminal_settings()

@@ -12,15 +12,15 @@ import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
-from portcheck.errors import InspectError, UsageError
-from portcheck.escape import escape_controls
-from portcheck.model import ExitCode, Proto, Socket, State
-from portcheck.runner import DEFAULT_TIMEOUT
+from portcheck.core.errors import InspectError, UsageError
+from portcheck.core.escape import escape_controls
+from portcheck.core.model import ExitCode, Proto, Socket, State
+from portcheck.live.runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
-    from portcheck.fleet import HostResult
-    from portcheck.portinfo import PortInfo, ProbedRange
-    from portcheck.remote import SSHExecutor
+    from portcheck.fleet.fleet import HostResult
+    from portcheck.fleet.remote import SSHExecutor
+    from portcheck.info.portinfo import PortInfo, ProbedRange
 
 EPILOG = """\
 \b
@@ -65,10 +65,10 @@ def info_command(
     Exit status: 0 with the report (with --host: from every host), 2 for a bad port, 3 when a host
     could not be asked (the others are still reported).
     """
-    from portcheck.executor import LocalExecutor
+    from portcheck.core.portspec import parse_port_spec
+    from portcheck.info.portinfo import describe, to_json
+    from portcheck.live.executor import LocalExecutor
     from portcheck.platforms import current_os
-    from portcheck.portinfo import describe, to_json
-    from portcheck.portspec import parse_port_spec
 
     spec = parse_port_spec(port)
     if len(spec.ports) != 1:
@@ -144,9 +144,9 @@ def info_hosts(
     Exit 0 when every host reported, 3 when one could not be asked."""
     from functools import partial
 
-    from portcheck.fleet import summary_line
-    from portcheck.portinfo import describe
-    from portcheck.report import Reporter
+    from portcheck.fleet.fleet import summary_line
+    from portcheck.info.portinfo import describe
+    from portcheck.output.report import Reporter
 
     meaning = describe(port, os_name=None, executor=None, timeout=timeout, check_use=False)
     hosts = fleet_opt.fleet_for(options, timeout).run(partial(_on_host, port, timeout, check_use))
@@ -165,8 +165,8 @@ def info_hosts(
 
 def _on_host(port: int, timeout: float, check_use: bool, executor: SSHExecutor) -> PortInfo:
     """The host's job: its ranges through its own probes, and the query for the port."""
-    from portcheck.fleet import for_person
-    from portcheck.portinfo import describe
+    from portcheck.fleet.fleet import for_person
+    from portcheck.info.portinfo import describe
 
     info = describe(port, os_name=executor.system.os, executor=executor, timeout=timeout, check_use=check_use)
     if info.in_use is not None:
@@ -194,7 +194,7 @@ def hosts_json(meaning: PortInfo, hosts: Sequence[HostResult[PortInfo]]) -> dict
     """`info --host --json`: the meaning's keys once, then `hosts`, one object per host in the order
     named: `host`, `error` (null, or `reason` and `detail`), and the machine keys of `info --json`
     (null for a host that failed)."""
-    from portcheck.portinfo import MACHINE_KEYS, machine_json, meaning_json
+    from portcheck.info.portinfo import MACHINE_KEYS, machine_json, meaning_json
 
     entries: list[dict[str, object]] = []
     for host in hosts:
@@ -316,7 +316,7 @@ def _protos_text(protos: Iterable[Proto]) -> str:
 
 
 def _in_use_line(info: PortInfo) -> str:
-    from portcheck.render import endpoint, sort_rows
+    from portcheck.output.render import endpoint, sort_rows
 
     if info.in_use is None:
         return f"could not tell: {escape_controls(info.in_use_error or '')}"

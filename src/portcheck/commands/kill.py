@@ -23,17 +23,17 @@ import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
-from portcheck.errors import UsageError
-from portcheck.escape import escape_controls
-from portcheck.model import ExitCode, Socket
-from portcheck.portspec import parse_port_spec
-from portcheck.report import Reporter
-from portcheck.runner import DEFAULT_TIMEOUT
-from portcheck.strenum import StrEnum
+from portcheck.core.errors import UsageError
+from portcheck.core.escape import escape_controls
+from portcheck.core.model import ExitCode, Socket
+from portcheck.core.portspec import parse_port_spec
+from portcheck.core.strenum import StrEnum
+from portcheck.live.runner import DEFAULT_TIMEOUT
+from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
     from portcheck.commands.live import LiveQuestion
-    from portcheck.portspec import PortSpec
+    from portcheck.core.portspec import PortSpec
 
 EPILOG = """\
 \b
@@ -126,7 +126,7 @@ def kill_command(
     host over ssh, after one confirmation that names the host of every process.
     """
     from portcheck.commands.live import LiveQuestion, report_answer
-    from portcheck.executor import LocalExecutor
+    from portcheck.live.executor import LocalExecutor
     from portcheck.platforms import current_os
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -205,7 +205,7 @@ def matching(pids: Sequence[int] | None, process: str | None) -> str:
 
 def show_rows(rows: list[Socket], hosts: Sequence[str] | None = None) -> None:
     """What will be ended, as a table. `hosts`: one host name per row (rows already in order)."""
-    from portcheck.render import render_table, sort_rows
+    from portcheck.output.render import render_table, sort_rows
 
     terminal = opt.terminal_settings()
     shown = rows if hosts is not None else sort_rows(rows)
@@ -215,7 +215,7 @@ def show_rows(rows: list[Socket], hosts: Sequence[str] | None = None) -> None:
 
 def owners(rows: list[Socket]) -> dict[int, str]:
     """PID -> process name, in table order."""
-    from portcheck.render import sort_rows
+    from portcheck.output.render import sort_rows
 
     owners: dict[int, str] = {}
     for row in sort_rows(rows):
@@ -370,8 +370,8 @@ class Ending:
         return signal_label(self.question.os_name, self.first_signal, force=force)
 
     def _send(self, pid: int, *, force: bool) -> tuple[Sent, str]:
+        from portcheck.live.runner import Problem, ToolError
         from portcheck.platforms import TRAITS, signal_plan
-        from portcheck.runner import Problem, ToolError
 
         plan = signal_plan(self.question.os_name, pid, self.first_signal, force=force)
         executor = self.question.executor

@@ -33,19 +33,19 @@ from portcheck.commands.kill import (
     write_lines,
 )
 from portcheck.commands.live import LiveQuestion, describe_holders, holds_port
-from portcheck.escape import escape_controls
-from portcheck.filters import RowFilter
-from portcheck.fleet import name_list, summary_line
-from portcheck.model import ExitCode, Socket
+from portcheck.core.escape import escape_controls
+from portcheck.core.filters import RowFilter
+from portcheck.core.model import ExitCode, Socket
+from portcheck.core.portspec import PortSpec
+from portcheck.fleet.fleet import name_list, summary_line
+from portcheck.live.runner import ToolError
+from portcheck.output.report import Reporter
 from portcheck.platforms import TRAITS
-from portcheck.portspec import PortSpec
-from portcheck.report import Reporter
-from portcheck.runner import ToolError
 
 if TYPE_CHECKING:
-    from portcheck.fleet import HostResult
-    from portcheck.remote import SSHExecutor
-    from portcheck.ssh import Target
+    from portcheck.fleet.fleet import HostResult
+    from portcheck.fleet.remote import SSHExecutor
+    from portcheck.fleet.ssh import Target
 
 SESSION_CHAIN = (
     'p=$$; while [ "$p" -gt 1 ] 2>/dev/null; do echo $p; '
@@ -117,7 +117,7 @@ def session_chain(executor: SSHExecutor, timeout: float) -> list[int]:
 
 def survey(order: Order, executor: SSHExecutor) -> Found:
     """The first job on each host: who holds the port, and which PIDs are the session's own."""
-    from portcheck.fleet import for_person
+    from portcheck.fleet.fleet import for_person
 
     question = LiveQuestion(order.spec, order.scope, executor.system.os, executor, order.timeout)
     question.ask()
@@ -167,7 +167,7 @@ def plan_host(target: Target, found: Found, order: Order, reporter: Reporter) ->
 def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Reporter) -> ExitCode:
     """Query every host, show and confirm once, end on each host; per-PID outcomes with the host named,
     a line per host on the port, a summary line on stderr."""
-    from portcheck.render import sort_rows
+    from portcheck.output.render import sort_rows
 
     with fleet_for(options, order.timeout).kept_open() as fleet:
         surveyed = fleet.run(partial(survey, order))

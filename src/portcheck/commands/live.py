@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from portcheck.executor import Executor
-from portcheck.filters import RowFilter
-from portcheck.model import Socket, State
+from portcheck.core.filters import RowFilter
+from portcheck.core.model import Socket, State
+from portcheck.core.portspec import PortSpec
+from portcheck.live.executor import Executor
+from portcheck.live.query import Answer
+from portcheck.output.report import Reporter
 from portcheck.platforms import OS
-from portcheck.portspec import PortSpec
-from portcheck.query import Answer
-from portcheck.report import Reporter
 
 
 def holds_port(row: Socket) -> bool:
@@ -36,7 +36,7 @@ class LiveQuestion:
 
     def ask(self) -> list[Socket]:
         """The rows in scope now; raises InspectError (exit 3) when the machine cannot be inspected."""
-        from portcheck.query import inspect
+        from portcheck.live.query import inspect
 
         answer = inspect(
             self.ports, platform=self.os_name, timeout=self.timeout, executor=self.executor, scope=self.scope
@@ -65,7 +65,7 @@ def report_answer(reporter: Reporter, answer: Answer) -> None:
 
 def describe_holders(rows: list[Socket]) -> str:
     """`PID 812 (nginx), PID 813 (nginx)`: who holds a port, for a one-line message."""
-    from portcheck.escape import escape_controls
+    from portcheck.core.escape import escape_controls
 
     return ", ".join(
         sorted(

@@ -36,12 +36,12 @@ from portcheck.commands.base import (
     build_filter,
     emit,
 )
-from portcheck.errors import ParseError, UsageError
-from portcheck.filters import RowFilter
-from portcheck.model import Socket
+from portcheck.core.errors import ParseError, UsageError
+from portcheck.core.filters import RowFilter
+from portcheck.core.model import Socket
+from portcheck.core.portspec import PortSpec, parse_port_spec
+from portcheck.output.report import Reporter
 from portcheck.parsers.common import ParseContext, ParseNotes
-from portcheck.portspec import PortSpec, parse_port_spec
-from portcheck.report import Reporter
 
 EPILOG = """\
 \b
@@ -133,7 +133,7 @@ def _read(
 ) -> tuple[list[Socket], bool]:
     """The rows of every input, PID names from a tasklist in any of them filled in, and whether any
     input held text at all. Each input's notes go to stderr as it is read."""
-    from portcheck.offline import KeepingNotes, other_format, parse_stream
+    from portcheck.parsers.offline import KeepingNotes, other_format, parse_stream
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.

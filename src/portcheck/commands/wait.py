@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 
 from portcheck.commands import base as opt
-from portcheck.errors import UsageError
-from portcheck.model import ExitCode, Socket, is_listening
-from portcheck.portspec import PortSpec, parse_port_spec
-from portcheck.report import Reporter
-from portcheck.runner import DEFAULT_TIMEOUT
+from portcheck.core.errors import UsageError
+from portcheck.core.model import ExitCode, Socket, is_listening
+from portcheck.core.portspec import PortSpec, parse_port_spec
+from portcheck.live.runner import DEFAULT_TIMEOUT
+from portcheck.output.report import Reporter
 
 EPILOG = """\
 \b
@@ -58,7 +58,7 @@ def wait_command(
 ) -> None:
     """Wait until a port is listening (a server is up) or free (it is gone); quiet, for scripts."""
     from portcheck.commands.live import LiveQuestion, holds_port, report_answer
-    from portcheck.executor import LocalExecutor
+    from portcheck.live.executor import LocalExecutor
     from portcheck.platforms import current_os
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -82,7 +82,7 @@ def wait_command(
     if question.last is not None and verbose:
         report_answer(reporter, question.last)
     if json_flag:
-        from portcheck.render import render_json, sort_rows
+        from portcheck.output.render import render_json, sort_rows
 
         render_json(sort_rows(relevant), sys.stdout)
     if done:

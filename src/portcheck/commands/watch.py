@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 import typer
 
 from portcheck.commands.base import OutputOptions, write_rows
-from portcheck.errors import InspectError, UsageError
-from portcheck.escape import escape_controls
-from portcheck.model import ExitCode, Socket
-from portcheck.query import Answer
-from portcheck.report import Reporter
+from portcheck.core.errors import InspectError, UsageError
+from portcheck.core.escape import escape_controls
+from portcheck.core.model import ExitCode, Socket
+from portcheck.live.query import Answer
+from portcheck.output.report import Reporter
 
 MAX_INTERVAL = 3600.0
 """`portcheck --watch 8080` almost surely meant port 8080: an interval above an hour is refused."""
@@ -49,7 +49,7 @@ def check_format(output: OutputOptions) -> None:
 def mark_changes(previous: Sequence[Socket] | None, current: Sequence[Socket]) -> list[tuple[str, Socket]]:
     """Rows with their marks, in table order: `+` new, `-` gone (shown this once), ` ` unchanged. The
     first refresh has nothing to compare with, so nothing is marked."""
-    from portcheck.render import sort_rows
+    from portcheck.output.render import sort_rows
 
     if previous is None:
         return [(" ", row) for row in sort_rows(current)]

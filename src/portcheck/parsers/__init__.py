@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import cast
 
-from portcheck.errors import UsageError
+from portcheck.core.errors import UsageError
 from portcheck.parsers.common import Parser
 
 FORMATS: dict[str, str] = {
@@ -18,9 +18,9 @@ FORMATS: dict[str, str] = {
     "lsof": "portcheck.parsers.lsof",
     "netstat-bsd": "portcheck.parsers.netstat_bsd",
     "sockstat": "portcheck.parsers.sockstat",
-    "netstat-windows": "portcheck.parsers.netstat_windows",
-    "tasklist": "portcheck.parsers.tasklist",
-    "powershell": "portcheck.parsers.powershell",
+    "netstat-windows": "portcheck.parsers.windows.netstat",
+    "tasklist": "portcheck.parsers.windows.tasklist",
+    "powershell": "portcheck.parsers.windows.powershell",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""

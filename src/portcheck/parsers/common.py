@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
-from portcheck.addresses import is_wildcard_peer, local_address, remote_endpoint
-from portcheck.errors import excerpt
-from portcheck.model import Family, Proto, Socket, State, make_socket
-from portcheck.states import STATE_BY_WORD, lookup_state
+from portcheck.core.addresses import is_wildcard_peer, local_address, remote_endpoint
+from portcheck.core.errors import excerpt
+from portcheck.core.model import Family, Proto, Socket, State, make_socket
+from portcheck.core.states import STATE_BY_WORD, lookup_state
 
 
 class ParseNotes:
