@@ -16,7 +16,7 @@ import time
 
 from portcheck import parsers
 from portcheck.core.decode import MAX_LINE
-from portcheck.parsers.common import ParseContext
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers.detect import detect
 
 LENGTH = MAX_LINE - 256

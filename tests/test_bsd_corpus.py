@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portcheck.core.model import Family, Proto, Socket, State
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers import load, netstat_bsd, sockstat
-from portcheck.parsers.common import ParseContext
 from portcheck.parsers.detect import detect
 from tests.conftest import CORPUS, FIXTURES, corpus_params, run_cli
 

@@ -31,7 +31,7 @@ from portcheck.core.model import FIELDS
 from portcheck.core.portspec import parse_port_spec
 from portcheck.live.query import inspect
 from portcheck.live.runner import ToolRun
-from portcheck.platforms import OS
+from portcheck.platforms.base import OS
 from tests.conftest import FIXTURES
 from tests.test_decode_fuzz import mutated_bytes
 from tests.test_parsers_fuzz import check_row

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from portcheck import parsers
 from portcheck.core.decode import LONG_LINE, binary_kind, split_lines
 from portcheck.core.errors import InspectError, ParseError
-from portcheck.parsers.common import ParseContext
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers.detect import detect
 from portcheck.parsers.offline import parse_stream
 from tests.conftest import FIXTURES

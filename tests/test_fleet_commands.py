@@ -219,7 +219,7 @@ class WindowsHost:
 
     def __init__(self) -> None:
         from portcheck.fleet.remote import RemoteSystem, Shell
-        from portcheck.platforms import OS
+        from portcheck.platforms.base import OS
 
         self.system = RemoteSystem(OS.WINDOWS, Shell.CMD, privileged=False)
         self.commands: list[str] = []

@@ -32,7 +32,7 @@ from portcheck.fleet.ssh import (
 from portcheck.live.query import Answer
 from portcheck.live.runner import ToolRun
 from portcheck.output.render import render
-from portcheck.platforms import OS
+from portcheck.platforms.base import OS
 
 ROW = Socket(Proto.TCP, Family.IPV4, "0.0.0.0", 22, None, None, State.LISTEN, 1, "sshd", "root", "ss")
 OTHER = ROW._replace(local_port=80, pid=2, process="=cmd|x", user=None)

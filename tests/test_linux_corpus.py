@@ -9,7 +9,7 @@ import pytest
 
 from portcheck import parsers
 from portcheck.core.model import Family, Proto, Socket, State
-from portcheck.parsers.common import ParseContext
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers.detect import SAMPLE_LINES, detect
 from tests.conftest import CORPUS, corpus_params
 

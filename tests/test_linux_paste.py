@@ -7,7 +7,7 @@ import pytest
 
 from portcheck import parsers
 from portcheck.core.model import Family, Proto, Socket, State
-from portcheck.parsers.common import ParseContext
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers.detect import detect
 from tests.conftest import FIXTURES, run_cli
 

@@ -9,8 +9,8 @@ import pytest
 
 from portcheck import parsers
 from portcheck.core.model import Family, Proto, Socket, State
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers import lsof, netstat_linux
-from portcheck.parsers.common import ParseContext
 from tests.conftest import FIXTURES
 
 

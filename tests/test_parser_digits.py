@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portcheck import parsers
-from portcheck.parsers.common import ParseContext
+from portcheck.core.parsing import ParseContext
 
 LINES = {
     "ss": [

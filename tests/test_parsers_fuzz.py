@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from portcheck import parsers
 from portcheck.core.errors import InspectError, ParseError
 from portcheck.core.model import Family, Proto, Socket, State
-from portcheck.parsers.common import ParseContext
+from portcheck.core.parsing import ParseContext
 from tests.conftest import FIXTURES
 
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,16 +9,9 @@ import pytest
 from portcheck.core.errors import InspectError
 from portcheck.core.model import Family, Proto
 from portcheck.core.portspec import parse_port_spec
-from portcheck.platforms import (
-    OS,
-    PLATFORM_VARIABLE,
-    POSIX_ENV,
-    Encoding,
-    Question,
-    current_os,
-    plan_for,
-    ss_filter,
-)
+from portcheck.platforms import PLATFORM_VARIABLE, current_os, platform_for
+from portcheck.platforms.base import OS, POSIX_ENV, Encoding, Question, Step
+from portcheck.platforms.linux import ss_filter
 from tests.conftest import ROOT, run_cli
 
 PORTS = Question(parse_port_spec("80,8000-8100"))
@@ -26,6 +19,10 @@ LISTING = Question()
 UDP6_53_REMOTE = Question(
     parse_port_spec("53"), match_remote=True, protos=frozenset({Proto.UDP}), families=frozenset({Family.IPV6})
 )
+
+
+def plan_for(os_name: OS, question: Question, *, privileged: bool) -> tuple[Step, ...]:
+    return platform_for(os_name).plan(question, privileged=privileged)
 
 
 def argvs(os_name: OS, question: Question, privileged: bool = False) -> list[list[list[str]]]:
@@ -80,7 +77,12 @@ def test_windows_plan_elevated_or_not() -> None:
     steps = plan_for(OS.WINDOWS, PORTS, privileged=False)
     assert argvs(OS.WINDOWS, PORTS) == [[["netstat", "-ano"]]]
     assert steps[0].encoding is Encoding.OEM
-    assert steps[0].pid_names is not None and steps[0].pid_names.argv == ("tasklist", "/fo", "csv", "/nh")
+    assert steps[0].pid_names is not None and steps[0].pid_names.command.argv == (
+        "tasklist",
+        "/fo",
+        "csv",
+        "/nh",
+    )
     assert argvs(OS.WINDOWS, PORTS, privileged=True) == [[["netstat", "-anob"]], [["netstat", "-ano"]]]
     assert argvs(OS.WINDOWS, UDP6_53_REMOTE) == [[["netstat", "-ano", "-p", "UDPv6"]]]
 

@@ -15,7 +15,7 @@ import pytest
 from portcheck import parsers
 from portcheck.core.decode import text_lines
 from portcheck.core.model import Family, Socket
-from portcheck.parsers.common import ParseContext
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers.detect import detect
 from tests.conftest import FIXTURES
 

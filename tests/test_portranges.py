@@ -13,7 +13,8 @@ from portcheck.parsers.portranges import (
     port_list,
     two_numbers,
 )
-from portcheck.platforms import OS, POSIX_ENV, ProbeKind, port_probes, signal_plan
+from portcheck.platforms import platform_for
+from portcheck.platforms.base import OS, POSIX_ENV, ProbeKind
 
 
 def test_two_numbers_on_one_line_or_two() -> None:
@@ -69,7 +70,7 @@ def test_netsh_excluded_ranges() -> None:
 
 
 def test_probes_per_os() -> None:
-    linux = port_probes(OS.LINUX)
+    linux = platform_for(OS.LINUX).probes()
     assert [(p.kind, p.files, p.command.argv) for p in linux] == [
         (
             ProbeKind.EPHEMERAL,
@@ -84,14 +85,14 @@ def test_probes_per_os() -> None:
     ]
     assert all(p.command.env == POSIX_ENV and p.protos == (Proto.TCP, Proto.UDP) for p in linux)
     for os_name in (OS.MACOS, OS.FREEBSD):
-        (probe,) = port_probes(os_name)
+        (probe,) = platform_for(os_name).probes()
         assert probe.command.argv == (
             "sysctl",
             "-n",
             "net.inet.ip.portrange.first",
             "net.inet.ip.portrange.last",
         )
-    windows = port_probes(OS.WINDOWS)
+    windows = platform_for(OS.WINDOWS).probes()
     assert [(p.kind, p.protos, p.command.argv[4:]) for p in windows] == [
         (ProbeKind.EPHEMERAL, (Proto.TCP,), ("dynamicport", "tcp")),
         (ProbeKind.EPHEMERAL, (Proto.UDP,), ("dynamicport", "udp")),
@@ -101,9 +102,24 @@ def test_probes_per_os() -> None:
 
 
 def test_signal_plans() -> None:
-    assert signal_plan(OS.LINUX, 42, "TERM", force=False).command.argv == ("kill", "-s", "TERM", "42")
-    assert signal_plan(OS.MACOS, 42, "TERM", force=True).command.argv == ("kill", "-s", "KILL", "42")
-    polite = signal_plan(OS.WINDOWS, 42, "TERM", force=False)
+    assert platform_for(OS.LINUX).signal_plan(42, "TERM", force=False).command.argv == (
+        "kill",
+        "-s",
+        "TERM",
+        "42",
+    )
+    assert platform_for(OS.MACOS).signal_plan(42, "TERM", force=True).command.argv == (
+        "kill",
+        "-s",
+        "KILL",
+        "42",
+    )
+    polite = platform_for(OS.WINDOWS).signal_plan(42, "TERM", force=False)
     assert polite.command.argv == ("taskkill", "/PID", "42")
     assert polite.needs_force_status == {1} and polite.gone_status == {128}
-    assert signal_plan(OS.WINDOWS, 42, "KILL", force=False).command.argv == ("taskkill", "/PID", "42", "/F")
+    assert platform_for(OS.WINDOWS).signal_plan(42, "KILL", force=False).command.argv == (
+        "taskkill",
+        "/PID",
+        "42",
+        "/F",
+    )

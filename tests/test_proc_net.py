@@ -4,8 +4,8 @@ the protocol from the header or from the row's shape, and lines it must not read
 from __future__ import annotations
 
 from portcheck.core.model import Family, Proto, State
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers import proc_net
-from portcheck.parsers.common import ParseContext
 
 TCP_HEADER = (
     "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from portcheck import parsers
 from portcheck.core.model import Socket
+from portcheck.core.parsing import ParseContext, port_needles
 from portcheck.parsers import netstat_bsd
-from portcheck.parsers.common import ParseContext, port_needles
 from tests import benchmark_generator
 from tests.conftest import FIXTURES
 

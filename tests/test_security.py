@@ -31,7 +31,8 @@ from hypothesis import strategies as st
 
 from portcheck.core.errors import UsageError
 from portcheck.core.portspec import parse_port_spec
-from portcheck.platforms import OS, Question, plan_for
+from portcheck.platforms import platform_for
+from portcheck.platforms.base import OS, Question
 from tests.conftest import FIXTURES, ROOT, run_cli
 
 SRC = ROOT / "src" / "portcheck"
@@ -141,8 +142,8 @@ def test_the_port_is_an_int_before_any_tool_sees_it(
     except UsageError:
         return
     assert all(isinstance(p, int) and 0 <= p <= 65535 for p in spec.ports)
-    for step in plan_for(os_name, Question(spec, remote), privileged=privileged):
-        for command in (*step.commands, *((step.pid_names,) if step.pid_names else ())):
+    for step in platform_for(os_name).plan(Question(spec, remote), privileged=privileged):
+        for command in (*step.commands, *((step.pid_names.command,) if step.pid_names else ())):
             for word in command.argv:
                 assert SAFE_WORD.fullmatch(word), (text, word)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from portcheck.core.model import Family, Proto, Socket, State
-from portcheck.parsers.common import ParseContext
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers.offline import parse_stream
 from tests.conftest import CORPUS, corpus_params
 

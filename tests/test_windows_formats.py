@@ -11,8 +11,8 @@ import pytest
 from portcheck.core.errors import InspectError
 from portcheck.core.localised import ELEVATION_REQUIRED
 from portcheck.core.model import Proto, State
+from portcheck.core.parsing import ParseContext
 from portcheck.parsers import resolve
-from portcheck.parsers.common import ParseContext
 from portcheck.parsers.detect import SAMPLE_LINES, detect
 from portcheck.parsers.offline import parse_stream
 from portcheck.parsers.windows import netstat as netstat_windows

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -18,6 +18,10 @@ from portcheck.core.errors import UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import ExitCode, Family, Proto, Socket, State
 from portcheck.core.portspec import PortSpec
+from portcheck.output.report import Reporter
+
+if TYPE_CHECKING:
+    from portcheck.live.query import Answer
 
 
 class QueryByDefault(TyperGroup):
@@ -236,6 +240,20 @@ def write_rows(
             hosts=hosts,
             marks=marks,
         )
+
+
+def report_answer(reporter: Reporter, answer: Answer) -> None:
+    """What the query learnt on the way, on stderr: tools that failed, which one answered (--verbose),
+    lines it did not understand, and the hints."""
+    for attempt in answer.tried:
+        if attempt.routine:
+            reporter.info(str(attempt))
+        else:
+            reporter.warn(str(attempt))
+    reporter.info(f"answered by {answer.tool}: {'; '.join(answer.commands)}")
+    reporter.notes(answer.notes, answer.tool)
+    for hint in answer.hints:
+        reporter.warn(hint)
 
 
 def _version(value: bool) -> None:

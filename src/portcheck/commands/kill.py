@@ -32,8 +32,9 @@ from portcheck.live.runner import DEFAULT_TIMEOUT
 from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
-    from portcheck.commands.live import LiveQuestion
     from portcheck.core.portspec import PortSpec
+    from portcheck.live.question import LiveQuestion
+    from portcheck.platforms.base import Platform
 
 EPILOG = """\
 \b
@@ -125,8 +126,8 @@ def kill_command(
     sockets count; --pid and --process only narrow what is ended. With --host, the same on each
     host over ssh, after one confirmation that names the host of every process.
     """
-    from portcheck.commands.live import LiveQuestion, report_answer
     from portcheck.live.executor import LocalExecutor
+    from portcheck.live.question import LiveQuestion
     from portcheck.platforms import current_os
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -147,7 +148,7 @@ def kill_command(
     rows = question.held()
     targets = [r for r in rows if chosen(r)]
     if question.last is not None:
-        report_answer(reporter, question.last)
+        opt.report_answer(reporter, question.last)
     if not targets:
         sys.stdout.write(f"Nothing to end: no process{matching(pid, process)} holds port {spec}.\n")
         raise typer.Exit(_verdict(question, spec, reporter, held=rows))
@@ -260,7 +261,7 @@ def _verdict(
     if not held:
         sys.stdout.write(f"Port {spec} is free.\n")
         return ExitCode.MATCH
-    from portcheck.commands.live import describe_holders
+    from portcheck.live.question import describe_holders
 
     reporter.error(f"port {spec} is still in use: {describe_holders(held)}")
     return ExitCode.NO_MATCH
@@ -289,9 +290,7 @@ class Ending:
         self.outcomes[pid] = (name, outcome, detail)
 
     def describe_plan(self) -> str:
-        from portcheck.platforms import signal_description
-
-        return signal_description(self.question.os_name, self.first_signal, self.grace)
+        return self._platform().signal_description(self.first_signal, self.grace)
 
     def run(self, candidates: dict[int, str]) -> None:
         now = self._holders()
@@ -364,21 +363,24 @@ class Ending:
                 return released
             time.sleep(min(POLL_INTERVAL, max(deadline - time.monotonic(), 0)))
 
-    def _label(self, *, force: bool) -> str:
-        from portcheck.platforms import signal_label
+    def _platform(self) -> Platform:
+        from portcheck.platforms import platform_for
 
-        return signal_label(self.question.os_name, self.first_signal, force=force)
+        return platform_for(self.question.os_name)
+
+    def _label(self, *, force: bool) -> str:
+        return self._platform().signal_label(self.first_signal, force=force)
 
     def _send(self, pid: int, *, force: bool) -> tuple[Sent, str]:
         from portcheck.live.runner import Problem, ToolError
-        from portcheck.platforms import TRAITS, signal_plan
 
-        plan = signal_plan(self.question.os_name, pid, self.first_signal, force=force)
+        system = self._platform()
+        plan = system.signal_plan(pid, self.first_signal, force=force)
         executor = self.question.executor
         try:
             result = executor.run(plan.command.argv, timeout=self.question.timeout, env=plan.command.env)
         except ToolError as error:
-            if error.problem is Problem.MISSING and executor.local and TRAITS[self.question.os_name].posix:
+            if error.problem is Problem.MISSING and executor.local and system.traits.posix:
                 return _os_kill(pid, "KILL" if force else self.first_signal)
             return Sent.FAILED, str(error)
         said = (result.output + result.errors).decode("utf-8", "replace")

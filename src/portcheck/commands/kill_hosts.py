@@ -32,15 +32,15 @@ from portcheck.commands.kill import (
     unowned_warning,
     write_lines,
 )
-from portcheck.commands.live import LiveQuestion, describe_holders, holds_port
 from portcheck.core.escape import escape_controls
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import ExitCode, Socket
 from portcheck.core.portspec import PortSpec
 from portcheck.fleet.fleet import name_list, summary_line
+from portcheck.live.question import LiveQuestion, describe_holders, holds_port
 from portcheck.live.runner import ToolError
 from portcheck.output.report import Reporter
-from portcheck.platforms import TRAITS
+from portcheck.platforms import platform_for
 
 if TYPE_CHECKING:
     from portcheck.fleet.fleet import HostResult
@@ -105,7 +105,7 @@ class HostPlan:
 def session_chain(executor: SSHExecutor, timeout: float) -> list[int]:
     """The PIDs of portcheck's own ssh session on a POSIX host and every process above it; [] when the
     host would not say (then sshd processes are spared by name)."""
-    if not TRAITS[executor.system.os].posix:
+    if not platform_for(executor.system.os).traits.posix:
         return []
     try:
         result = executor.run(["sh", "-c", SESSION_CHAIN], timeout=timeout)

@@ -39,9 +39,9 @@ from portcheck.commands.base import (
 from portcheck.core.errors import ParseError, UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
+from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.output.report import Reporter
-from portcheck.parsers.common import ParseContext, ParseNotes
 
 EPILOG = """\
 \b

@@ -80,7 +80,6 @@ def query_command(
     Exit status: 0 something uses a port, 1 nothing does, 2 bad usage, 3 the machine could not be
     inspected (no usable tool, timeout, sudo refused).
     """
-    from portcheck.commands.live import report_answer
     from portcheck.live.query import Answer, inspect
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -126,5 +125,5 @@ def query_command(
         nothing = f"nothing uses port {spec}" if spec else "no listening sockets"
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
-    report_answer(reporter, answer)
+    opt.report_answer(reporter, answer)
     raise typer.Exit(opt.emit(answer.rows, output))

@@ -57,8 +57,8 @@ def wait_command(
     verbose: opt.VerboseOpt = False,
 ) -> None:
     """Wait until a port is listening (a server is up) or free (it is gone); quiet, for scripts."""
-    from portcheck.commands.live import LiveQuestion, holds_port, report_answer
     from portcheck.live.executor import LocalExecutor
+    from portcheck.live.question import LiveQuestion, holds_port
     from portcheck.platforms import current_os
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -80,7 +80,7 @@ def wait_command(
         pause = interval if deadline is None else min(interval, max(deadline - time.monotonic(), 0))
         time.sleep(pause)
     if question.last is not None and verbose:
-        report_answer(reporter, question.last)
+        opt.report_answer(reporter, question.last)
     if json_flag:
         from portcheck.output.render import render_json, sort_rows
 
@@ -100,6 +100,6 @@ def _still(spec: PortSpec, rows: list[Socket], listening: bool) -> str:
         missing = sorted(spec.ports - {r.local_port for r in rows if r.local_port is not None})
         shown = ",".join(map(str, missing[:10])) + (",..." if len(missing) > 10 else "")
         return f"nothing listens on port {shown}"
-    from portcheck.commands.live import describe_holders
+    from portcheck.live.question import describe_holders
 
     return f"port {spec} is still in use: {describe_holders(rows)}"

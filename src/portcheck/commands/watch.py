@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import typer
 
-from portcheck.commands.base import OutputOptions, write_rows
+from portcheck.commands.base import OutputOptions, report_answer, write_rows
 from portcheck.core.errors import InspectError, UsageError
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import ExitCode, Socket
@@ -70,8 +70,6 @@ def watch(
 ) -> None:
     """Refresh until Ctrl-C, then exit 0. A refresh that fails after the first is shown and retried: a
     tool that timed out once should not end the watch. The first one failing is exit 3, as without it."""
-    from portcheck.commands.live import report_answer
-
     in_place = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     previous: list[Socket] | None = None
     try:

@@ -34,7 +34,8 @@ from portcheck.fleet.sshauth import Asker, Teller
 from portcheck.live.hints import OWN_SOCKETS_HINT, SUDO_HINT
 from portcheck.live.query import Answer, inspect
 from portcheck.live.runner import ToolError, which
-from portcheck.platforms import OS, TRAITS
+from portcheck.platforms import platform_for
+from portcheck.platforms.base import OS
 
 if TYPE_CHECKING:
     from portcheck.fleet.remote import SSHExecutor
@@ -342,7 +343,7 @@ def ask_host(request: Request, executor: SSHExecutor) -> Answer:
 def for_person(answer: Answer, executor: SSHExecutor, timeout: float) -> Answer:
     """A host's answer as a person should read it: uids named from the host's own password database,
     hints whose advice works for a remote host."""
-    if TRAITS[executor.system.os].getent:
+    if platform_for(executor.system.os).traits.getent:
         answer.rows = with_user_names(answer.rows, executor, timeout)
     answer.hints = [remote_hint(h) for h in answer.hints]
     return answer

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from portcheck.core.strenum import StrEnum
 from portcheck.fleet.ssh import Connection, HostError, Reason
 from portcheck.live.runner import Problem, ToolError, ToolRun
-from portcheck.platforms import OS
+from portcheck.platforms import platform_for, platform_for_uname, platform_for_ver
+from portcheck.platforms.base import OS
 
 REMOTE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 POSIX_PROBE = "uname -s && id -u"
@@ -31,9 +32,6 @@ WINDOWS_PROBE = "cmd /c ver"
 WINDOWS_ELEVATED = ("whoami", "/groups")
 _ELEVATED_LEVELS = ("S-1-16-12288", "S-1-16-16384")
 """Mandatory labels of an elevated token (High) and of SYSTEM: netstat -b works for both."""
-_UNAMES = {"Linux": OS.LINUX, "Darwin": OS.MACOS, "FreeBSD": OS.FREEBSD}
-_WINDOWS_UNAMES = ("MINGW", "MSYS", "CYGWIN")
-"""uname of a POSIX shell on Windows (Git for Windows, Cygwin sshd): Windows' own netstat answers."""
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _CMD_PLAIN = re.compile(r"[A-Za-z0-9_./:=,+-]+")
 _CMD_QUOTABLE = re.compile(r"[A-Za-z0-9_./:=,+\- ]+")
@@ -56,12 +54,16 @@ def cmd_quote(word: str) -> str:
     raise ValueError(f"cannot pass {word!r} safely to cmd.exe")
 
 
+def cmd_line(argv: Sequence[str]) -> str:
+    return " ".join(cmd_quote(word) for word in argv)
+
+
 def command_line(argv: Sequence[str], env: Mapping[str, str] | None, shell: Shell, os_name: OS) -> str:
     """The string the remote shell will run for this argv."""
     if shell is Shell.CMD:
-        return " ".join(cmd_quote(word) for word in argv)  # Windows tools need no environment
+        return cmd_line(argv)  # cmd.exe's tools need no environment
     settings = dict(env or {})
-    if os_name is not OS.WINDOWS:
+    if platform_for(os_name).traits.posix:
         settings = {"PATH": REMOTE_PATH, **settings}
     for name in settings:
         if not _ENV_NAME.fullmatch(name):
@@ -79,21 +81,22 @@ class RemoteSystem:
 
 def detect(connection: Connection, timeout: float) -> RemoteSystem:
     """Ask the remote what it is: `uname -s` (every POSIX shell, and Git/Cygwin shells on Windows),
-    else `cmd /c ver` (Windows OpenSSH, whose shell is cmd.exe or PowerShell)."""
+    else `cmd /c ver` (Windows OpenSSH, whose shell is cmd.exe or PowerShell). Each platform says
+    which answer is its own (portcheck.platforms.base.Platform: unames, ver_banner)."""
     probe = connection.run(POSIX_PROBE, timeout)
     # The answer is the LAST two lines: a chatty rc file may print before the command runs.
     lines = [line.strip() for line in probe.output.decode("utf-8", "replace").splitlines() if line.strip()]
     if probe.status == 0 and len(lines) >= 2:
         name = lines[-2]
-        privileged = lines[-1] == "0"
-        if name in _UNAMES:
-            return RemoteSystem(_UNAMES[name], Shell.POSIX, privileged)
-        if name.upper().startswith(_WINDOWS_UNAMES):
-            return RemoteSystem(OS.WINDOWS, Shell.POSIX, privileged=False)
-        raise HostError(Reason.UNSUPPORTED, f"portcheck has no plan for {name!r} (uname -s)")
+        found = platform_for_uname(name)
+        if found is None:
+            raise HostError(Reason.UNSUPPORTED, f"portcheck has no plan for {name!r} (uname -s)")
+        # uid 0 means root only where the OS has uids: a POSIX shell on Windows says nothing of elevation.
+        return RemoteSystem(found.os, Shell.POSIX, privileged=found.traits.posix and lines[-1] == "0")
     version = connection.run(WINDOWS_PROBE, timeout)
-    if version.status == 0 and b"Windows" in version.output:
-        return RemoteSystem(OS.WINDOWS, Shell.CMD, _elevated(connection, timeout))
+    found = platform_for_ver(version.output) if version.status == 0 else None
+    if found is not None:
+        return RemoteSystem(found.os, Shell.CMD, _elevated(connection, timeout))
     said = probe.error_line() or version.error_line() or "no output"
     raise HostError(Reason.UNSUPPORTED, f"cannot tell the OS: uname -s and cmd /c ver failed ({said})")
 
@@ -101,7 +104,7 @@ def detect(connection: Connection, timeout: float) -> RemoteSystem:
 def _elevated(connection: Connection, timeout: float) -> bool:
     """An administrator's ssh session on Windows has an elevated token: then netstat -b works."""
     try:
-        groups = connection.run(command_line(WINDOWS_ELEVATED, None, Shell.CMD, OS.WINDOWS), timeout)
+        groups = connection.run(cmd_line(WINDOWS_ELEVATED), timeout)
     except ToolError:
         return False
     return groups.status == 0 and any(level.encode() in groups.output for level in _ELEVATED_LEVELS)

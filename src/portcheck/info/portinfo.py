@@ -1,9 +1,10 @@
 """What a port number means: its IANA range, the services registered on it, the well-known unofficial
-uses, and what THIS machine does with it (its ephemeral range, Linux's reserved ports, Windows'
-excluded ranges). `portcheck info` prints it; the JSON form (`to_json`) is a documented contract.
+uses, and what a machine does with it (its ephemeral range, Linux's reserved ports, Windows' excluded
+ranges, and whether something uses it now). portcheck.info.report presents it, as text and as JSON.
 
-The machine's ranges come from the probes in platforms.py, run through an Executor like the query
-plans, so the same code answers for this machine or (later) for a remote one.
+The machine's ranges come from its platform's probes, run through an Executor like the query plans,
+so the same code answers for this machine (LocalExecutor) or for an ssh host (`on_host`, the job
+`info --host` gives the fleet).
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from portcheck.core.errors import InspectError, ParseError
-from portcheck.core.model import FIELDS, Proto, Socket
+from portcheck.core.model import Proto
 from portcheck.core.services import Service, services_for_port
 from portcheck.info.known_ports import KnownUse, known_uses
 from portcheck.live.executor import Executor
 from portcheck.live.query import Answer, output_lines
 from portcheck.live.runner import Problem, ToolError
 from portcheck.parsers.portranges import PortRange
-from portcheck.platforms import OS, Probe, ProbeKind, port_probes
+from portcheck.platforms import platform_for
+from portcheck.platforms.base import OS, Probe, ProbeKind
+
+if TYPE_CHECKING:
+    from portcheck.fleet.remote import SSHExecutor
 
 
 class IanaRange(NamedTuple):
@@ -94,7 +99,7 @@ class SystemPorts:
 def read_system_ports(os_name: OS, executor: Executor, timeout: float) -> SystemPorts:
     """Run every probe of the OS; a failing probe becomes a line in `errors`, never an exception."""
     found = SystemPorts(os_name)
-    for probe in port_probes(os_name):
+    for probe in platform_for(os_name).probes():
         try:
             ranges = probe.read(_probe_lines(probe, executor, timeout))
         except ToolError as error:
@@ -175,80 +180,11 @@ def describe(
     return info
 
 
-# --- the JSON contract --------------------------------------------------------------------------------
+def on_host(port: int, timeout: float, check_use: bool, executor: SSHExecutor) -> PortInfo:
+    """The host's job: its ranges through its own probes, and the query for the port."""
+    from portcheck.fleet.fleet import for_person
 
-
-def _range_json(probed: ProbedRange) -> dict[str, object]:
-    record: dict[str, object] = {
-        "protocols": [p.value for p in probed.protos],
-        "first": probed.range.first,
-        "last": probed.range.last,
-    }
-    if probed.kind is ProbeKind.EXCLUDED:
-        record["administered"] = probed.range.administered
-    record["source"] = probed.source
-    return record
-
-
-def _per_proto(system: SystemPorts, kind: ProbeKind, port: int) -> dict[str, bool | None]:
-    return {proto.value: system.holds(kind, port, proto) for proto in Proto}
-
-
-def _row_json(row: Socket) -> dict[str, object]:
-    return dict(zip(FIELDS, row))
-
-
-def to_json(info: PortInfo) -> dict[str, object]:
-    """The `portcheck info --json` object (README "portcheck info" documents every key)."""
-    return {**meaning_json(info), **machine_json(info)}
-
-
-def meaning_json(info: PortInfo) -> dict[str, object]:
-    """What the number means, the same on every machine: the part `info --host` prints once."""
-    return {
-        "port": info.port,
-        "iana_range": {
-            "name": info.iana.name,
-            "also_called": list(info.iana.also_called),
-            "first": info.iana.first,
-            "last": info.iana.last,
-        },
-        "services": [
-            {
-                "name": s.name,
-                "protocols": list(s.protocols),
-                "first_port": s.first_port,
-                "last_port": s.last_port,
-                "description": s.description,
-            }
-            for s in info.services
-        ],
-        "known_uses": [
-            {"protocols": list(u.protocols), "first_port": u.first, "last_port": u.last, "text": u.text}
-            for u in info.known
-        ],
-    }
-
-
-MACHINE_KEYS = ("system", "in_use", "in_use_error")
-
-
-def machine_json(info: PortInfo) -> dict[str, object]:
-    """What one machine does with the port: `system`, `in_use`, `in_use_error` (MACHINE_KEYS)."""
-    system = info.system
-    return {
-        "system": {
-            "os": system.os.value if system.os else None,
-            "ephemeral": [_range_json(r) for r in system.of(ProbeKind.EPHEMERAL)],
-            "reserved": [_range_json(r) for r in system.of(ProbeKind.RESERVED)],
-            "excluded": [_range_json(r) for r in system.of(ProbeKind.EXCLUDED)],
-            "in_ephemeral_range": _per_proto(system, ProbeKind.EPHEMERAL, info.port),
-            "in_reserved_ports": _per_proto(system, ProbeKind.RESERVED, info.port),
-            "in_excluded_range": _per_proto(system, ProbeKind.EXCLUDED, info.port),
-            "errors": list(system.errors),
-        },
-        "in_use": None
-        if info.in_use is None
-        else {"tool": info.in_use.tool, "rows": [_row_json(r) for r in info.in_use.rows]},
-        "in_use_error": info.in_use_error,
-    }
+    info = describe(port, os_name=executor.system.os, executor=executor, timeout=timeout, check_use=check_use)
+    if info.in_use is not None:
+        info.in_use = for_person(info.in_use, executor, timeout)
+    return info

@@ -16,11 +16,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from portcheck.core.model import Proto, Socket
+from portcheck.core.parsing import ParseContext
 from portcheck.live.users import user_name
-from portcheck.parsers.common import ParseContext
 from portcheck.parsers.proc_net import ByteOrder, ProcEntry, entries
 
 PROC = "/proc"
+DESCRIPTION = "reading /proc/net and /proc/*/fd"
+MISSING = "no /proc/net tables"
 TABLES = (("tcp", Proto.TCP), ("tcp6", Proto.TCP), ("udp", Proto.UDP), ("udp6", Proto.UDP))
 _SOCKET_LINK = "socket:["
 

@@ -13,28 +13,44 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
+from typing import Protocol, cast
 
 from portcheck import parsers
 from portcheck.core.decode import text_lines
 from portcheck.core.errors import InspectError, ParseError, excerpt, quote
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
+from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec
 from portcheck.live.executor import Executor, LocalExecutor
 from portcheck.live.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.live.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
-from portcheck.parsers.common import ParseContext, ParseNotes
-from portcheck.platforms import (
-    OS,
-    TRAITS,
-    Command,
-    Encoding,
-    Question,
-    Step,
-    current_os,
-    oem_encoding,
-    plan_for,
-)
+from portcheck.parsers.common import Parser
+from portcheck.platforms import current_os, oem_encoding, platform_for
+from portcheck.platforms.base import OS, Encoding, NameLookup, Platform, Question, Step, Traits
+
+IN_PROCESS_READERS: dict[str, str] = {"proc": "portcheck.live.procfs"}
+"""Readers that answer a step with no commands (Step.local_only) inside portcheck, by the step's
+format: /proc read directly, for a Linux container with no ss, netstat or lsof."""
+
+
+class InProcessRead(Protocol):
+    rows: list[Socket]
+    tables_read: int
+    """0 when there was nothing to read (no /proc/net): the step then counts as a missing tool."""
+    unreadable_processes: int
+    """Processes the reader could not look into: without them, it cannot name every owner."""
+
+
+class InProcessReader(Protocol):
+    """The shape of each module in IN_PROCESS_READERS."""
+
+    DESCRIPTION: str
+    """What it reads, as --verbose shows it in place of a command line."""
+    MISSING: str
+    """Why there was nothing to read, as the step's failure names it."""
+
+    def read_sockets(self, ctx: ParseContext) -> InProcessRead: ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,7 @@ class Answer:
     tool: str
     """The step that answered (`ss`, `lsof`, `/proc`...)."""
     commands: list[str]
-    """The command lines that produced the rows (empty for /proc)."""
+    """The command lines that produced the rows (for an in-process reader: what it read)."""
     notes: ParseNotes = field(default_factory=ParseNotes)
     hints: list[str] = field(default_factory=list)
     tried: list[Attempt] = field(default_factory=list)
@@ -84,14 +100,14 @@ def inspect(
     """Who uses these ports (None: every listening socket)? `scope` selects the rows (its --remote,
     protocol and family also shape the tools' own filters). Raises InspectError when nothing answers,
     portcheck.live.sudo.SudoError when sudo refuses."""
-    os_name = platform or current_os()
+    system = platform_for(platform or current_os())
     extra_hints: list[str] = []
     if executor is None:
-        executor = _local_executor(sudo, os_name, extra_hints)
+        executor = _local_executor(sudo, system.traits, extra_hints)
     question = Question(ports, scope.match_remote, scope.protos, scope.families) if scope else Question(ports)
     tried: list[Attempt] = []
     unproven: _Outcome | None = None
-    for step in plan_for(os_name, question, privileged=executor.privileged):
+    for step in system.plan(question, privileged=executor.privileged):
         if step.local_only and not executor.local:
             continue
         try:
@@ -105,17 +121,17 @@ def inspect(
             tried.append(Attempt(step.tool, unsure, routine=True))
             unproven = unproven or outcome
             continue
-        return _answer(outcome, os_name, executor, scope, tried, extra_hints)
+        return _answer(outcome, system, executor, scope, tried, extra_hints)
     if unproven is not None:
-        return _answer(unproven, os_name, executor, scope, tried, extra_hints)
+        return _answer(unproven, system, executor, scope, tried, extra_hints)
     raise InspectError("cannot inspect this machine's sockets: " + "; ".join(map(str, tried)))
 
 
-def _local_executor(sudo: bool, os_name: OS, hints: list[str]) -> Executor:
+def _local_executor(sudo: bool, traits: Traits, hints: list[str]) -> Executor:
     local = LocalExecutor()
     if not sudo or local.privileged:
         return local
-    if not TRAITS[os_name].posix:
+    if not traits.posix:
         hints.append(WINDOWS_ELEVATION_HINT)
         return local
     from portcheck.live.sudo import SudoExecutor
@@ -129,7 +145,7 @@ def _problem(error: ToolError) -> str:
 
 def _run_step(step: Step, question: Question, executor: Executor, timeout: float) -> _Outcome:
     if step.local_only:
-        return _read_proc(step, question)
+        return _read_in_process(step, question)
     notes = ParseNotes()
     rows: list[Socket] = []
     for command in step.commands:
@@ -165,11 +181,14 @@ def _check_status(step: Step, result: ToolRun) -> None:
 
 
 def _parse(step: Step, lines: Iterator[str], ctx: ParseContext) -> Iterator[Socket]:
+    return _parser(step.tool, step.parser).parse(lines, ctx)
+
+
+def _parser(tool: str, name: str) -> Parser:
     try:
-        parser = parsers.load(step.parser)
+        return parsers.load(name)
     except (KeyError, ImportError):
-        raise ToolError(step.tool, Problem.FAILED, f"this portcheck has no {step.parser} parser") from None
-    return parser.parse(lines, ctx)
+        raise ToolError(tool, Problem.FAILED, f"this portcheck has no {name} parser") from None
 
 
 def output_lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterator[str]:
@@ -182,31 +201,35 @@ def output_lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterato
 
 
 def _name_pids(
-    rows: list[Socket], step: Step, command: Command, executor: Executor, timeout: float, notes: ParseNotes
+    rows: list[Socket], step: Step, lookup: NameLookup, executor: Executor, timeout: float, notes: ParseNotes
 ) -> list[Socket]:
-    """PID -> name from ONE run of the step's name command (tasklist) for all PIDs at once."""
+    """PID -> name from ONE run of the step's name command (tasklist) for all PIDs at once, read by
+    the lookup's own format into the notes' pid_names."""
+    command = lookup.command
+    found = ParseContext()
     try:
         result = executor.run(command.argv, timeout=timeout, env=command.env or None)
         if result.status != 0:
             raise ToolError(command.tool, Problem.FAILED, f"exit status {result.status}")
-        tasklist = import_module("portcheck.parsers.windows.tasklist")
-        names: dict[int, str] = tasklist.parse_pid_names(output_lines(result.output, step.encoding, executor))
-    except (ToolError, ImportError, ParseError) as error:  # ParseError: binary output
+        parser = _parser(command.tool, lookup.parser)
+        for _ in parser.parse(output_lines(result.output, step.encoding, executor), found):
+            pass  # a name format yields no sockets: what it reads goes into the notes
+    except (ToolError, ParseError) as error:  # ParseError: binary output
         notes.warn(f"process names unavailable ({error})")
         return rows
+    names = found.notes.pid_names
     names = {**names, **notes.pid_names}  # names netstat -b printed itself win
     return [
         r._replace(process=names.get(r.pid)) if r.pid is not None and r.process is None else r for r in rows
     ]
 
 
-def _read_proc(step: Step, question: Question) -> _Outcome:
-    from portcheck.live.procfs import read_sockets
-
+def _read_in_process(step: Step, question: Question) -> _Outcome:
+    reader = cast(InProcessReader, import_module(IN_PROCESS_READERS[step.parser]))
     ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
-    found = read_sockets(ctx)
+    found = reader.read_sockets(ctx)
     if not found.tables_read:
-        raise ToolError(step.tool, Problem.MISSING, "no /proc/net tables")
+        raise ToolError(step.tool, Problem.MISSING, reader.MISSING)
     rows = found.rows
     if question.protos is not None or question.families is not None:
         rows = [
@@ -215,12 +238,12 @@ def _read_proc(step: Step, question: Question) -> _Outcome:
             if (question.protos is None or r.proto in question.protos)
             and (question.families is None or r.family in question.families)
         ]
-    return _Outcome(step, rows, ctx.notes, [], found.unreadable_processes)
+    return _Outcome(step, rows, ctx.notes, [reader.DESCRIPTION], found.unreadable_processes)
 
 
 def _answer(
     outcome: _Outcome,
-    os_name: OS,
+    system: Platform,
     executor: Executor,
     row_filter: RowFilter | None,
     tried: list[Attempt],
@@ -228,14 +251,14 @@ def _answer(
 ) -> Answer:
     rows = outcome.rows
     me: str | None = None
-    posix = TRAITS[os_name].posix
+    posix = system.traits.posix
     if executor.local and posix:
         from portcheck.live.users import current_user
 
         rows = _with_user_names(rows)
         me = "root" if executor.privileged else current_user()
-    # The /proc reader runs in this process (never through sudo): what hides processes from it is
-    # only which /proc/PID/fd it could not read.
+    # An in-process reader runs in this process (never through sudo): what hides processes from it
+    # is only which ones it could not look into (/proc/PID/fd).
     privileged = not outcome.unreadable_processes if outcome.step.local_only else executor.privileged
     if row_filter is not None:
         rows = [r for r in rows if row_filter(r)]

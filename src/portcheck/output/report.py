@@ -7,7 +7,7 @@ from typing import TextIO
 
 from portcheck.core.errors import quote
 from portcheck.core.escape import escape_controls
-from portcheck.parsers.common import ParseNotes
+from portcheck.core.parsing import ParseNotes
 
 MAX_STATE_WORDS = 5
 """Unknown state words named one per line; a hostile paste with a new word on every row gets one more

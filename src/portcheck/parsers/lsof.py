@@ -24,12 +24,12 @@ from typing import Literal, Union
 
 from portcheck.core.addresses import family_of, port_number, split_colon
 from portcheck.core.model import Family, Proto, Socket
+from portcheck.core.parsing import ParseContext
 from portcheck.core.states import STATE_BY_WORD
 from portcheck.parsers.common import (
     FILTERED_OUT,
     HEADER_ONLY_SCORE,
     Lines,
-    ParseContext,
     clean,
     owner,
     row_state,

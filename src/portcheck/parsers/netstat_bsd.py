@@ -31,8 +31,9 @@ from portcheck.core.addresses import (
     split_dot,
 )
 from portcheck.core.model import Proto, Socket, State, make_socket
+from portcheck.core.parsing import ParseContext
 from portcheck.core.states import STATE_BY_WORD
-from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, sniff_score
+from portcheck.parsers.common import FILTERED_OUT, Lines, clean, sniff_score
 
 NAME = "netstat-bsd"
 

@@ -11,7 +11,7 @@ from portcheck import parsers
 from portcheck.core.decode import text_lines
 from portcheck.core.errors import ParseError
 from portcheck.core.model import Socket
-from portcheck.parsers.common import ParseContext, ParseNotes
+from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.parsers.detect import SAMPLE_LINES, detect
 
 

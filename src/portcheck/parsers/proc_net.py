@@ -20,7 +20,8 @@ from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
-from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
+from portcheck.core.parsing import ParseContext
+from portcheck.parsers.common import clean, cleaned, sniff_score
 
 NAME = "proc"
 

@@ -24,8 +24,9 @@ from portcheck.core.addresses import (
     split_colon,
 )
 from portcheck.core.model import Proto, Socket, State, make_socket
+from portcheck.core.parsing import ParseContext
 from portcheck.core.states import lookup_state
-from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
+from portcheck.parsers.common import clean, cleaned, sniff_score
 
 NAME = "sockstat"
 

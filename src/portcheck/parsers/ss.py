@@ -21,8 +21,9 @@ from portcheck.core.addresses import (
     split_colon,
 )
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
+from portcheck.core.parsing import ParseContext
 from portcheck.core.states import STATE_BY_WORD, lookup_state
-from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, row_state, sniff_score
+from portcheck.parsers.common import FILTERED_OUT, Lines, clean, row_state, sniff_score
 
 NAME = "ss"
 

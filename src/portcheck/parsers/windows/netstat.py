@@ -28,8 +28,9 @@ from portcheck.core.localised import (
     OWNERSHIP_UNKNOWN,
 )
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
+from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.states import STATE_BY_WORD, lookup_state
-from portcheck.parsers.common import FILTERED_OUT, HEADER_ONLY_SCORE, Lines, ParseContext, ParseNotes, clean
+from portcheck.parsers.common import FILTERED_OUT, HEADER_ONLY_SCORE, Lines, clean
 from portcheck.parsers.windows.common import NO_PEER_PORTS, WILDCARD_PEER
 from portcheck.parsers.windows.tasklist import TasklistReader, is_tasklist_line
 

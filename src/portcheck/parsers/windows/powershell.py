@@ -16,8 +16,9 @@ from collections.abc import Iterable, Iterator
 
 from portcheck.core.addresses import family_of, port_number
 from portcheck.core.model import Proto, Socket, State
+from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.states import lookup_state
-from portcheck.parsers.common import ParseContext, ParseNotes, clean
+from portcheck.parsers.common import clean
 from portcheck.parsers.windows.common import NO_PEER_PORTS, WILDCARD_PEER, endpoint_row
 
 NAME = "powershell"

@@ -20,7 +20,8 @@ import re
 from collections.abc import Iterable, Iterator
 
 from portcheck.core.model import Socket
-from portcheck.parsers.common import ParseContext, ParseNotes, clean
+from portcheck.core.parsing import ParseContext, ParseNotes
+from portcheck.parsers.common import clean
 
 NAME = "tasklist"
 

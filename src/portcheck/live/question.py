@@ -1,4 +1,4 @@
-"""What `kill`, `wait` and `--watch` share: asking the live query the same question again and again.
+"""What `kill` and `wait` share: asking the live query the same question again and again.
 
 A port counts as held while any socket on it is in a state other than TIME_WAIT: a TIME_WAIT row is
 a closed connection the kernel keeps for a minute, owned by no process; it does not stop a server
@@ -14,8 +14,7 @@ from portcheck.core.model import Socket, State
 from portcheck.core.portspec import PortSpec
 from portcheck.live.executor import Executor
 from portcheck.live.query import Answer
-from portcheck.output.report import Reporter
-from portcheck.platforms import OS
+from portcheck.platforms.base import OS
 
 
 def holds_port(row: Socket) -> bool:
@@ -46,21 +45,6 @@ class LiveQuestion:
 
     def held(self) -> list[Socket]:
         return [r for r in self.ask() if holds_port(r)]
-
-
-def report_answer(reporter: Reporter, answer: Answer) -> None:
-    """What the query learnt on the way, on stderr: tools that failed, which one answered (--verbose),
-    lines it did not understand, and the hints."""
-    for attempt in answer.tried:
-        if attempt.routine:
-            reporter.info(str(attempt))
-        else:
-            reporter.warn(str(attempt))
-    shown = "; ".join(answer.commands) if answer.commands else "reading /proc/net and /proc/*/fd"
-    reporter.info(f"answered by {answer.tool}: {shown}")
-    reporter.notes(answer.notes, answer.tool)
-    for hint in answer.hints:
-        reporter.warn(hint)
 
 
 def describe_holders(rows: list[Socket]) -> str:
