@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,19 @@ from portcheck.parsers import resolve
 from portcheck.parsers.detect import SAMPLE_LINES, detect
 from portcheck.parsers.offline import parse_stream
 from portcheck.parsers.windows import netstat as netstat_windows
-from portcheck.parsers.windows import powershell
-from portcheck.parsers.windows.tasklist import parse_pid_names
+from portcheck.parsers.windows import powershell, tasklist
 from tests.conftest import FIXTURES, run_cli
 
 WINDOWS = FIXTURES / "windows"
+
+
+def parse_pid_names(lines: list[str]) -> dict[int, str]:
+    """The tasklist format's own parse: no sockets, every PID's name in the notes."""
+    ctx = ParseContext()
+    assert list(tasklist.parse(lines, ctx)) == []
+    return ctx.notes.pid_names
+
+
 LISTEN_60653 = "  TCP    0.0.0.0:60653          0.0.0.0:0              LISTENING       7212"
 TASKS_CSV = '"System","4","Services","0","2,268 K"\r\n"node.exe","7212","Console","1","48,932 K"\r\n'
 
@@ -123,9 +132,13 @@ def test_elevation_message_beside_rows_is_a_warning() -> None:
     assert "administrator rights" in result.stderr
 
 
-def test_elevation_raises_inspect_error_with_exit_code_3() -> None:
+def test_elevation_is_reported_by_the_parser_and_exit_3_decided_by_the_caller() -> None:
+    ctx = ParseContext()
+    assert list(netstat_windows.parse(["The requested operation requires elevation."], ctx)) == []
+    assert ctx.notes.refused is not None and "administrator" in ctx.notes.refused
+    parsed = parse_stream(io.BytesIO(b"The requested operation requires elevation.\r\n"), ParseContext())
     with pytest.raises(InspectError) as caught:
-        list(netstat_windows.parse(["The requested operation requires elevation."]))
+        list(parsed.rows)
     assert caught.value.exit_code == 3
 
 

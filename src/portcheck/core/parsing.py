@@ -21,7 +21,7 @@ from portcheck.core.states import lookup_state
 class ParseNotes:
     """Diagnostics collected while parsing; rendered by the CLI, never printed by a parser."""
 
-    __slots__ = ("first_skipped", "messages", "pid_names", "skipped", "unknown_states")
+    __slots__ = ("first_skipped", "messages", "pid_names", "refused", "skipped", "unknown_states")
 
     def __init__(self) -> None:
         self.skipped = 0
@@ -29,6 +29,10 @@ class ParseNotes:
         self.unknown_states: dict[str, int] = {}
         self.messages: dict[str, None] = {}  # an ordered set: each warning once
         self.pid_names: dict[int, str] = {}  # PID -> process name found in the same input (tasklist)
+        self.refused: str | None = None
+        """Set when the input is a tool's refusal to answer rather than an answer (`netstat -b` run
+        without administrator rights): what to tell the person. A parser only says so; the caller
+        decides what it means (the live query and `portcheck parse`: exit 3, could not inspect)."""
 
     def skip(self, lineno: int, line: str) -> None:
         """A line that is neither a row, a header nor blank: counted, and the first one remembered."""
@@ -51,6 +55,7 @@ class ParseNotes:
             self.unknown_states[word] = self.unknown_states.get(word, 0) + count
         self.messages.update(other.messages)
         self.pid_names.update(other.pid_names)
+        self.refused = self.refused or other.refused
 
 
 class ParseContext:

@@ -156,6 +156,8 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
             parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
         except ParseError as error:  # binary output: the tool is broken, the next one may not be
             raise ToolError(step.tool, Problem.UNREADABLE, error.describe()) from None
+        if ctx.notes.refused is not None:  # netstat -b refused (no elevation after all): exit 3
+            raise InspectError(ctx.notes.refused)
         if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
             line, text = ctx.notes.first_skipped
             raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {quote(text)}")

@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterable, Iterator
 
 from portcheck.core.addresses import WILDCARD_HOSTS, family_of, local_address, port_number, split_colon
-from portcheck.core.errors import InspectError
 from portcheck.core.localised import (
     ELEVATION_MARKERS,
     NETSTAT_PROTO_HEADERS,
@@ -192,8 +191,9 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         yield pending
     if elevation is not None:
         if not rows:
-            raise InspectError(ELEVATION_MESSAGE.format(quote=elevation))
-        notes.warn(ELEVATION_WARNING)
+            notes.refused = ELEVATION_MESSAGE.format(quote=elevation)
+        else:
+            notes.warn(ELEVATION_WARNING)
 
 
 def _looks_like_row(line: str) -> bool:

@@ -7,10 +7,11 @@ underline (so `/v` and `/svc` tables with spaces in later columns work too) or, 
 from the shape `name  pid  session  session#  memory unit`. Headers are recognised in any language by
 their `PID` column, which Windows does not translate.
 
-As a format of its own it yields no sockets: it fills `ctx.notes.pid_names`, and the CLI names the
-processes of the netstat rows from that. Because a customer pastes both outputs into one mail in
-either order, and detection sees only the start of the text, parsing is done by netstat_windows,
-which reads tasklist lines as well.
+As a format of its own it yields no sockets: it fills `ctx.notes.pid_names`, from which the live
+query (Windows' NameLookup step) and `portcheck parse` name the processes of netstat's rows. Because a
+customer pastes both outputs into one mail in either order, and detection sees only the start of the
+text, a paste detected as tasklist is read whole by the Windows netstat parser, which reads tasklist
+lines as well (portcheck.parsers.READ_WITH); that parser imports this module, never the reverse.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Iterator
 
 from portcheck.core.model import Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
-from portcheck.parsers.common import clean
+from portcheck.parsers.common import clean, cleaned
 
 NAME = "tasklist"
 
@@ -127,22 +128,14 @@ class TasklistReader:
         return "PID" in tokens and not any(t.isdecimal() for t in tokens)
 
 
-def parse_pid_names(lines: Iterable[str]) -> dict[int, str]:
-    """PID -> image name from tasklist output (any layout); other lines are ignored."""
-    notes = ParseNotes()
-    reader = TasklistReader(notes)
-    for raw in lines:
-        line = clean(raw)
-        if line:
-            reader.read(raw, line)
-    return notes.pid_names
-
-
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
-    """Records PID names in `ctx.notes.pid_names`; netstat rows in the same text become sockets."""
-    from portcheck.parsers.windows import netstat  # it imports this module for TasklistReader
-
-    yield from netstat.parse(lines, ctx)
+    """Records every PID's image name in `ctx.notes.pid_names` (any layout); yields no sockets."""
+    notes = (ctx or ParseContext()).notes
+    reader = TasklistReader(notes)
+    for lineno, raw, line in cleaned(lines):
+        if not reader.read(raw, line):
+            notes.skip(lineno, raw)
+    yield from ()
 
 
 def is_tasklist_line(reader: TasklistReader, raw: str) -> bool:
