@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from portcheck.commands.kill_hosts import SESSION_CHAIN, SESSION_REFUSAL
+from portcheck.fleet.kill import SESSION_CHAIN, SESSION_REFUSAL
 from portcheck.live.runner import ToolRun
 from tests.cli_helpers import listener
 from tests.sshd_helpers import Lab, fleet, interactive, portcheck_ssh_left
@@ -242,8 +242,8 @@ class WindowsHost:
 def test_on_windows_every_sshd_is_spared() -> None:
     """No shell line finds the session there: sshd.exe processes are refused by name, others are not."""
     from portcheck.commands.base import port_scope
-    from portcheck.commands.kill_hosts import Order, plan_host, survey
     from portcheck.core.portspec import parse_port_spec
+    from portcheck.fleet.kill import Order, plan_host, survey
     from portcheck.fleet.ssh import Target
     from portcheck.output.report import Reporter
 

@@ -69,7 +69,7 @@ FORBIDDEN = re.compile(r"^(os\.(system|popen|startfile|exec\w*|spawn\w*|posix_sp
 SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "csh", "tcsh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"}
 STARTING_MODULES = {"live/runner.py", "live/sudo.py", "fleet/sshauth.py", "fleet/ssh.py"}
 """Where processes start. A new one must be reviewed against SECURITY.md, then added here."""
-REMOTE_SHELL_SCRIPTS = {"commands/kill_hosts.py": "SESSION_CHAIN"}
+REMOTE_SHELL_SCRIPTS = {"fleet/kill.py": "SESSION_CHAIN"}
 """argvs that start `sh -c` on purpose: run on a remote host through ssh, with a fixed script (a
 module constant, no input in it) as the only argument."""
 

@@ -242,6 +242,34 @@ def write_rows(
         )
 
 
+def write_lines(lines: list[str]) -> None:
+    sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def show_rows(rows: list[Socket], hosts: Sequence[str] | None = None) -> None:
+    """What will be ended, as a table. `hosts`: one host name per row (rows already in order)."""
+    from portcheck.output.render import render_table, sort_rows
+
+    terminal = terminal_settings()
+    shown = rows if hosts is not None else sort_rows(rows)
+    render_table(shown, sys.stdout, width=terminal.width, colour=terminal.colour, hosts=hosts)
+    sys.stdout.flush()
+
+
+def confirm(names: str, plan: str) -> bool:
+    """y/N on a terminal; without one, refuse (exit 2) rather than wait for an answer nobody types."""
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "not ending anything: there is no terminal to confirm on; "
+            f"pass --yes to end {names} from a script"
+        )
+    try:
+        return typer.confirm(f"End {names} with {plan}?", default=False, err=True)
+    except typer.Abort:  # end of input (Ctrl-D) is a no
+        sys.stderr.write("\n")
+        return False
+
+
 def report_answer(reporter: Reporter, answer: Answer) -> None:
     """What the query learnt on the way, on stderr: tools that failed, which one answered (--verbose),
     lines it did not understand, and the hints."""
