@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tests.sshd_helpers import Lab
+    from tests.helpers.sshd import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -76,8 +76,8 @@ def corpus_params(platform: str) -> list[object]:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """The ssh lab (tests/sshd_helpers.py), started once for every --host test of the session."""
-    from tests.sshd_helpers import ssh_lab, sshd_available
+    """The ssh lab (tests/helpers/sshd.py), started once for every --host test of the session."""
+    from tests.helpers.sshd import ssh_lab, sshd_available
 
     reason = sshd_available()
     if reason is not None:

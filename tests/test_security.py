@@ -227,9 +227,9 @@ def test_no_network_connection_is_ever_made(tmp_path: Path, args: list[str]) -> 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty and a fake sudo")
 def test_the_password_reaches_no_argv_or_environment(tmp_path: Path) -> None:
-    """A fake sudo (tests/test_live_sudo.py) in the system directories execs a fake ss there that logs
+    """A fake sudo (tests/live/test_live_sudo.py) in the system directories execs a fake ss there that logs
     its argv and environment; portcheck runs under a pty and the right password is typed."""
-    from tests.test_live_sudo import PASSWORD, WRAPPER, _fake_sudo
+    from tests.live.test_live_sudo import PASSWORD, WRAPPER, _fake_sudo
 
     system = tmp_path / "system"
     _fake_sudo(system)
@@ -261,7 +261,7 @@ def test_the_password_is_in_no_exception(tmp_path: Path, monkeypatch: pytest.Mon
     frame of its traceback (what PORTCHECK_DEBUG or a crash reporter could show) lack the password."""
     from portcheck.live import runner
     from portcheck.live.sudo import SudoError, SudoExecutor
-    from tests.test_live_sudo import PASSWORD, _fake_sudo
+    from tests.live.test_live_sudo import PASSWORD, _fake_sudo
 
     system = tmp_path / "system"
     _fake_sudo(system)
@@ -305,7 +305,7 @@ def _portcheck_frame_locals(error: BaseException) -> list[dict[str, object]]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux processes")
 def test_kill_never_signals_a_pid_that_does_not_hold_the_port() -> None:
-    from tests.cli_helpers import listener
+    from tests.helpers.cli import listener
 
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

@@ -153,7 +153,8 @@ def render_table(
 
     tabulate draws the table. For its two simplest styles on printable ASCII cells (the default
     `portcheck PORT` table) the same text is drawn here instead, because importing tabulate costs about
-    18 ms, a fifth of a whole `portcheck PORT`; tests/test_render_exact.py holds the two byte-identical."""
+    18 ms, a fifth of a whole `portcheck PORT`; tests/output/test_render_exact.py holds the two
+    byte-identical."""
     columns = (
         list(fields)
         if fields

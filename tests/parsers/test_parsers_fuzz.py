@@ -9,8 +9,9 @@ replaced by another fixture's word, junk inserted, lines deleted or repeated), s
 have rows and the filter keeps some; every other format's fixtures mutated the same way.
 
 CI runs the "ci" profile (150 examples per test, a few seconds); `HYPOTHESIS_PROFILE=thorough pytest
-tests/test_parsers_fuzz.py tests/test_decode_fuzz.py tests/test_cli_fuzz.py` runs a much larger one
-(see README). The profiles are registered here and apply to every fuzz module that imports this one.
+tests/parsers/test_parsers_fuzz.py tests/parsers/test_decode_fuzz.py tests/cli/test_cli_fuzz.py` runs a
+much larger one (see README). The profiles are registered here and apply to every fuzz module that
+imports this one.
 """
 
 from __future__ import annotations

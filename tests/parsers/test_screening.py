@@ -14,8 +14,8 @@ from portcheck import parsers
 from portcheck.core.model import Socket
 from portcheck.core.parsing import ParseContext, port_needles
 from portcheck.parsers import netstat_bsd
-from tests import benchmark_generator
 from tests.conftest import FIXTURES
+from tests.helpers import benchmark_generator
 
 SCREENED = {
     "ss": ("ss",),

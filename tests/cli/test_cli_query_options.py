@@ -17,9 +17,9 @@ import pytest
 from portcheck.core.model import FIELDS, State
 from portcheck.live.hints import OWN_SOCKETS_HINT
 from portcheck.platforms import PLATFORM_VARIABLE
-from tests.cli_helpers import listener, reserved_port, spawn_cli
 from tests.conftest import FIXTURES, Result, run_cli
-from tests.live_helpers import Holder, fake_tool, socket_holder
+from tests.helpers.cli import listener, reserved_port, spawn_cli
+from tests.helpers.live import Holder, fake_tool, socket_holder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 

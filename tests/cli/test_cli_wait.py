@@ -11,8 +11,8 @@ import pytest
 
 from portcheck.core.model import FIELDS
 from portcheck.platforms import PLATFORM_VARIABLE
-from tests.cli_helpers import listener, reserved_port
 from tests.conftest import run_cli
+from tests.helpers.cli import listener, reserved_port
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 

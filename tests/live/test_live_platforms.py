@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from portcheck import parsers
 from portcheck.live.hints import (
     NO_OWNERS_HINT,
     OWN_SOCKETS_HINT,
@@ -22,18 +21,12 @@ from portcheck.live.hints import (
 )
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
-from tests.live_helpers import fake_tool, recorded_argv, records
+from tests.helpers.live import fake_tool, recorded_argv, records
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake tools are POSIX scripts")
 
 LIVE = FIXTURES / "live"
 LSOF_ARGV = ["lsof", "+c", "0", "-nP", "-w"]
-
-
-def needs(*formats: str) -> None:
-    missing = [f for f in formats if f not in parsers.FORMATS]
-    if missing:
-        pytest.skip(f"parsers not in this build yet: {', '.join(missing)}")
 
 
 def run_on(platform: str, bin_dir: Path, *args: str) -> Result:
@@ -59,7 +52,6 @@ def netstat_answers(directory: Path) -> None:
 
 
 def test_macos_lsof_answers_with_one_filtered_call(tmp_path: Path) -> None:
-    needs("lsof")
     fake_tool(tmp_path, "lsof", output=LIVE / "macos-lsof-i.txt")
     fake_tool(tmp_path, "netstat", output="must not run\n")
     result = run_on("macos", tmp_path, "5432", "8080", "--json", "--verbose")
@@ -82,7 +74,6 @@ def test_macos_lsof_answers_with_one_filtered_call(tmp_path: Path) -> None:
 
 
 def test_macos_listing_asks_tcp_listeners_and_udp_separately(tmp_path: Path) -> None:
-    needs("lsof")
     fake_tool(tmp_path, "lsof", output=LIVE / "macos-lsof-i.txt")
     result = run_on("macos", tmp_path, "--json")
     assert result.code == 0, result.stderr
@@ -92,7 +83,6 @@ def test_macos_listing_asks_tcp_listeners_and_udp_separately(tmp_path: Path) -> 
 
 def test_macos_empty_lsof_without_root_asks_netstat(tmp_path: Path) -> None:
     """lsof without root sees only the caller's sockets, so its "nothing" is checked with netstat."""
-    needs("lsof", "netstat-bsd")
     fake_tool(tmp_path, "lsof", status=1)
     netstat_answers(tmp_path)
     result = run_on("macos", tmp_path, "8080", "--json")
@@ -107,7 +97,6 @@ def test_macos_empty_lsof_without_root_asks_netstat(tmp_path: Path) -> None:
 
 
 def test_macos_free_port_exits_1(tmp_path: Path) -> None:
-    needs("lsof", "netstat-bsd")
     fake_tool(tmp_path, "lsof", status=1)
     netstat_answers(tmp_path)
     result = run_on("macos", tmp_path, "60653")
@@ -124,7 +113,6 @@ def windows_tools(directory: Path) -> None:
 
 
 def test_windows_port_80_is_not_8042_and_pid_4_is_the_kernel(tmp_path: Path) -> None:
-    needs("netstat-windows", "tasklist")
     windows_tools(tmp_path)
     result = run_on("windows", tmp_path, "80", "--json")
     same_rows(
@@ -139,7 +127,6 @@ def test_windows_port_80_is_not_8042_and_pid_4_is_the_kernel(tmp_path: Path) -> 
 
 
 def test_windows_names_every_pid_with_one_tasklist_call(tmp_path: Path) -> None:
-    needs("netstat-windows", "tasklist")
     windows_tools(tmp_path)
     result = run_on("windows", tmp_path, "80,3000,8042", "--remote", "--json")
     assert result.code == 0, result.stderr
@@ -157,7 +144,6 @@ def test_windows_names_every_pid_with_one_tasklist_call(tmp_path: Path) -> None:
 
 
 def test_windows_table(tmp_path: Path) -> None:
-    needs("netstat-windows", "tasklist")
     windows_tools(tmp_path)
     result = run_on("windows", tmp_path, "8042")
     assert result.code == 0, result.stderr
@@ -166,14 +152,12 @@ def test_windows_table(tmp_path: Path) -> None:
 
 
 def test_windows_single_protocol_and_family_is_asked_with_p(tmp_path: Path) -> None:
-    needs("netstat-windows", "tasklist")
     windows_tools(tmp_path)
     run_on("windows", tmp_path, "80", "--tcp", "-6")
     assert recorded_argv(tmp_path)[0] == ["netstat", "-ano", "-p", "TCPv6"]
 
 
 def test_windows_sudo_says_an_elevated_prompt_is_needed(tmp_path: Path) -> None:
-    needs("netstat-windows", "tasklist")
     windows_tools(tmp_path)
     fake_tool(tmp_path, "sudo", output="sudo must not run\n")
     result = run_on("windows", tmp_path, "80", "--sudo")
@@ -186,7 +170,6 @@ def test_windows_sudo_says_an_elevated_prompt_is_needed(tmp_path: Path) -> None:
 
 
 def test_freebsd_sockstat_listening_and_connected(tmp_path: Path) -> None:
-    needs("sockstat")
     fake_tool(
         tmp_path,
         "sockstat",
@@ -205,7 +188,6 @@ def test_freebsd_sockstat_listening_and_connected(tmp_path: Path) -> None:
 
 
 def test_freebsd_without_sockstat_uses_netstat(tmp_path: Path) -> None:
-    needs("sockstat", "netstat-bsd")
     fake_tool(tmp_path, "netstat", output=LIVE / "freebsd-netstat-anW.txt")
     result = run_on("freebsd", tmp_path, "22", "--json", "--verbose")
     same_rows(
@@ -245,7 +227,6 @@ def test_freebsd_without_sockstat_uses_netstat(tmp_path: Path) -> None:
 def test_a_failing_tool_is_reported_and_the_next_answers(
     tmp_path: Path, fault: dict[str, object], message: str
 ) -> None:
-    needs("lsof", "netstat-bsd")
     fake_tool(tmp_path, "lsof", **fault)  # type: ignore[arg-type]
     netstat_answers(tmp_path)
     result = run_on("macos", tmp_path, "8080", "--timeout", "1", "--json")
@@ -256,7 +237,6 @@ def test_a_failing_tool_is_reported_and_the_next_answers(
 
 
 def test_a_missing_tool_is_only_mentioned_with_verbose(tmp_path: Path) -> None:
-    needs("netstat-bsd")
     netstat_answers(tmp_path)
     quiet = run_on("macos", tmp_path, "8080")
     assert quiet.code == 0 and quiet.stderr == ""

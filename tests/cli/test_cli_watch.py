@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from tests.cli_helpers import spawn_cli
 from tests.conftest import run_cli
+from tests.helpers.cli import spawn_cli
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 

@@ -10,7 +10,7 @@ from portcheck import parsers
 from portcheck.core.model import Family, Proto, State
 from portcheck.core.parsing import ParseContext
 from portcheck.parsers.detect import detect
-from tests import benchmark_generator
+from tests.helpers import benchmark_generator
 
 ROWS = 2000
 PARSER = {

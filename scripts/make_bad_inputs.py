@@ -10,7 +10,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-BAD = Path(__file__).resolve().parent / "fixtures" / "bad"
+BAD = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "bad"
 
 
 def png() -> bytes:

@@ -14,7 +14,7 @@ import pytest
 from portcheck.core.model import FIELDS
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import Result, run_cli
-from tests.live_helpers import fake_tool, recorded_argv
+from tests.helpers.live import fake_tool, recorded_argv
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="fake tools are POSIX scripts")
 

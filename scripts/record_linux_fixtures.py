@@ -4,7 +4,7 @@
 Run by hand, as root, on a Linux machine with ss, netstat (net-tools) and lsof; `busybox` and the
 pt_BR, cs_CZ and de_DE locales (`localedef -i pt_BR -f UTF-8 pt_BR.UTF-8`) add more fixtures when present:
 
-    sudo .venv/bin/python tests/record_linux_fixtures.py
+    sudo .venv/bin/python scripts/record_linux_fixtures.py
 
 The test suite never runs this; it checks the committed files. What it does:
 
@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "fixtures" / "linux"
+OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "linux"
 BASE = 47310
 PORTS = {
     "tcp4_shared": BASE,  # 0.0.0.0, server + its forked worker, and a dup()ed descriptor

@@ -21,7 +21,7 @@ import pytest
 from portcheck.live import runner
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
-from tests.live_helpers import fake_tool
+from tests.helpers.live import fake_tool
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake tools are POSIX scripts")
 

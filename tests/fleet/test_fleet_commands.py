@@ -1,4 +1,4 @@
-"""`portcheck info --host` and `portcheck kill --host` for real, through the sshd lab (tests/sshd_helpers.py,
+"""`portcheck info --host` and `portcheck kill --host` for real, through the sshd lab (tests/helpers/sshd.py,
 the session's `lab` fixture): every host is this same machine, so each must report this machine's
 /proc ranges, and a process the test starts is ended through an sshd. Hosts that refuse sit beside the
 good ones; PID 1 (an sshd that is PID 1 of its own namespace, as in a container) and portcheck's own ssh
@@ -17,8 +17,8 @@ import pytest
 
 from portcheck.fleet.kill import SESSION_CHAIN, SESSION_REFUSAL
 from portcheck.live.runner import ToolRun
-from tests.cli_helpers import listener
-from tests.sshd_helpers import Lab, fleet, interactive, portcheck_ssh_left
+from tests.helpers.cli import listener
+from tests.helpers.sshd import Lab, fleet, interactive, portcheck_ssh_left
 
 LINUX_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
@@ -176,7 +176,9 @@ def test_kill_refuses_pid_1(lab: Lab) -> None:
         in (result.stdout)
     )
     assert f"pid1: port {lab.pid1.port} is still in use: PID 1 (sshd)" in result.stderr
-    assert fleet(lab, "22", "--host", "pid1").code in (0, 1)  # still there
+    after = fleet(lab, str(lab.pid1.port), "--host", "pid1", "--listening", "--json")
+    assert after.code == 0, after.stderr  # the host still answers, and PID 1 still listens
+    assert {(row["host"], row["pid"]) for row in after.json()} == {("pid1", 1)}
 
 
 def test_kill_never_ends_its_own_ssh_session(lab: Lab) -> None:
@@ -188,7 +190,9 @@ def test_kill_never_ends_its_own_ssh_session(lab: Lab) -> None:
     refused = [line for line in result.stdout.splitlines() if line.endswith(f"refused: {SESSION_REFUSAL}")]
     assert len(refused) >= 2  # the listener and this session's sshd
     assert "ended" not in result.stdout
-    assert fleet(lab, "22", "--host", "srv3").code in (0, 1)
+    after = fleet(lab, str(port), "--host", "srv3", "--listening", "--json")
+    assert after.code == 0, after.stderr  # the host still answers, and its sshd still listens
+    assert after.json() and {row["local_port"] for row in after.json()} == {port}
 
 
 def test_session_chain_climbs_from_the_shell_to_its_parents(tmp_path: Path) -> None:

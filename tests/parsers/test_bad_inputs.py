@@ -3,7 +3,7 @@ exact exit code, the exact stderr and (for readable input) the rows, checked thr
 `portcheck parse FILE --json` run inside that directory (so messages name the bare file).
 
 A sidecar with `generate` describes an input too big to commit (a 5 MB line): the test writes it to a
-temporary directory from the description. `tests/make_bad_inputs.py` wrote the binary members."""
+temporary directory from the description. `scripts/make_bad_inputs.py` wrote the binary members."""
 
 from __future__ import annotations
 

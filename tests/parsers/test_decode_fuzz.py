@@ -21,7 +21,7 @@ from portcheck.core.parsing import ParseContext
 from portcheck.parsers.detect import detect
 from portcheck.parsers.offline import parse_stream
 from tests.conftest import FIXTURES
-from tests.test_parsers_fuzz import check_row
+from tests.parsers.test_parsers_fuzz import check_row
 
 WINDOWS_SAMPLES = [p.read_bytes() for p in sorted((FIXTURES / "windows").glob("*.txt"))] or [b""]
 ALL_SAMPLES = [p.read_bytes() for p in sorted(FIXTURES.glob("*/*.txt"))] or [b""]

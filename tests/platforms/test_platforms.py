@@ -10,7 +10,7 @@ from portcheck.core.errors import InspectError
 from portcheck.core.model import Family, Proto
 from portcheck.core.portspec import parse_port_spec
 from portcheck.platforms import PLATFORM_VARIABLE, current_os, platform_for
-from portcheck.platforms.base import OS, POSIX_ENV, Encoding, Question, Step
+from portcheck.platforms.base import OS, POSIX_ENV, Encoding, ProbeKind, Question, Step
 from portcheck.platforms.linux import ss_filter
 from tests.conftest import ROOT, run_cli
 
@@ -151,3 +151,59 @@ def test_start_up_stays_lazy() -> None:
     assert helped.stderr.strip().splitlines()[-1] == "[] 0"
     queried = subprocess.run([sys.executable, "-c", probe, "1", "--json"], capture_output=True, text=True)
     assert queried.stderr.strip().splitlines()[-1] == "['pexpect'] 0"
+
+
+def test_probes_per_os() -> None:
+    linux = platform_for(OS.LINUX).probes()
+    assert [(p.kind, p.files, p.command.argv) for p in linux] == [
+        (
+            ProbeKind.EPHEMERAL,
+            ("/proc/sys/net/ipv4/ip_local_port_range",),
+            ("cat", "/proc/sys/net/ipv4/ip_local_port_range"),
+        ),
+        (
+            ProbeKind.RESERVED,
+            ("/proc/sys/net/ipv4/ip_local_reserved_ports",),
+            ("cat", "/proc/sys/net/ipv4/ip_local_reserved_ports"),
+        ),
+    ]
+    assert all(p.command.env == POSIX_ENV and p.protos == (Proto.TCP, Proto.UDP) for p in linux)
+    for os_name in (OS.MACOS, OS.FREEBSD):
+        (probe,) = platform_for(os_name).probes()
+        assert probe.command.argv == (
+            "sysctl",
+            "-n",
+            "net.inet.ip.portrange.first",
+            "net.inet.ip.portrange.last",
+        )
+    windows = platform_for(OS.WINDOWS).probes()
+    assert [(p.kind, p.protos, p.command.argv[4:]) for p in windows] == [
+        (ProbeKind.EPHEMERAL, (Proto.TCP,), ("dynamicport", "tcp")),
+        (ProbeKind.EPHEMERAL, (Proto.UDP,), ("dynamicport", "udp")),
+        (ProbeKind.EXCLUDED, (Proto.TCP,), ("excludedportrange", "protocol=tcp")),
+        (ProbeKind.EXCLUDED, (Proto.UDP,), ("excludedportrange", "protocol=udp")),
+    ]
+
+
+def test_signal_plans() -> None:
+    assert platform_for(OS.LINUX).signal_plan(42, "TERM", force=False).command.argv == (
+        "kill",
+        "-s",
+        "TERM",
+        "42",
+    )
+    assert platform_for(OS.MACOS).signal_plan(42, "TERM", force=True).command.argv == (
+        "kill",
+        "-s",
+        "KILL",
+        "42",
+    )
+    polite = platform_for(OS.WINDOWS).signal_plan(42, "TERM", force=False)
+    assert polite.command.argv == ("taskkill", "/PID", "42")
+    assert polite.needs_force_status == {1} and polite.gone_status == {128}
+    assert platform_for(OS.WINDOWS).signal_plan(42, "KILL", force=False).command.argv == (
+        "taskkill",
+        "/PID",
+        "42",
+        "/F",
+    )

@@ -33,8 +33,8 @@ from portcheck.live.query import inspect
 from portcheck.live.runner import ToolRun
 from portcheck.platforms.base import OS
 from tests.conftest import FIXTURES
-from tests.test_decode_fuzz import mutated_bytes
-from tests.test_parsers_fuzz import check_row
+from tests.parsers.test_decode_fuzz import mutated_bytes
+from tests.parsers.test_parsers_fuzz import check_row
 
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from portcheck.platforms import PLATFORM_VARIABLE
-from tests.cli_helpers import free_port, listener, reserved_port, spawn_cli, stateful_script
 from tests.conftest import Result, run_cli
-from tests.live_helpers import fake_tool, recorded_argv, unprivileged_python
+from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli, stateful_script
+from tests.helpers.live import fake_tool, recorded_argv, unprivileged_python
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux processes")
 

@@ -20,7 +20,7 @@ import typer
 
 from portcheck.core.model import FIELDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 
 _HOLDER = r"""

@@ -1,4 +1,4 @@
-"""`portcheck --host` for real: several sshd instances on loopback (tests/sshd_helpers.py), the system
+"""`portcheck --host` for real: several sshd instances on loopback (tests/helpers/sshd.py), the system
 ssh client, and a child process holding sockets that every host (this same machine) must report with
 its pid and name. Hosts that refuse, hang, reject the key, or need a person (passphrase, password,
 unknown host key: answered through a pty with pexpect) sit beside the good ones.
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_helpers import Holder, socket_holder
-from tests.sshd_helpers import (
+from tests.helpers.live import Holder, socket_holder
+from tests.helpers.sshd import (
     PASSPHRASE,
     PASSWORD,
     Lab,

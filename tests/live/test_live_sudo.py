@@ -14,11 +14,11 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.live_helpers import Holder, fake_tool, recorded_argv, socket_holder
+from tests.helpers.live import Holder, fake_tool, recorded_argv, socket_holder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty and live Linux sockets")
 
-WRAPPER = Path(__file__).with_name("sudo_wrapper.py")
+WRAPPER = Path(__file__).parent.parent / "helpers" / "sudo_wrapper.py"
 PASSWORD = "correct horse 42"
 
 FAKE_SUDO = """\
