@@ -31,7 +31,7 @@ from portcheck.fleet.ssh import (
 )
 from portcheck.live.query import Answer
 from portcheck.live.runner import ToolRun
-from portcheck.output.render import render
+from portcheck.output.render import Table, render
 from portcheck.platforms.base import OS
 
 ROW = Socket(Proto.TCP, Family.IPV4, "0.0.0.0", 22, None, None, State.LISTEN, 1, "sshd", "root", "ss")
@@ -205,7 +205,7 @@ def test_a_long_list_of_hosts_stays_one_line() -> None:
 
 def _rendered(fmt: str, hosts: list[str] | None, fields: list[str] | None = None) -> str:
     out = io.StringIO()
-    render([ROW, OTHER], fmt, out, hosts=hosts, fields=fields)
+    render(Table([ROW, OTHER], hosts=hosts), fmt, out, fields=fields)
     return out.getvalue()
 
 

@@ -22,6 +22,7 @@ from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
     from portcheck.live.query import Answer
+    from portcheck.output.render import Table
 
 
 class QueryByDefault(TyperGroup):
@@ -216,17 +217,12 @@ def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
     return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
 
 
-def write_rows(
-    ordered: Sequence[Socket],
-    output: OutputOptions,
-    hosts: Sequence[str] | None = None,
-    marks: Sequence[str] | None = None,
-) -> None:
-    """Render rows to stdout as they are ordered (an empty table prints nothing). `hosts`: one host
-    name per row, the first field of a fleet query's output; `marks`: `--watch`'s + and - column."""
-    from portcheck.output.render import render
+def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None:
+    """Render rows to stdout as they are ordered (an empty table prints nothing). A Table carries a
+    fleet query's hosts or `--watch`'s marks along (portcheck.output.render.Table)."""
+    from portcheck.output.render import as_table, render
 
-    if ordered or output.format != "table":
+    if as_table(ordered).rows or output.format != "table":
         terminal = terminal_settings()
         render(
             ordered,
@@ -237,8 +233,6 @@ def write_rows(
             table_format=output.table_format,
             width=terminal.width,
             colour=terminal.colour,
-            hosts=hosts,
-            marks=marks,
         )
 
 
@@ -246,13 +240,13 @@ def write_lines(lines: list[str]) -> None:
     sys.stdout.write("".join(line + "\n" for line in lines))
 
 
-def show_rows(rows: list[Socket], hosts: Sequence[str] | None = None) -> None:
-    """What will be ended, as a table. `hosts`: one host name per row (rows already in order)."""
-    from portcheck.output.render import render_table, sort_rows
+def show_rows(rows: list[Socket] | Table) -> None:
+    """What will be ended, as a table: rows sorted here, or a fleet's Table (in order, hosts first)."""
+    from portcheck.output.render import Table, render_table, sort_rows
 
     terminal = terminal_settings()
-    shown = rows if hosts is not None else sort_rows(rows)
-    render_table(shown, sys.stdout, width=terminal.width, colour=terminal.colour, hosts=hosts)
+    shown = rows if isinstance(rows, Table) else sort_rows(rows)
+    render_table(shown, sys.stdout, width=terminal.width, colour=terminal.colour)
     sys.stdout.flush()
 
 

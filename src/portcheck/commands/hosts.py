@@ -112,7 +112,7 @@ def query_hosts(
     from functools import partial
 
     from portcheck.fleet.fleet import FleetResult, ask_host
-    from portcheck.output.render import sort_rows
+    from portcheck.output.render import Table, sort_rows
 
     result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)))
     rows: list[Socket] = []
@@ -132,6 +132,6 @@ def query_hosts(
         rows.extend(ordered)
         labels.extend([label] * len(ordered))
     report_hints(reporter, hints)
-    write_rows(rows, output, labels)
+    write_rows(Table(rows, hosts=labels), output)
     (reporter.error if result.failed else reporter.warn)(result.summary())
     return result.exit_code

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Reporter) -> ExitCode:
     """Query every host, show and confirm once, end on each host; per-PID outcomes with the host named,
     a line per host on the port, a summary line on stderr."""
-    from portcheck.output.render import sort_rows
+    from portcheck.output.render import Table, sort_rows
 
     with fleet_for(options, order.timeout).kept_open() as fleet:
         surveyed = fleet.run(partial(survey, order))
@@ -59,7 +59,7 @@ def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Repor
             labels.extend([label] * len(ordered))
         report_hints(reporter, hints)
         if rows:
-            show_rows(rows, labels)
+            show_rows(Table(rows, hosts=labels))
         for plan in plans:
             if not plan.targets:
                 sys.stdout.write(

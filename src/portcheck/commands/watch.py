@@ -20,6 +20,7 @@ from portcheck.core.errors import InspectError, UsageError
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import ExitCode, Socket
 from portcheck.live.query import Answer
+from portcheck.output.render import Table
 from portcheck.output.report import Reporter
 
 MAX_INTERVAL = 3600.0
@@ -94,7 +95,8 @@ def watch(
             if problem:
                 sys.stdout.write(problem + "\n")
             if marked:
-                write_rows([row for _, row in marked], output, marks=[mark for mark, _ in marked])
+                table = Table([row for _, row in marked], marks=[mark for mark, _ in marked])
+                write_rows(table, output)
             else:
                 sys.stdout.write(nothing + "\n")
             sys.stdout.flush()

@@ -1,6 +1,6 @@
 """Where a plan's commands run. The query engine only needs `run(argv, timeout, env) -> ToolRun`, so the
-same plans can run on this machine (LocalExecutor), through sudo (portcheck.live.sudo.SudoExecutor), or on
-a remote host through ssh later, without the engine knowing which.
+same plans run on this machine (LocalExecutor), through sudo (portcheck.live.sudo.SudoExecutor), or on
+an ssh host (portcheck.fleet.remote.SSHExecutor), without the engine knowing which.
 """
 
 from __future__ import annotations

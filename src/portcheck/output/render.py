@@ -4,13 +4,15 @@ Everything a renderer prints may come from another program (process names, users
 tables escape control characters and CSV neutralises spreadsheet formulas. JSON keeps exact values:
 its consumers are programs, and the JSON encoder escapes control characters itself.
 
-A fleet query (`--host`) passes `hosts`, one name per row: every format then gains `host` as its first
-field. Without it every format is exactly the single-machine one (a contract scripts rely on).
+Renderers take plain rows, or a `Table`: rows with a host for each (a fleet query, `--host`: every
+format then gains `host` as its first field) or a mark for each (`--watch`). Plain rows render exactly
+as the single-machine contract says (scripts rely on it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import repeat
 from typing import TextIO
 
@@ -21,6 +23,23 @@ from portcheck.core.model import FIELDS, Family, Socket, State
 FORMATS = ("table", "json", "ndjson", "csv")
 HOST_FIELD = "host"
 """The first field of every row in a fleet query: which machine the socket is on."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows, in the order shown, with what goes before each of them."""
+
+    rows: Sequence[Socket]
+    hosts: Sequence[str] | None = None
+    """One host name per row: a fleet query's first field, in every format."""
+    marks: Sequence[str] | None = None
+    """One short string per row for a first, headerless table column: `--watch` marks new rows `+`
+    and gone rows `-` (tables only)."""
+
+
+def as_table(rows: Sequence[Socket] | Table) -> Table:
+    return rows if isinstance(rows, Table) else Table(rows)
+
 
 TABLE_COLUMNS = ("proto", "local", "remote", "state", "pid", "process", "user")
 """The default table: addresses and ports joined as the native tools print them."""
@@ -136,7 +155,7 @@ def _columns(rows: Sequence[Socket], columns: Sequence[str]) -> list[list[str]]:
 
 
 def render_table(
-    rows: Sequence[Socket],
+    table: Sequence[Socket] | Table,
     out: TextIO,
     *,
     fields: Sequence[str] | None = None,
@@ -144,17 +163,17 @@ def render_table(
     table_format: str = "simple",
     width: int | None = None,
     colour: bool = False,
-    hosts: Sequence[str] | None = None,
-    marks: Sequence[str] | None = None,
 ) -> None:
     """A table for people. With `width` (a terminal's), long process and user cells are cut with an
-    ellipsis until the table fits. `hosts`: a first HOST column (fleet queries). `marks`: one short
-    string per row for a first, headerless column (`--watch` marks new rows `+` and gone rows `-`).
+    ellipsis until the table fits. A Table's hosts make a first HOST column (fleet queries); its marks
+    a first, headerless one (`--watch`).
 
     tabulate draws the table. For its two simplest styles on printable ASCII cells (the default
     `portcheck PORT` table) the same text is drawn here instead, because importing tabulate costs about
     18 ms, a fifth of a whole `portcheck PORT`; tests/output/test_render_exact.py holds the two
     byte-identical."""
+    shown = as_table(table)
+    rows, hosts, marks = shown.rows, shown.hosts, shown.marks
     columns = (
         list(fields)
         if fields
@@ -267,10 +286,10 @@ def _record(row: Socket, fields: Sequence[str] | None) -> dict[str, object]:
     return {f: record[f] for f in fields} if fields else record
 
 
-def _json_lines(
-    rows: Iterable[Socket], fields: Sequence[str] | None, hosts: Sequence[str] | None = None
-) -> Iterator[str]:
+def _json_lines(table: Sequence[Socket] | Table, fields: Sequence[str] | None) -> Iterator[str]:
     """One compact JSON object per row, exactly as `json.JSONEncoder(ensure_ascii=False)` writes it."""
+    shown = as_table(table)
+    rows, hosts = shown.rows, shown.hosts
     if fields or hosts is not None:
         import json
 
@@ -322,14 +341,8 @@ def _write_batched(out: TextIO, pieces: Iterable[str]) -> None:
     out.write("".join(batch))
 
 
-def render_json(
-    rows: Iterable[Socket],
-    out: TextIO,
-    *,
-    fields: Sequence[str] | None = None,
-    hosts: Sequence[str] | None = None,
-) -> None:
-    lines = _json_lines(rows, fields, hosts)
+def render_json(rows: Sequence[Socket] | Table, out: TextIO, *, fields: Sequence[str] | None = None) -> None:
+    lines = _json_lines(rows, fields)
     first = next(lines, None)
     if first is None:
         out.write("[]\n")
@@ -340,13 +353,9 @@ def render_json(
 
 
 def render_ndjson(
-    rows: Iterable[Socket],
-    out: TextIO,
-    *,
-    fields: Sequence[str] | None = None,
-    hosts: Sequence[str] | None = None,
+    rows: Sequence[Socket] | Table, out: TextIO, *, fields: Sequence[str] | None = None
 ) -> None:
-    _write_batched(out, (line + "\n" for line in _json_lines(rows, fields, hosts)))
+    _write_batched(out, (line + "\n" for line in _json_lines(rows, fields)))
 
 
 def neutralise_formula(value: str) -> str:
@@ -355,15 +364,16 @@ def neutralise_formula(value: str) -> str:
 
 
 def render_csv(
-    rows: Iterable[Socket],
+    table: Sequence[Socket] | Table,
     out: TextIO,
     *,
     fields: Sequence[str] | None = None,
     header: bool = True,
-    hosts: Sequence[str] | None = None,
 ) -> None:
     import csv
 
+    shown = as_table(table)
+    rows, hosts = shown.rows, shown.hosts
     columns = list(fields) if fields else list(FIELDS)
     indexes = [FIELDS.index(c) for c in columns]
     writer = csv.writer(out, lineterminator="\n")
@@ -409,7 +419,7 @@ def _csv_cells(rows: Iterable[Socket], indexes: list[int]) -> Iterator[Sequence[
 
 
 def render(
-    rows: Sequence[Socket],
+    rows: Sequence[Socket] | Table,
     fmt: str,
     out: TextIO,
     *,
@@ -418,11 +428,8 @@ def render(
     table_format: str = "simple",
     width: int | None = None,
     colour: bool = False,
-    hosts: Sequence[str] | None = None,
-    marks: Sequence[str] | None = None,
 ) -> None:
-    """`hosts`: one host name per row, shown as the first field (fleet queries only). `marks`: the
-    table's `--watch` column (see render_table)."""
+    """Rows in one of FORMATS; a Table's hosts become every format's first field (see Table)."""
     if fields:
         check_fields(fields)
     if fmt == "table":
@@ -434,14 +441,12 @@ def render(
             table_format=table_format,
             width=width,
             colour=colour,
-            hosts=hosts,
-            marks=marks,
         )
     elif fmt == "json":
-        render_json(rows, out, fields=fields, hosts=hosts)
+        render_json(rows, out, fields=fields)
     elif fmt == "ndjson":
-        render_ndjson(rows, out, fields=fields, hosts=hosts)
+        render_ndjson(rows, out, fields=fields)
     elif fmt == "csv":
-        render_csv(rows, out, fields=fields, header=header, hosts=hosts)
+        render_csv(rows, out, fields=fields, header=header)
     else:
         raise UsageError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")
