@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -102,7 +101,7 @@ def kill_command(
         raise UsageError("--grace must be 0 or more seconds")
     opt.check_positive(timeout, "--timeout")
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)
-    chosen = replace(scope, pids=frozenset(pid) if pid else None, process=process)
+    chosen = scope._replace(pids=frozenset(pid) if pid else None, process=process)
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
     if fleet.wanted:
         from portcheck.commands.kill_hosts import kill_hosts

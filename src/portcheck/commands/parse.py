@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, BinaryIO, Optional
 
@@ -137,7 +136,7 @@ def _read(
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.
-    first_filter = replace(row_filter, process=None)
+    first_filter = row_filter._replace(process=None)
     pid_names: dict[int, str] = {}
     rows: list[Socket] = []
     any_text = False
@@ -156,7 +155,8 @@ def _read(
                     continue
                 any_text = True
                 reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
-                rows.extend(parsed.rows if first_filter.is_trivial else filter(first_filter, parsed.rows))
+                keep = first_filter.__call__  # (mypy takes the NamedTuple for a TypeGuard callable)
+                rows.extend(parsed.rows if first_filter.is_trivial else filter(keep, parsed.rows))
                 if strict:
                     _refuse_skipped(ctx.notes)
                 other = other_format(ctx.notes, parsed.format)

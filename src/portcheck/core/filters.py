@@ -1,15 +1,17 @@
-"""Row selection shared by the live query and `portcheck parse`: ports, protocol, family, state, owner."""
+"""Row selection shared by the live query and `portcheck parse`: ports, protocol, family, state, owner.
+
+A NamedTuple rather than a frozen dataclass: every `portcheck PORT` defines it at start-up, and a
+dataclass costs ten times as much to define (0.7 ms against 0.07 ms)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from portcheck.core.model import Family, Proto, Socket, State, is_listening
 from portcheck.core.portspec import PortSpec
 
 
-@dataclass(frozen=True)
-class RowFilter:
+class RowFilter(NamedTuple):
     ports: PortSpec | None = None
     match_remote: bool = False
     protos: frozenset[Proto] | None = None

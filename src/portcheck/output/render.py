@@ -12,7 +12,6 @@ as the single-machine contract says (scripts rely on it).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import repeat
 from typing import TextIO
 
@@ -25,16 +24,21 @@ HOST_FIELD = "host"
 """The first field of every row in a fleet query: which machine the socket is on."""
 
 
-@dataclass(frozen=True)
 class Table:
-    """Rows, in the order shown, with what goes before each of them."""
+    """Rows, in the order shown, with what goes before each of them. (A plain class: a dataclass would
+    cost every `portcheck PORT` a few hundred microseconds to define.)"""
 
-    rows: Sequence[Socket]
-    hosts: Sequence[str] | None = None
-    """One host name per row: a fleet query's first field, in every format."""
-    marks: Sequence[str] | None = None
-    """One short string per row for a first, headerless table column: `--watch` marks new rows `+`
-    and gone rows `-` (tables only)."""
+    __slots__ = ("hosts", "marks", "rows")
+
+    def __init__(
+        self, rows: Sequence[Socket], hosts: Sequence[str] | None = None, marks: Sequence[str] | None = None
+    ) -> None:
+        self.rows = rows
+        self.hosts = hosts
+        """One host name per row: a fleet query's first field, in every format."""
+        self.marks = marks
+        """One short string per row for a first, headerless table column: `--watch` marks new rows `+`
+        and gone rows `-` (tables only)."""
 
 
 def as_table(rows: Sequence[Socket] | Table) -> Table:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from portcheck.core.model import Family
 from portcheck.core.portspec import PortSpec
-from portcheck.parsers import portranges
 from portcheck.platforms.base import (
     BOTH_PROTOS,
     OS,
@@ -77,6 +76,8 @@ class Linux(PosixPlatform):
 
     def probes(self) -> tuple[Probe, ...]:
         """One range for TCP and UDP, IPv4 and IPv6 alike; the reserved ports beside it."""
+        from portcheck.parsers import portranges  # only `info` asks: a query does not pay for it
+
         return (
             _file_probe(ProbeKind.EPHEMERAL, PORT_RANGE, portranges.two_numbers),
             _file_probe(ProbeKind.RESERVED, RESERVED_PORTS, portranges.port_list),

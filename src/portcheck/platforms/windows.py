@@ -4,7 +4,6 @@ ranges from netsh; processes ended with taskkill. Both tools print in the consol
 from __future__ import annotations
 
 from portcheck.core.model import Family
-from portcheck.parsers import portranges
 from portcheck.platforms.base import (
     BOTH_PROTOS,
     OS,
@@ -60,6 +59,8 @@ class Windows(Platform):
 
     def probes(self) -> tuple[Probe, ...]:
         """One range per protocol; the IPv4 ones are asked (IPv6 uses the same by default)."""
+        from portcheck.parsers import portranges  # only `info` asks: a query does not pay for it
+
         return (
             *(
                 Probe(
