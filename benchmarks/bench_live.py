@@ -88,9 +88,7 @@ def phases(port: int, rounds: int) -> None:
             [sys.executable, "-c", _PHASES, str(port)], capture_output=True, text=True, env=ENV, check=False
         )
         samples.append([float(x) for x in result.stderr.split()[-4:]])
-    imports, parsing, inspect, render = (
-        statistics.median(column) * 1000 for column in zip(*samples)
-    )
+    imports, parsing, inspect, render = (statistics.median(column) * 1000 for column in zip(*samples))
     print(f"\ninside one `portcheck {port}` (medians of {rounds}):")
     print(f"  importing portcheck and typer      {imports:6.1f} ms")
     print(f"  typer parsing the arguments        {parsing:6.1f} ms  (click commands from the signatures)")
