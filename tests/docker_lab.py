@@ -421,9 +421,9 @@ def _free_subnet() -> str:
         for row in table:
             cells = row.split()
             routes.append((int(cells[1], 16), int(cells[7], 16)))  # little-endian destination, mask
+    mask24 = struct.unpack("<I", bytes([255, 255, 255, 0]))[0]
     for third in range(200, 255):
         network = struct.unpack("<I", bytes([172, 31, third, 0]))[0]
-        mask24 = struct.unpack("<I", bytes([255, 255, 255, 0]))[0]
         if not any((network & mask & mask24) == (dest & mask & mask24) for dest, mask in routes if mask):
             return f"172.31.{third}"
     raise DockerLabUnavailable("no free 172.31.X.0/24 for the lab's bridge")
