@@ -22,9 +22,10 @@ process and of its docker-proxy, and the cgroup paths of its main process as /pr
 Tear-down (also when a test fails, and for a lab whose test run was killed: the next lab reaps it):
 containers removed, dockerd stopped (SIGTERM, SIGKILL after 30 s), every process that outlived it killed
 (containerd and shims naming the lab directory, processes in the lab containers' cgroups, the recorded
-docker-proxy PIDs), mounts under the lab directory detached, the bridge deleted, the cgroup and /run
-directories that dockerd and containerd create at fixed places removed when the lab created them, and the
-lab directory deleted. A process that outlived a graceful stop is an error (raised after the clean-up).
+docker-proxy PIDs), mounts under the lab directory detached, the bridge deleted, the sockets of killed
+shims and the cgroup and /run directories that dockerd and containerd create at fixed places removed
+(the directories only when the lab created them), and the lab directory deleted. A process that outlived
+a graceful stop is an error (raised after the clean-up).
 
 Docker runs here as Debian's docker.io (dockerd 20.10 with cgroupfs on cgroup v1+v2 hybrid: a container
 process's cgroup is /docker/<id>; with the systemd cgroup driver it would be
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import json
 import os
 import re
@@ -61,6 +63,7 @@ TOOLS = ("dockerd", "containerd", "runc", "containerd-shim-runc-v2", "docker-pro
 SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 # Created by dockerd and containerd at fixed places whatever --exec-root says (plugin sockets, shim
 # sockets); removed again only when the lab made them and they are empty.
+SHIM_SOCKETS = Path("/run/containerd/s")
 FIXED_DIRS = tuple(map(Path, ("/run/docker/plugins", "/run/docker", "/run/containerd/s", "/run/containerd")))
 TIMEOUT = 30.0
 _bridge_count = iter(range(1, 100))
@@ -610,6 +613,13 @@ def _umount(point: str) -> None:
     libc.umount2(point.encode(), mnt_detach)
 
 
+def shim_socket(root: Path, container_id: str) -> Path:
+    """containerd (1.6) names a shim's socket sha256(ADDRESS/NAMESPACE/ID) in a fixed directory, whatever
+    its own root; a shim killed with SIGKILL leaves it there."""
+    address = root / "exec" / "containerd" / "containerd.sock"
+    return SHIM_SOCKETS / hashlib.sha256(f"{address}/moby/{container_id}".encode()).hexdigest()
+
+
 def clean_up(root: Path) -> list[str]:
     """Remove every trace of the lab in ROOT (its state.json says what it made); the processes that
     were still running (killed now)."""
@@ -623,6 +633,8 @@ def clean_up(root: Path) -> list[str]:
         _umount(point)
     if state.get("bridge"):
         subprocess.run(["ip", "link", "del", state["bridge"]], capture_output=True, check=False)
+    for cid in ids:
+        shim_socket(root, cid).unlink(missing_ok=True)
     for cgroup_root in _cgroup_roots():
         for cid in ids:
             with contextlib.suppress(OSError):

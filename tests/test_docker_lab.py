@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker_lab import DockerLab, cgroup_paths, listening_inodes, reap_stale_labs
+from tests.docker_lab import DockerLab, cgroup_paths, listening_inodes, reap_stale_labs, shim_socket
 from tests.docker_lab import docker_lab as start_lab
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Docker on Linux")
@@ -139,7 +139,7 @@ def test_docker_ps_json_lines(docker_lab: DockerLab) -> None:
 
 def traces(root: Path, bridge: str, container_id: str, processes: dict[int, int | None]) -> list[str]:
     """What is left of a lab: its directory, mounts, bridge, processes (by PID and start time, or naming
-    the lab directory), container cgroups."""
+    the lab directory), container cgroups, the container's shim socket."""
     left = []
     if root.exists():
         left.append(f"directory {root}")
@@ -158,6 +158,8 @@ def traces(root: Path, bridge: str, container_id: str, processes: dict[int, int 
                 continue
     left += [str(d) for d in Path("/sys/fs/cgroup").glob(f"*/docker/{container_id}")]
     left += [str(d) for d in Path("/sys/fs/cgroup").glob(f"docker/{container_id}")]
+    if shim_socket(root, container_id).exists():
+        left.append(f"shim socket {shim_socket(root, container_id)}")
     return left
 
 
