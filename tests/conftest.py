@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from tests.helpers.docker_lab import DockerLab
     from tests.helpers.sshd import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,3 +85,19 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         pytest.skip(reason)
     with ssh_lab(tmp_path_factory.mktemp("ssh-lab"), servers=4, pid1=True) as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def docker_lab() -> Iterator[DockerLab]:
+    """A private dockerd with two containers (tests/helpers/docker_lab.py), started once for the
+    session. Where Docker cannot run the tests skip, except in CI (.ci/run installs it): there they
+    fail, unless PORTCHECK_DOCKER_LAB=optional says this machine may lack it."""
+    from tests.helpers.docker_lab import DockerLabUnavailable, docker_lab
+
+    try:
+        with docker_lab() as started:
+            yield started
+    except DockerLabUnavailable as why:
+        if os.environ.get("CI") and os.environ.get("PORTCHECK_DOCKER_LAB") != "optional":
+            pytest.fail(f"Docker lab unavailable in CI: {why}", pytrace=False)
+        pytest.skip(f"Docker lab unavailable: {why}")
