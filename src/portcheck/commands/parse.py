@@ -35,7 +35,7 @@ from portcheck.commands.base import (
     build_filter,
     emit,
 )
-from portcheck.core.errors import ParseError, UsageError
+from portcheck.core.errors import InspectError, ParseError, UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
@@ -157,6 +157,8 @@ def _read(
                 reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
                 keep = first_filter.__call__  # (mypy takes the NamedTuple for a TypeGuard callable)
                 rows.extend(parsed.rows if first_filter.is_trivial else filter(keep, parsed.rows))
+                if ctx.notes.refused is not None:  # `netstat -b` refused: the sender's machine was not
+                    raise InspectError(ctx.notes.refused)  # inspected (exit 3), whatever else was read
                 if strict:
                     _refuse_skipped(ctx.notes)
                 other = other_format(ctx.notes, parsed.format)

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from portcheck import parsers
 from portcheck.core.decode import text_lines
-from portcheck.core.errors import InspectError, ParseError
+from portcheck.core.errors import ParseError
 from portcheck.core.model import Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.parsers.detect import SAMPLE_LINES, detect
@@ -86,12 +86,4 @@ def parse_stream(stream: BinaryIO, ctx: ParseContext, forced: tuple[str, ...] | 
     if name is None:
         wanted = ", ".join(forced) if forced else supported_formats()
         raise ParseError(f"not output of a supported tool (supported: {wanted})", *first)
-    return ParsedInput(encoding, name, _answered(parsers.reader(name).parse(chain(sample, lines), ctx), ctx))
-
-
-def _answered(rows: Iterator[Socket], ctx: ParseContext) -> Iterator[Socket]:
-    """The rows, then InspectError (exit 3) when the input was a tool's refusal instead of its output
-    (`netstat -b` without administrator rights): whoever sent it could not inspect their machine."""
-    yield from rows
-    if ctx.notes.refused is not None:
-        raise InspectError(ctx.notes.refused)
+    return ParsedInput(encoding, name, parsers.reader(name).parse(chain(sample, lines), ctx))
