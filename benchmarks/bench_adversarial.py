@@ -5,7 +5,7 @@ backtrack: runs of colons, quotes, brackets, digits, separators, each behind the
 line past a parser's first checks.
 
 Run by hand:  .venv/bin/python benchmarks/bench_adversarial.py
-tests/test_adversarial_lines.py runs the same lines with a bound far above normal (a hang guard).
+tests/parsers/test_adversarial_lines.py runs the same lines with a bound far above normal (a hang guard).
 Before the fixes of this review, `("` repeated took 13 s in ss and a line of colons never finished in
 the /proc parser.
 """
@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 
 from portcheck import parsers
-from portcheck.decode import MAX_LINE
-from portcheck.detect import detect
-from portcheck.parsers.common import ParseContext
+from portcheck.core.decode import MAX_LINE
+from portcheck.core.parsing import ParseContext
+from portcheck.parsers.detect import detect
 
 LENGTH = MAX_LINE - 256
 

@@ -1,4 +1,4 @@
-"""What the tests' Docker lab (tests/docker_lab.py) costs a test session: start and tear-down times.
+"""What the tests' Docker lab (tests/helpers/docker_lab.py) costs a test session: start and tear-down times.
 
 Run by hand (never in tests), as root, where the lab can run:  .venv/bin/python benchmarks/bench_docker_lab.py
     [--rounds 5]
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.docker_lab import docker_lab, docker_lab_unavailable  # noqa: E402
+from tests.helpers.docker_lab import docker_lab, docker_lab_unavailable  # noqa: E402
 
 STEPS = ("dockerd", "image", "containers", "stop")
 

@@ -3,7 +3,7 @@
 Run by hand (never in tests), on Linux with /usr/sbin/sshd:  .venv/bin/python benchmarks/bench_fleet.py
     [--rounds 7] [--hosts 8]
 
-The 8 "hosts" are 8 sshd instances on loopback ports of this machine (tests/sshd_helpers.py: generated
+The 8 "hosts" are 8 sshd instances on loopback ports of this machine (tests/helpers/sshd.py: generated
 keys, a private ssh config; nothing in ~/.ssh is used), each asked for a port a child process
 listens on. Each round runs every case once, in alternating order; medians are printed. For scale, a
 bare `ssh HOST ss ...` (one fresh connection, no portcheck) is timed too. Then one host's time is
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.sshd_helpers import Lab, ssh_lab, sshd_available  # noqa: E402
+from tests.helpers.sshd import Lab, ssh_lab, sshd_available  # noqa: E402
 
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
@@ -59,8 +59,8 @@ def cases(lab: Lab, port: int, hosts: int) -> dict[str, list[str]]:
 
 
 def phases(lab: Lab, port: int, rounds: int) -> dict[str, list[float]]:
-    from portcheck.remote import SSHExecutor, detect
-    from portcheck.ssh import Connection, ControlDir, Settings, parse_target
+    from portcheck.fleet.remote import SSHExecutor, detect
+    from portcheck.fleet.ssh import Connection, ControlDir, Settings, parse_target
 
     steps: dict[str, list[float]] = {}
 

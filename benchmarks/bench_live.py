@@ -58,7 +58,7 @@ def commands(port: int) -> dict[str, list[str]]:
 _PHASES = """
 import sys, time
 t0 = time.perf_counter()
-import portcheck.cli as cli, portcheck.query as query, portcheck.commands.base as base
+import portcheck.cli as cli, portcheck.live.query as query, portcheck.commands.base as base
 t1 = time.perf_counter()
 marks = {}
 def timed(module, name):
@@ -119,7 +119,7 @@ def importtime(port: int, top: int) -> None:
     print(f"portcheck's own modules (self time): {own / 1000:.1f} ms")
     for cumulative, self_us, name in sorted(rows, reverse=True)[:top]:
         print(f"  {cumulative / 1000:7.1f} ms cumulative  {self_us / 1000:6.1f} ms self  {name.strip()}")
-    for heavy in ("pexpect", "tabulate", "portcheck.procfs", "portcheck.sudo"):
+    for heavy in ("pexpect", "tabulate", "portcheck.live.procfs", "portcheck.live.sudo"):
         loaded = any(name.strip() == heavy for _, _, name in rows)
         print(f"  {heavy}: {'imported' if loaded else 'not imported'}")
 

@@ -8,7 +8,7 @@ repeated until the size is reached. portcheck runs inside a small wrapper that w
 (VmHWM on Linux, getrusage ru_maxrss elsewhere) to a file as it exits.
 
 Run by hand:  .venv/bin/python benchmarks/bench_memory.py [--size-mb 1024] [--format ss ...]
-tests/test_memory.py runs the same measurement on a smaller stream with a generous bound.
+tests/cli/test_memory.py runs the same measurement on a smaller stream with a generous bound.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Record what Linux and Docker show about containers that hold ports, for issue 16's `container` field.
 
-Run by hand, as root, where tests/docker_lab.py can start its private dockerd (Debian's docker.io and
+Run by hand, as root, where tests/helpers/docker_lab.py can start its private dockerd (Debian's docker.io and
 busybox-static):
 
     sudo .venv/bin/python scripts/record_docker_fixtures.py
@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.docker_lab import DockerLab, docker_lab, docker_lab_unavailable  # noqa: E402
+from tests.helpers.docker_lab import DockerLab, docker_lab, docker_lab_unavailable  # noqa: E402
 
 LINUX = ROOT / "tests" / "fixtures" / "linux"
 OUT = LINUX / "docker"
@@ -131,7 +131,8 @@ def main() -> None:
     web, hostnet = lab.web, lab.hostnet
     readme = f"""# Recorded Docker outputs (real, not written by hand)
 
-Recorded by `scripts/record_docker_fixtures.py` with the tests' Docker lab (tests/docker_lab.py), as root.
+Recorded by `scripts/record_docker_fixtures.py` with the tests' Docker lab
+(tests/helpers/docker_lab.py), as root.
 Names, ids, ports and PIDs are the lab's: {web.name} publishes 127.0.0.1:PORT -> 80 through docker-proxy,
 {hostnet.name} runs httpd on the host network on 127.0.0.1:PORT; the image {web.image} is
 busybox imported from a tar.

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from tests.docker_lab import DockerLab
-    from tests.sshd_helpers import Lab
+    from tests.helpers.docker_lab import DockerLab
+    from tests.helpers.sshd import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -77,8 +77,8 @@ def corpus_params(platform: str) -> list[object]:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """The ssh lab (tests/sshd_helpers.py), started once for every --host test of the session."""
-    from tests.sshd_helpers import ssh_lab, sshd_available
+    """The ssh lab (tests/helpers/sshd.py), started once for every --host test of the session."""
+    from tests.helpers.sshd import ssh_lab, sshd_available
 
     reason = sshd_available()
     if reason is not None:
@@ -89,10 +89,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture(scope="session")
 def docker_lab() -> Iterator[DockerLab]:
-    """A private dockerd with two containers (tests/docker_lab.py), started once for the session. Where
-    Docker cannot run the tests skip, except in CI (.ci/run installs it): there they fail, unless
-    PORTCHECK_DOCKER_LAB=optional says this machine may lack it."""
-    from tests.docker_lab import DockerLabUnavailable, docker_lab
+    """A private dockerd with two containers (tests/helpers/docker_lab.py), started once for the
+    session. Where Docker cannot run the tests skip, except in CI (.ci/run installs it): there they
+    fail, unless PORTCHECK_DOCKER_LAB=optional says this machine may lack it."""
+    from tests.helpers.docker_lab import DockerLabUnavailable, docker_lab
 
     try:
         with docker_lab() as started:

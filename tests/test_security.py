@@ -29,9 +29,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portcheck.errors import UsageError
-from portcheck.platforms import OS, Question, plan_for
-from portcheck.portspec import parse_port_spec
+from portcheck.core.errors import UsageError
+from portcheck.core.portspec import parse_port_spec
+from portcheck.platforms import platform_for
+from portcheck.platforms.base import OS, Question
 from tests.conftest import FIXTURES, ROOT, run_cli
 
 SRC = ROOT / "src" / "portcheck"
@@ -39,7 +40,7 @@ SOURCES = sorted(SRC.rglob("*.py"))
 
 
 def _trees() -> list[tuple[str, ast.Module]]:
-    return [(str(p.relative_to(SRC)), ast.parse(p.read_text(encoding="utf-8"))) for p in SOURCES]
+    return [(p.relative_to(SRC).as_posix(), ast.parse(p.read_text(encoding="utf-8"))) for p in SOURCES]
 
 
 def _dotted(node: ast.expr) -> str:
@@ -66,9 +67,9 @@ PROCESS_STARTERS = {
 FORBIDDEN = re.compile(r"^(os\.(system|popen|startfile|exec\w*|spawn\w*|posix_spawn\w*)|subprocess\.getoutput"
                        r"|subprocess\.getstatusoutput|pexpect\.run|commands\.\w+)$")  # fmt: skip
 SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "csh", "tcsh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"}
-STARTING_MODULES = {"runner.py", "sudo.py", "sshauth.py", "ssh.py"}
+STARTING_MODULES = {"live/runner.py", "live/sudo.py", "fleet/sshauth.py", "fleet/ssh.py"}
 """Where processes start. A new one must be reviewed against SECURITY.md, then added here."""
-REMOTE_SHELL_SCRIPTS = {"commands/kill_hosts.py": "SESSION_CHAIN"}
+REMOTE_SHELL_SCRIPTS = {"fleet/kill.py": "SESSION_CHAIN"}
 """argvs that start `sh -c` on purpose: run on a remote host through ssh, with a fixed script (a
 module constant, no input in it) as the only argument."""
 
@@ -124,7 +125,7 @@ def _false(node: ast.expr) -> bool:
 
 def test_the_runner_hands_popen_a_list() -> None:
     """The one Popen call converts whatever sequence it got into a list: never a string."""
-    source = (SRC / "runner.py").read_text()
+    source = (SRC / "live" / "runner.py").read_text()
     assert "subprocess.Popen(list(argv), **kwargs)" in source
 
 
@@ -141,8 +142,8 @@ def test_the_port_is_an_int_before_any_tool_sees_it(
     except UsageError:
         return
     assert all(isinstance(p, int) and 0 <= p <= 65535 for p in spec.ports)
-    for step in plan_for(os_name, Question(spec, remote), privileged=privileged):
-        for command in (*step.commands, *((step.pid_names,) if step.pid_names else ())):
+    for step in platform_for(os_name).plan(Question(spec, remote), privileged=privileged):
+        for command in (*step.commands, *((step.pid_names.command,) if step.pid_names else ())):
             for word in command.argv:
                 assert SAFE_WORD.fullmatch(word), (text, word)
 
@@ -226,9 +227,9 @@ def test_no_network_connection_is_ever_made(tmp_path: Path, args: list[str]) -> 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty and a fake sudo")
 def test_the_password_reaches_no_argv_or_environment(tmp_path: Path) -> None:
-    """A fake sudo (tests/test_live_sudo.py) in the system directories execs a fake ss there that logs
+    """A fake sudo (tests/live/test_live_sudo.py) in the system directories execs a fake ss there that logs
     its argv and environment; portcheck runs under a pty and the right password is typed."""
-    from tests.test_live_sudo import PASSWORD, WRAPPER, _fake_sudo
+    from tests.live.test_live_sudo import PASSWORD, WRAPPER, _fake_sudo
 
     system = tmp_path / "system"
     _fake_sudo(system)
@@ -258,9 +259,9 @@ def test_the_password_reaches_no_argv_or_environment(tmp_path: Path) -> None:
 def test_the_password_is_in_no_exception(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A wrong password ends in SudoError: its message, its arguments and every local variable of every
     frame of its traceback (what PORTCHECK_DEBUG or a crash reporter could show) lack the password."""
-    from portcheck import runner
-    from portcheck.sudo import SudoError, SudoExecutor
-    from tests.test_live_sudo import PASSWORD, _fake_sudo
+    from portcheck.live import runner
+    from portcheck.live.sudo import SudoError, SudoExecutor
+    from tests.live.test_live_sudo import PASSWORD, _fake_sudo
 
     system = tmp_path / "system"
     _fake_sudo(system)
@@ -304,7 +305,7 @@ def _portcheck_frame_locals(error: BaseException) -> list[dict[str, object]]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux processes")
 def test_kill_never_signals_a_pid_that_does_not_hold_the_port() -> None:
-    from tests.cli_helpers import listener
+    from tests.helpers.cli import listener
 
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

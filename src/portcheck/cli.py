@@ -26,9 +26,9 @@ gc.disable()
 import typer  # noqa: E402
 
 from portcheck.commands.base import DEFAULT_WATCH_INTERVAL, app, resolve_annotations  # noqa: E402
-from portcheck.errors import PortcheckError, excerpt  # noqa: E402
-from portcheck.model import ExitCode  # noqa: E402
-from portcheck.report import Reporter  # noqa: E402
+from portcheck.core.errors import PortcheckError, excerpt  # noqa: E402
+from portcheck.core.model import ExitCode  # noqa: E402
+from portcheck.output.report import Reporter  # noqa: E402
 
 if _COLLECTING:
     gc.enable()

@@ -8,16 +8,21 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from portcheck import __version__
-from portcheck.errors import UsageError
-from portcheck.filters import RowFilter
-from portcheck.model import ExitCode, Family, Proto, Socket, State
-from portcheck.portspec import PortSpec
+from portcheck.core.errors import UsageError
+from portcheck.core.filters import RowFilter
+from portcheck.core.model import ExitCode, Family, Proto, Socket, State
+from portcheck.core.portspec import PortSpec
+from portcheck.output.report import Reporter
+
+if TYPE_CHECKING:
+    from portcheck.live.query import Answer
+    from portcheck.output.render import Table
 
 
 class QueryByDefault(TyperGroup):
@@ -114,7 +119,7 @@ class OutputOptions:
     def build(
         cls, *, json_flag: bool, fmt: str, fields: str | None, no_header: bool, table_format: str
     ) -> OutputOptions:
-        from portcheck.render import FORMATS, check_fields
+        from portcheck.output.render import FORMATS, check_fields
 
         chosen = "json" if json_flag else fmt.lower()
         if chosen not in FORMATS:
@@ -144,7 +149,7 @@ def build_filter(
     pids: Sequence[int] | None,
     process: str | None,
 ) -> RowFilter:
-    from portcheck.states import lookup_state
+    from portcheck.core.states import lookup_state
 
     protos = frozenset(p for p, on in ((Proto.TCP, tcp), (Proto.UDP, udp)) if on) or None
     families = frozenset(f for f, on in ((Family.IPV4, ipv4), (Family.IPV6, ipv6)) if on) or None
@@ -205,24 +210,19 @@ def terminal_settings() -> Terminal:
 
 def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
     """Render rows to stdout and return the exit code the contract gives for them."""
-    from portcheck.render import sort_rows
+    from portcheck.output.render import sort_rows
 
     ordered = sort_rows(rows)
     write_rows(ordered, output)
     return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
 
 
-def write_rows(
-    ordered: Sequence[Socket],
-    output: OutputOptions,
-    hosts: Sequence[str] | None = None,
-    marks: Sequence[str] | None = None,
-) -> None:
-    """Render rows to stdout as they are ordered (an empty table prints nothing). `hosts`: one host
-    name per row, the first field of a fleet query's output; `marks`: `--watch`'s + and - column."""
-    from portcheck.render import render
+def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None:
+    """Render rows to stdout as they are ordered (an empty table prints nothing). A Table carries a
+    fleet query's hosts or `--watch`'s marks along (portcheck.output.render.Table)."""
+    from portcheck.output.render import as_table, render
 
-    if ordered or output.format != "table":
+    if as_table(ordered).rows or output.format != "table":
         terminal = terminal_settings()
         render(
             ordered,
@@ -233,9 +233,49 @@ def write_rows(
             table_format=output.table_format,
             width=terminal.width,
             colour=terminal.colour,
-            hosts=hosts,
-            marks=marks,
         )
+
+
+def write_lines(lines: list[str]) -> None:
+    sys.stdout.write("".join(line + "\n" for line in lines))
+
+
+def show_rows(rows: list[Socket] | Table) -> None:
+    """What will be ended, as a table: rows sorted here, or a fleet's Table (in order, hosts first)."""
+    from portcheck.output.render import Table, render_table, sort_rows
+
+    terminal = terminal_settings()
+    shown = rows if isinstance(rows, Table) else sort_rows(rows)
+    render_table(shown, sys.stdout, width=terminal.width, colour=terminal.colour)
+    sys.stdout.flush()
+
+
+def confirm(names: str, plan: str) -> bool:
+    """y/N on a terminal; without one, refuse (exit 2) rather than wait for an answer nobody types."""
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "not ending anything: there is no terminal to confirm on; "
+            f"pass --yes to end {names} from a script"
+        )
+    try:
+        return typer.confirm(f"End {names} with {plan}?", default=False, err=True)
+    except typer.Abort:  # end of input (Ctrl-D) is a no
+        sys.stderr.write("\n")
+        return False
+
+
+def report_answer(reporter: Reporter, answer: Answer) -> None:
+    """What the query learnt on the way, on stderr: tools that failed, which one answered (--verbose),
+    lines it did not understand, and the hints."""
+    for attempt in answer.tried:
+        if attempt.routine:
+            reporter.info(str(attempt))
+        else:
+            reporter.warn(str(attempt))
+    reporter.info(f"answered by {answer.tool}: {'; '.join(answer.commands)}")
+    reporter.notes(answer.notes, answer.tool)
+    for hint in answer.hints:
+        reporter.warn(hint)
 
 
 def _version(value: bool) -> None:

@@ -1,7 +1,7 @@
 """`--host` / `--hosts` for the query, `info` and `kill` (not a command of its own): the options, the
 fleet they build, and the output of a fleet query: one table with a host column, each host's warnings
 prefixed with its name, and a summary line on stderr. The fleet itself (ssh, concurrency, prompts) is
-portcheck.fleet; info's and kill's per-host reports live with those commands."""
+portcheck.fleet.fleet; info's and kill's per-host reports live with those commands."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from portcheck.commands.base import OutputOptions, write_rows
-from portcheck.errors import UsageError
-from portcheck.model import ExitCode, Socket
+from portcheck.core.errors import UsageError
+from portcheck.core.model import ExitCode, Socket
+from portcheck.output.report import Reporter
 from portcheck.platforms import LOCAL_WINDOWS
-from portcheck.report import Reporter
 
 if TYPE_CHECKING:
-    from portcheck.fleet import Fleet, Request
-    from portcheck.query import Answer
+    from portcheck.fleet.fleet import Fleet, Request
+    from portcheck.live.query import Answer
 
-DEFAULT_PARALLEL = 8  # portcheck.fleet.DEFAULT_PARALLEL, repeated so --help does not import the fleet
+DEFAULT_PARALLEL = 8  # portcheck.fleet.fleet.DEFAULT_PARALLEL, repeated so --help does not import the fleet
 
 HostOpt = Annotated[
     Optional[list[str]],
@@ -70,9 +70,9 @@ def fields_without_host(fields: str | None) -> str | None:
 
 def fleet_for(options: HostOptions, timeout: float) -> Fleet:
     """The hosts of --host/--hosts, with ssh's prompts relayed when a person is at a terminal."""
-    from portcheck.fleet import Fleet, targets_from
-    from portcheck.sshauth import ask_on_terminal, tell_on_terminal
-    from portcheck.sudo import has_terminal
+    from portcheck.fleet.fleet import Fleet, targets_from
+    from portcheck.fleet.sshauth import ask_on_terminal, tell_on_terminal
+    from portcheck.live.sudo import has_terminal
 
     person = not LOCAL_WINDOWS and has_terminal()  # pexpect.spawn needs a pty: POSIX only
     return Fleet(
@@ -96,7 +96,7 @@ def report_host_answer(reporter: Reporter, label: str, os_name: str, answer: Ans
 
 def report_hints(reporter: Reporter, hints: dict[str, list[str]]) -> None:
     """Each hint once, with the hosts it applies to."""
-    from portcheck.fleet import name_list
+    from portcheck.fleet.fleet import name_list
 
     for hint, where in hints.items():
         reporter.warn(f"{hint} ({name_list(where)})")
@@ -111,8 +111,8 @@ def query_hosts(
     """Ask every host, print the rows (host first), the hosts' messages and a summary line."""
     from functools import partial
 
-    from portcheck.fleet import FleetResult, ask_host
-    from portcheck.render import sort_rows
+    from portcheck.fleet.fleet import FleetResult, ask_host
+    from portcheck.output.render import Table, sort_rows
 
     result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)))
     rows: list[Socket] = []
@@ -132,6 +132,6 @@ def query_hosts(
         rows.extend(ordered)
         labels.extend([label] * len(ordered))
     report_hints(reporter, hints)
-    write_rows(rows, output, labels)
+    write_rows(Table(rows, hosts=labels), output)
     (reporter.error if result.failed else reporter.warn)(result.summary())
     return result.exit_code

@@ -4,23 +4,15 @@ those machines, over ssh) does with it."""
 from __future__ import annotations
 
 import sys
-import textwrap
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
-from portcheck.errors import InspectError, UsageError
-from portcheck.escape import escape_controls
-from portcheck.model import ExitCode, Proto, Socket, State
-from portcheck.runner import DEFAULT_TIMEOUT
-
-if TYPE_CHECKING:
-    from portcheck.fleet import HostResult
-    from portcheck.portinfo import PortInfo, ProbedRange
-    from portcheck.remote import SSHExecutor
+from portcheck.core.errors import InspectError, UsageError
+from portcheck.core.model import ExitCode
+from portcheck.live.runner import DEFAULT_TIMEOUT
 
 EPILOG = """\
 \b
@@ -37,10 +29,8 @@ macOS and FreeBSD sysctl net.inet.ip.portrange.first/last; Windows netsh int ipv
 and show excludedportrange (the Hyper-V/WSL reservations that make a bind fail).
 """
 
-LABEL_WIDTH = 14
 TEXT_WIDTH = 100
 """Lines are wrapped here in pipes; on a terminal, at its width."""
-MAX_USERS_SHOWN = 4
 
 
 @opt.app.command("info", epilog=EPILOG)
@@ -65,10 +55,11 @@ def info_command(
     Exit status: 0 with the report (with --host: from every host), 2 for a bad port, 3 when a host
     could not be asked (the others are still reported).
     """
-    from portcheck.executor import LocalExecutor
+    from portcheck.core.portspec import parse_port_spec
+    from portcheck.info.portinfo import describe
+    from portcheck.info.report import report_lines, to_json
+    from portcheck.live.executor import LocalExecutor
     from portcheck.platforms import current_os
-    from portcheck.portinfo import describe, to_json
-    from portcheck.portspec import parse_port_spec
 
     spec = parse_port_spec(port)
     if len(spec.ports) != 1:
@@ -102,38 +93,6 @@ def info_command(
     raise typer.Exit(ExitCode.MATCH)
 
 
-# --- the text report ----------------------------------------------------------------------------------
-
-
-def report_lines(info: PortInfo, width: int) -> list[str]:
-    lines = [f"Port {info.port}", ""]
-    section = _Section(lines, width)
-    _meaning(info, section)
-    _machine(info, section, "This machine")
-    return lines
-
-
-def _meaning(info: PortInfo, section: _Section) -> None:
-    """What the number means: the same for every machine."""
-    port = info.port
-    iana = info.iana
-    section.add(
-        "IANA range",
-        f"{iana.name} ports ({', '.join(iana.also_called)}), {iana.first}-{iana.last}",
-        iana.meaning,
-    )
-    section.add("Registered", *(_service_lines(info)) or [f"nothing registered with IANA on {port}"])
-    known = [f"{'/'.join(u.protocols)}: {u.text}" for u in info.known]
-    section.add("Known uses", *known or ["none that portcheck knows of"])
-
-
-def _machine(info: PortInfo, section: _Section, label: str) -> None:
-    """What one machine does with the port."""
-    section.add(label, *_machine_lines(info))
-    if info.in_use is not None or info.in_use_error is not None:
-        section.add("In use", _in_use_line(info))
-
-
 # --- many hosts (--host) ------------------------------------------------------------------------------
 
 
@@ -144,12 +103,13 @@ def info_hosts(
     Exit 0 when every host reported, 3 when one could not be asked."""
     from functools import partial
 
-    from portcheck.fleet import summary_line
-    from portcheck.portinfo import describe
-    from portcheck.report import Reporter
+    from portcheck.fleet.fleet import summary_line
+    from portcheck.info.portinfo import describe, on_host
+    from portcheck.info.report import hosts_json, hosts_report_lines
+    from portcheck.output.report import Reporter
 
     meaning = describe(port, os_name=None, executor=None, timeout=timeout, check_use=False)
-    hosts = fleet_opt.fleet_for(options, timeout).run(partial(_on_host, port, timeout, check_use))
+    hosts = fleet_opt.fleet_for(options, timeout).run(partial(on_host, port, timeout, check_use))
     if as_json:
         import json
 
@@ -161,182 +121,3 @@ def info_hosts(
     reporter = Reporter()
     (reporter.error if failed else reporter.warn)(summary_line(hosts))
     return ExitCode.CANNOT_INSPECT if failed else ExitCode.MATCH
-
-
-def _on_host(port: int, timeout: float, check_use: bool, executor: SSHExecutor) -> PortInfo:
-    """The host's job: its ranges through its own probes, and the query for the port."""
-    from portcheck.fleet import for_person
-    from portcheck.portinfo import describe
-
-    info = describe(port, os_name=executor.system.os, executor=executor, timeout=timeout, check_use=check_use)
-    if info.in_use is not None:
-        info.in_use = for_person(info.in_use, executor, timeout)
-    return info
-
-
-def hosts_report_lines(meaning: PortInfo, hosts: Sequence[HostResult[PortInfo]], width: int) -> list[str]:
-    lines = [f"Port {meaning.port}", ""]
-    section = _Section(lines, width)
-    _meaning(meaning, section)
-    for host in hosts:
-        lines.append("")
-        label = escape_controls(host.target.label)
-        if host.value is None:
-            section.add("Host", label)
-            section.add("Failed", escape_controls(str(host.failure)))
-            continue
-        section.add("Host", f"{label} ({host.os})")
-        _machine(host.value, section, "Machine")
-    return lines
-
-
-def hosts_json(meaning: PortInfo, hosts: Sequence[HostResult[PortInfo]]) -> dict[str, object]:
-    """`info --host --json`: the meaning's keys once, then `hosts`, one object per host in the order
-    named: `host`, `error` (null, or `reason` and `detail`), and the machine keys of `info --json`
-    (null for a host that failed)."""
-    from portcheck.portinfo import MACHINE_KEYS, machine_json, meaning_json
-
-    entries: list[dict[str, object]] = []
-    for host in hosts:
-        entry: dict[str, object] = {"host": host.target.label, "error": None}
-        if host.value is not None:
-            entry.update(machine_json(host.value))
-        else:
-            assert host.failure is not None
-            entry["error"] = {"reason": host.failure.reason.value, "detail": host.failure.detail}
-            entry.update(dict.fromkeys(MACHINE_KEYS))
-        entries.append(entry)
-    return {**meaning_json(meaning), "hosts": entries}
-
-
-class _Section:
-    """`Label         value`, with continuation lines indented under the value and wrapped."""
-
-    def __init__(self, lines: list[str], width: int) -> None:
-        self.lines = lines
-        self.width = max(width, 60)
-
-    def add(self, label: str, *values: str) -> None:
-        indent = " " * LABEL_WIDTH
-        for i, value in enumerate(values):
-            first = label.ljust(LABEL_WIDTH) if i == 0 else indent
-            self.lines.extend(
-                textwrap.wrap(
-                    value,
-                    self.width,
-                    initial_indent=first,
-                    subsequent_indent=indent + "  ",
-                    break_on_hyphens=False,
-                )
-                or [first.rstrip()]
-            )
-
-
-def _service_lines(info: PortInfo) -> list[str]:
-    """Services with the same protocols, ports and description on one line (http, www, www-http)."""
-    grouped: dict[tuple[tuple[str, ...], int, int, str], list[str]] = {}
-    for service in info.services:
-        key = (service.protocols, service.first_port, service.last_port, service.description)
-        grouped.setdefault(key, []).append(service.name)
-    lines = []
-    for (protocols, first, last, description), names in grouped.items():
-        where = ", ".join(protocols) + ("" if first == last else f"; ports {first}-{last}")
-        named = ", ".join(n for n in names if n)
-        head = f"{named} ({where})" if named else where
-        lines.append(f"{head}: {description}" if description else head)
-    return lines
-
-
-def _machine_lines(info: PortInfo) -> list[str]:
-    from portcheck.platforms import ProbeKind
-
-    system, port = info.system, info.port
-    lines: list[str] = []
-    ephemeral = system.of(ProbeKind.EPHEMERAL)
-    if ephemeral:
-        shown = "; ".join(_ranges_text(ephemeral))
-        lines.append(f"{system.os}: ephemeral ports {shown}")
-    reserved = system.containing(ProbeKind.RESERVED, port)
-    inside = [r for r in ephemeral if port in r.range]
-    if reserved:
-        lines.append(
-            f"{port} is reserved ({reserved[0].source}: {reserved[0].range}): the kernel never hands it "
-            "out as an ephemeral port, so a server can count on it"
-        )
-    elif inside:
-        protos = _protos_text(p for r in inside for p in r.protos)
-        lines.append(
-            f"{port} is INSIDE the ephemeral range ({protos}): an outbound connection may take it at any "
-            "moment, so a server should not use it"
-        )
-    elif ephemeral:
-        lines.append(f"{port} is outside the ephemeral range: outbound connections do not take it")
-    lines.extend(_excluded_lines(info))
-    lines.extend(f"could not read {escape_controls(error)}" for error in system.errors)
-    return lines or ["nothing known about this machine's port ranges"]
-
-
-def _excluded_lines(info: PortInfo) -> list[str]:
-    from portcheck.platforms import ProbeKind
-
-    system, port = info.system, info.port
-    if not any(kind is ProbeKind.EXCLUDED for kind, _ in system.answered):
-        return []
-    lines = []
-    for probed in system.containing(ProbeKind.EXCLUDED, port):
-        star = ", administered *" if probed.range.administered else ""
-        lines.append(
-            f"{port}/{_protos_text(probed.protos)} is in an excluded port range, {probed.range}{star}: "
-            "binding it fails (access denied, WSAEACCES) although nothing listens; Hyper-V, WSL 2 and "
-            f"Docker reserve such ranges ({probed.source})"
-        )
-    if not lines:
-        count = len(system.of(ProbeKind.EXCLUDED))
-        lines.append(f"{port} is in none of the {count} excluded port ranges")
-    return lines
-
-
-def _ranges_text(probed: Sequence[ProbedRange]) -> list[str]:
-    """`32768-60999 for tcp and udp (source)`, one entry per distinct range."""
-    by_range: dict[tuple[int, int], list[ProbedRange]] = {}
-    for item in probed:
-        by_range.setdefault((item.range.first, item.range.last), []).append(item)
-    texts = []
-    for items in by_range.values():
-        protos = _protos_text(p for item in items for p in item.protos)
-        sources = "; ".join(dict.fromkeys(item.source for item in items))
-        texts.append(f"{items[0].range} for {protos} ({sources})")
-    return texts
-
-
-def _protos_text(protos: Iterable[Proto]) -> str:
-    present = set(protos)
-    unique = [p.value for p in Proto if p in present]
-    return " and ".join(unique)
-
-
-def _in_use_line(info: PortInfo) -> str:
-    from portcheck.render import endpoint, sort_rows
-
-    if info.in_use is None:
-        return f"could not tell: {escape_controls(info.in_use_error or '')}"
-    rows = sort_rows(info.in_use.rows)
-    if not rows:
-        return f"no ({info.in_use.tool}): nothing uses {info.port} now"
-    shown = [_row_text(r, endpoint(r.local_address, r.local_port, r.family)) for r in rows]
-    unique = list(dict.fromkeys(shown))
-    more = len(unique) - MAX_USERS_SHOWN
-    text = "; ".join(unique[:MAX_USERS_SHOWN])
-    if more > 0:
-        text += f"; and {more} more (portcheck {info.port} shows all)"
-    return f"yes ({info.in_use.tool}): {text}"
-
-
-def _row_text(row: Socket, local: str) -> str:
-    if row.pid is not None:
-        owner = f"by {escape_controls(row.process or '?')} (PID {row.pid})"
-    elif row.state is State.TIME_WAIT:
-        owner = "(a closed connection: no process)"
-    else:
-        owner = "(no process shown)"
-    return f"{row.proto} {local} {row.state} {owner}"

@@ -1,173 +1,40 @@
 """`portcheck kill PORT --host ...`: the local kill's care, on every host over ssh.
 
-Every host stays logged in (Fleet.kept_open) from the query, through the person's answer, to the
+Every host stays logged in (Fleet.kept_open) from the survey, through the person's answer, to the
 signals and the check afterwards: the re-check just before each signal and the signal itself go over
 the same connection that found the process, and a host that needed a password asks for it once.
 
 One table shows what will be ended, the host first in each row; one y/N question names the host of
-every process. Never signalled: PID 0, 1 and 4, and portcheck's own ssh session on the host (the
-sshd serving it and every process above it: the listening sshd, a container's init), found with one
-fixed shell line at the query (`session_chain`); where that cannot run (Windows), every sshd is
-spared instead. portcheck's own PID and its parent mean nothing on another machine, so those local
-rules do not apply there.
+every process. What each host does, and what it never signals, is portcheck.fleet.kill.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from portcheck.commands.base import confirm, show_rows, write_lines
 from portcheck.commands.hosts import HostOptions, fleet_for, report_hints, report_host_answer
-from portcheck.commands.kill import (
-    NEVER_SIGNALLED,
-    Ending,
-    Outcome,
-    confirm,
-    owners,
-    pid_names,
-    show_rows,
-    unowned_warning,
-    write_lines,
-)
-from portcheck.commands.live import LiveQuestion, describe_holders, holds_port
-from portcheck.escape import escape_controls
-from portcheck.filters import RowFilter
-from portcheck.fleet import name_list, summary_line
-from portcheck.model import ExitCode, Socket
-from portcheck.platforms import TRAITS
-from portcheck.portspec import PortSpec
-from portcheck.report import Reporter
-from portcheck.runner import ToolError
+from portcheck.core.escape import escape_controls
+from portcheck.core.model import ExitCode, Socket
+from portcheck.fleet.fleet import name_list, summary_line
+from portcheck.fleet.kill import HostPlan, Order, end_on_host, plan_host, survey
+from portcheck.live.kill import pid_names
+from portcheck.live.question import describe_holders
+from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
-    from portcheck.fleet import HostResult
-    from portcheck.remote import SSHExecutor
-    from portcheck.ssh import Target
-
-SESSION_CHAIN = (
-    'p=$$; while [ "$p" -gt 1 ] 2>/dev/null; do echo $p; '
-    "p=$( (ps -o ppid= -p $p || sed -n 's/.*) [A-Za-z] \\([0-9]*\\).*/\\1/p' /proc/$p/stat) 2>/dev/null "
-    "| tr -d ' '); done"
-)
-"""Run as `sh -c SESSION_CHAIN` (a fixed line, no user input): the PIDs from that sh up its parents
-to (not including) PID 1: sh, the sshd serving portcheck's connection, the listening sshd, and what
-started that. POSIX `ps -o ppid= -p`, with Linux /proc as the fallback where ps is missing."""
-SESSION_REFUSAL = "it carries portcheck's own ssh session on this host (sshd, or a process above it)"
-SSHD_NAMES = ("sshd", "sshd-session", "sshd.exe")
-"""When the chain cannot be read (always on Windows), processes with these names are spared instead."""
-ROOT_ADVICE = "log in as root (root@host) to end it"
-
-
-@dataclass(frozen=True)
-class Order:
-    """What the person asked for, the same on every host."""
-
-    spec: PortSpec
-    scope: RowFilter
-    """Which sockets count as holding the port."""
-    chosen: RowFilter
-    """Which of those are ended (--pid, --process narrow it)."""
-    first_signal: str
-    grace: float
-    timeout: float
-    matching: str
-    """` with PID 7` / ` named like 'x'`: for the nothing-to-end line."""
-
-
-@dataclass
-class Found:
-    """A host's answer to the query, and the PIDs kill must never signal there."""
-
-    question: LiveQuestion
-    held: list[Socket]
-    guarded: dict[int, str]
-    """PID -> why it is never signalled (the ssh session's own processes)."""
-
-
-@dataclass
-class HostPlan:
-    """What will happen on one host: the rows shown, each PID's outcome so far, the candidates."""
-
-    target: Target
-    found: Found
-    targets: list[Socket]
-    ending: Ending
-    candidates: dict[int, str] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return self.target.label
-
-
-def session_chain(executor: SSHExecutor, timeout: float) -> list[int]:
-    """The PIDs of portcheck's own ssh session on a POSIX host and every process above it; [] when the
-    host would not say (then sshd processes are spared by name)."""
-    if not TRAITS[executor.system.os].posix:
-        return []
-    try:
-        result = executor.run(["sh", "-c", SESSION_CHAIN], timeout=timeout)
-    except ToolError:
-        return []
-    words = result.output.decode("ascii", "replace").split()
-    return [int(w) for w in words if w.isascii() and w.isdigit()]
-
-
-def survey(order: Order, executor: SSHExecutor) -> Found:
-    """The first job on each host: who holds the port, and which PIDs are the session's own."""
-    from portcheck.fleet import for_person
-
-    question = LiveQuestion(order.spec, order.scope, executor.system.os, executor, order.timeout)
-    question.ask()
-    assert question.last is not None
-    answer = for_person(question.last, executor, order.timeout)
-    held = [r for r in answer.rows if holds_port(r)]
-    owned = [r for r in held if r.pid is not None]
-    chain = session_chain(executor, order.timeout) if owned else []
-    guarded = dict.fromkeys(chain, SESSION_REFUSAL)
-    if not chain:
-        guarded = {r.pid: SESSION_REFUSAL for r in owned if r.pid is not None and r.process in SSHD_NAMES}
-    return Found(question, held, guarded)
-
-
-def refusal(pid: int, guarded: dict[int, str]) -> str | None:
-    """Why a PID is never signalled on a remote host, or None."""
-    return NEVER_SIGNALLED.get(pid) or guarded.get(pid)
-
-
-def end_on_host(plans: dict[Target, HostPlan], executor: SSHExecutor) -> list[Socket] | None:
-    """The second job, over the connection the survey used: re-check, signal, wait, escalate; then
-    what still holds the port. None for a host with nothing to end."""
-    plan = plans.get(executor.connection.target)
-    if plan is None:
-        return None
-    plan.ending.run(plan.candidates)
-    return plan.found.question.held()
-
-
-def plan_host(target: Target, found: Found, order: Order, reporter: Reporter) -> HostPlan:
-    """Which of the host's rows will be ended, and which PIDs are refused there."""
-    targets = [r for r in found.held if order.chosen(r)]
-    ending = Ending(found.question, order.spec, order.first_signal, order.grace, denied_advice=ROOT_ADVICE)
-    plan = HostPlan(target, found, targets, ending)
-    warning = unowned_warning(targets)
-    if warning:
-        reporter.warn(f"{target.label}: {warning}")
-    for pid, name in owners(targets).items():
-        reason = refusal(pid, found.guarded)
-        if reason:
-            ending.settle(pid, name, Outcome.REFUSED, reason)
-        else:
-            plan.candidates[pid] = name
-    return plan
+    from portcheck.fleet.fleet import HostResult
+    from portcheck.fleet.kill import Found
+    from portcheck.fleet.ssh import Target
 
 
 def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Reporter) -> ExitCode:
     """Query every host, show and confirm once, end on each host; per-PID outcomes with the host named,
     a line per host on the port, a summary line on stderr."""
-    from portcheck.render import sort_rows
+    from portcheck.output.render import Table, sort_rows
 
     with fleet_for(options, order.timeout).kept_open() as fleet:
         surveyed = fleet.run(partial(survey, order))
@@ -192,7 +59,7 @@ def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Repor
             labels.extend([label] * len(ordered))
         report_hints(reporter, hints)
         if rows:
-            show_rows(rows, labels)
+            show_rows(Table(rows, hosts=labels))
         for plan in plans:
             if not plan.targets:
                 sys.stdout.write(

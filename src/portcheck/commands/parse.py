@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, BinaryIO, Optional
 
@@ -36,12 +35,12 @@ from portcheck.commands.base import (
     build_filter,
     emit,
 )
-from portcheck.errors import ParseError, UsageError
-from portcheck.filters import RowFilter
-from portcheck.model import Socket
-from portcheck.parsers.common import ParseContext, ParseNotes
-from portcheck.portspec import PortSpec, parse_port_spec
-from portcheck.report import Reporter
+from portcheck.core.errors import InspectError, ParseError, UsageError
+from portcheck.core.filters import RowFilter
+from portcheck.core.model import Socket
+from portcheck.core.parsing import ParseContext, ParseNotes
+from portcheck.core.portspec import PortSpec, parse_port_spec
+from portcheck.output.report import Reporter
 
 EPILOG = """\
 \b
@@ -133,11 +132,11 @@ def _read(
 ) -> tuple[list[Socket], bool]:
     """The rows of every input, PID names from a tasklist in any of them filled in, and whether any
     input held text at all. Each input's notes go to stderr as it is read."""
-    from portcheck.offline import KeepingNotes, other_format, parse_stream
+    from portcheck.parsers.offline import KeepingNotes, other_format, parse_stream
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.
-    first_filter = replace(row_filter, process=None)
+    first_filter = row_filter._replace(process=None)
     pid_names: dict[int, str] = {}
     rows: list[Socket] = []
     any_text = False
@@ -156,7 +155,10 @@ def _read(
                     continue
                 any_text = True
                 reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
-                rows.extend(parsed.rows if first_filter.is_trivial else filter(first_filter, parsed.rows))
+                keep = first_filter.__call__  # (mypy takes the NamedTuple for a TypeGuard callable)
+                rows.extend(parsed.rows if first_filter.is_trivial else filter(keep, parsed.rows))
+                if ctx.notes.refused is not None:  # `netstat -b` refused: the sender's machine was not
+                    raise InspectError(ctx.notes.refused)  # inspected (exit 3), whatever else was read
                 if strict:
                     _refuse_skipped(ctx.notes)
                 other = other_format(ctx.notes, parsed.format)

@@ -9,10 +9,10 @@ import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
-from portcheck.errors import UsageError
-from portcheck.portspec import parse_port_spec
-from portcheck.report import Reporter
-from portcheck.runner import DEFAULT_TIMEOUT
+from portcheck.core.errors import UsageError
+from portcheck.core.portspec import parse_port_spec
+from portcheck.live.runner import DEFAULT_TIMEOUT
+from portcheck.output.report import Reporter
 
 EPILOG = """\
 \b
@@ -80,8 +80,7 @@ def query_command(
     Exit status: 0 something uses a port, 1 nothing does, 2 bad usage, 3 the machine could not be
     inspected (no usable tool, timeout, sudo refused).
     """
-    from portcheck.commands.live import report_answer
-    from portcheck.query import Answer, inspect
+    from portcheck.live.query import Answer, inspect
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
     spec = parse_port_spec(*ports) if ports else None
@@ -109,7 +108,7 @@ def query_command(
         process=process,
     )
     if fleet.wanted:
-        from portcheck.fleet import Request
+        from portcheck.fleet.fleet import Request
 
         request = Request(spec, timeout, row_filter)
         raise typer.Exit(fleet_opt.query_hosts(fleet, request, output, reporter))
@@ -126,5 +125,5 @@ def query_command(
         nothing = f"nothing uses port {spec}" if spec else "no listening sockets"
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
-    report_answer(reporter, answer)
+    opt.report_answer(reporter, answer)
     raise typer.Exit(opt.emit(answer.rows, output))

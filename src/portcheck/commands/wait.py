@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 
 from portcheck.commands import base as opt
-from portcheck.errors import UsageError
-from portcheck.model import ExitCode, Socket, is_listening
-from portcheck.portspec import PortSpec, parse_port_spec
-from portcheck.report import Reporter
-from portcheck.runner import DEFAULT_TIMEOUT
+from portcheck.core.errors import UsageError
+from portcheck.core.model import ExitCode, Socket, is_listening
+from portcheck.core.portspec import PortSpec, parse_port_spec
+from portcheck.live.runner import DEFAULT_TIMEOUT
+from portcheck.output.report import Reporter
 
 EPILOG = """\
 \b
@@ -57,8 +57,8 @@ def wait_command(
     verbose: opt.VerboseOpt = False,
 ) -> None:
     """Wait until a port is listening (a server is up) or free (it is gone); quiet, for scripts."""
-    from portcheck.commands.live import LiveQuestion, holds_port, report_answer
-    from portcheck.executor import LocalExecutor
+    from portcheck.live.executor import LocalExecutor
+    from portcheck.live.question import LiveQuestion, holds_port
     from portcheck.platforms import current_os
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -80,9 +80,9 @@ def wait_command(
         pause = interval if deadline is None else min(interval, max(deadline - time.monotonic(), 0))
         time.sleep(pause)
     if question.last is not None and verbose:
-        report_answer(reporter, question.last)
+        opt.report_answer(reporter, question.last)
     if json_flag:
-        from portcheck.render import render_json, sort_rows
+        from portcheck.output.render import render_json, sort_rows
 
         render_json(sort_rows(relevant), sys.stdout)
     if done:
@@ -100,6 +100,6 @@ def _still(spec: PortSpec, rows: list[Socket], listening: bool) -> str:
         missing = sorted(spec.ports - {r.local_port for r in rows if r.local_port is not None})
         shown = ",".join(map(str, missing[:10])) + (",..." if len(missing) > 10 else "")
         return f"nothing listens on port {shown}"
-    from portcheck.commands.live import describe_holders
+    from portcheck.live.question import describe_holders
 
     return f"port {spec} is still in use: {describe_holders(rows)}"

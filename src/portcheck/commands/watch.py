@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 
 import typer
 
-from portcheck.commands.base import OutputOptions, write_rows
-from portcheck.errors import InspectError, UsageError
-from portcheck.escape import escape_controls
-from portcheck.model import ExitCode, Socket
-from portcheck.query import Answer
-from portcheck.report import Reporter
+from portcheck.commands.base import OutputOptions, report_answer, write_rows
+from portcheck.core.errors import InspectError, UsageError
+from portcheck.core.escape import escape_controls
+from portcheck.core.model import ExitCode, Socket
+from portcheck.live.query import Answer
+from portcheck.output.render import Table
+from portcheck.output.report import Reporter
 
 MAX_INTERVAL = 3600.0
 """`portcheck --watch 8080` almost surely meant port 8080: an interval above an hour is refused."""
@@ -49,7 +50,7 @@ def check_format(output: OutputOptions) -> None:
 def mark_changes(previous: Sequence[Socket] | None, current: Sequence[Socket]) -> list[tuple[str, Socket]]:
     """Rows with their marks, in table order: `+` new, `-` gone (shown this once), ` ` unchanged. The
     first refresh has nothing to compare with, so nothing is marked."""
-    from portcheck.render import sort_rows
+    from portcheck.output.render import sort_rows
 
     if previous is None:
         return [(" ", row) for row in sort_rows(current)]
@@ -70,8 +71,6 @@ def watch(
 ) -> None:
     """Refresh until Ctrl-C, then exit 0. A refresh that fails after the first is shown and retried: a
     tool that timed out once should not end the watch. The first one failing is exit 3, as without it."""
-    from portcheck.commands.live import report_answer
-
     in_place = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     previous: list[Socket] | None = None
     try:
@@ -96,7 +95,8 @@ def watch(
             if problem:
                 sys.stdout.write(problem + "\n")
             if marked:
-                write_rows([row for _, row in marked], output, marks=[mark for mark, _ in marked])
+                table = Table([row for _, row in marked], marks=[mark for mark, _ in marked])
+                write_rows(table, output)
             else:
                 sys.stdout.write(nothing + "\n")
             sys.stdout.flush()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import cast
 
-from portcheck.errors import UsageError
+from portcheck.core.errors import UsageError
 from portcheck.parsers.common import Parser
 
 FORMATS: dict[str, str] = {
@@ -18,12 +18,19 @@ FORMATS: dict[str, str] = {
     "lsof": "portcheck.parsers.lsof",
     "netstat-bsd": "portcheck.parsers.netstat_bsd",
     "sockstat": "portcheck.parsers.sockstat",
-    "netstat-windows": "portcheck.parsers.netstat_windows",
-    "tasklist": "portcheck.parsers.tasklist",
-    "powershell": "portcheck.parsers.powershell",
+    "netstat-windows": "portcheck.parsers.windows.netstat",
+    "tasklist": "portcheck.parsers.windows.tasklist",
+    "powershell": "portcheck.parsers.windows.powershell",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
+
+READ_WITH: dict[str, str] = {"tasklist": "netstat-windows"}
+"""Formats whose pastes another format's parser reads whole. A customer mails `tasklist` and
+`netstat -ano` together, in either order, and detection sees only the start of the text: text that
+starts as a tasklist is read by the Windows netstat parser, which reads tasklist lines too and names
+its rows from them. (The tasklist parser itself reads tasklist output alone: the live query's PID
+names.)"""
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "netstat": ("netstat-linux", "netstat-bsd", "netstat-windows"),
@@ -32,7 +39,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 
 def load(name: str) -> Parser:
+    """The module of format `name`: its NAME, sniff and parse."""
     return cast(Parser, import_module(FORMATS[name]))
+
+
+def reader(name: str) -> Parser:
+    """The parser that reads a whole input detected (or forced) as format `name`."""
+    return load(READ_WITH.get(name, name))
 
 
 def resolve(name: str) -> tuple[str, ...]:

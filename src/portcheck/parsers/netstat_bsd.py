@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import NamedTuple
 
-from portcheck.addresses import (
+from portcheck.core.addresses import (
     WILDCARD_HOSTS,
     Endpoint,
     family_from_proto,
@@ -30,9 +30,10 @@ from portcheck.addresses import (
     port_number,
     split_dot,
 )
-from portcheck.model import Proto, Socket, State, make_socket
-from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, sniff_score
-from portcheck.states import STATE_BY_WORD
+from portcheck.core.model import Proto, Socket, State, make_socket
+from portcheck.core.parsing import ParseContext
+from portcheck.core.states import STATE_BY_WORD
+from portcheck.parsers.common import FILTERED_OUT, Lines, clean, sniff_score
 
 NAME = "netstat-bsd"
 

@@ -18,20 +18,20 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
-from portcheck.addresses import family_of, port_number, split_colon
-from portcheck.model import Family, Proto, Socket
+from portcheck.core.addresses import family_of, port_number, split_colon
+from portcheck.core.model import Family, Proto, Socket
+from portcheck.core.parsing import ParseContext
+from portcheck.core.states import STATE_BY_WORD, lookup_state
 from portcheck.parsers.common import (
     FILTERED_OUT,
     HEADER_ONLY_SCORE,
     Lines,
-    ParseContext,
     clean,
     owner,
     row_state,
     sniff_score,
     socket_row,
 )
-from portcheck.states import STATE_BY_WORD, lookup_state
 
 NAME = "netstat-linux"
 

@@ -1,7 +1,7 @@
 """The kernel's own socket tables, /proc/net/tcp, tcp6, udp and udp6, as `cat` prints them.
 
 This is what a container with no tools at all still has, so it is both a paste format (`--from proc`)
-and the last step of the Linux live plan (portcheck.procfs adds the processes through /proc/*/fd).
+and the last step of the Linux live plan (portcheck.live.procfs adds the processes through /proc/*/fd).
 
 Addresses are hex dumps of the kernel's in-memory words: an IPv4 address is one 32-bit word printed in
 the host's byte order (`0100007F` is 127.0.0.1 on x86), an IPv6 address is four such words, each
@@ -19,8 +19,9 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Literal, NamedTuple
 
-from portcheck.model import Family, Proto, Socket, State, make_socket
-from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
+from portcheck.core.model import Family, Proto, Socket, State, make_socket
+from portcheck.core.parsing import ParseContext
+from portcheck.parsers.common import clean, cleaned, sniff_score
 
 NAME = "proc"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from portcheck.addresses import (
+from portcheck.core.addresses import (
     family_from_proto,
     family_of,
     is_wildcard_peer,
@@ -23,9 +23,10 @@ from portcheck.addresses import (
     remote_endpoint,
     split_colon,
 )
-from portcheck.model import Proto, Socket, State, make_socket
-from portcheck.parsers.common import ParseContext, clean, cleaned, sniff_score
-from portcheck.states import lookup_state
+from portcheck.core.model import Proto, Socket, State, make_socket
+from portcheck.core.parsing import ParseContext
+from portcheck.core.states import lookup_state
+from portcheck.parsers.common import clean, cleaned, sniff_score
 
 NAME = "sockstat"
 

@@ -13,16 +13,17 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Optional
 
-from portcheck.addresses import (
+from portcheck.core.addresses import (
     family_of,
     local_address,
     port_number,
     remote_endpoint,
     split_colon,
 )
-from portcheck.model import Family, Proto, Socket, State, make_socket
-from portcheck.parsers.common import FILTERED_OUT, Lines, ParseContext, clean, row_state, sniff_score
-from portcheck.states import STATE_BY_WORD, lookup_state
+from portcheck.core.model import Family, Proto, Socket, State, make_socket
+from portcheck.core.parsing import ParseContext
+from portcheck.core.states import STATE_BY_WORD, lookup_state
+from portcheck.parsers.common import FILTERED_OUT, Lines, clean, row_state, sniff_score
 
 NAME = "ss"
 

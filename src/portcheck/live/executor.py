@@ -1,0 +1,44 @@
+"""Where a plan's commands run. The query engine only needs `run(argv, timeout, env) -> ToolRun`, so the
+same plans run on this machine (LocalExecutor), through sudo (portcheck.live.sudo.SudoExecutor), or on
+an ssh host (portcheck.fleet.remote.SSHExecutor), without the engine knowing which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from portcheck.live.runner import ToolRun, run
+
+
+class Executor(Protocol):
+    @property
+    def local(self) -> bool:
+        """True when commands run on this machine: only then can portcheck read /proc itself, look
+        uids up in this machine's password database, or ask this console for its code page."""
+        ...
+
+    @property
+    def privileged(self) -> bool:
+        """True when commands run as root (or elevated on Windows): every process is visible then."""
+        ...
+
+    def run(
+        self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
+    ) -> ToolRun: ...
+
+
+class LocalExecutor:
+    """The plain runner on this machine, with this process's privileges."""
+
+    local = True
+
+    def __init__(self, *, privileged: bool | None = None) -> None:
+        if privileged is None:
+            from portcheck.platforms import is_elevated
+
+            privileged = is_elevated()
+        self.privileged = privileged
+
+    def run(self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None) -> ToolRun:
+        return run(argv, timeout=timeout, env=env)

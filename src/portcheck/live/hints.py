@@ -1,0 +1,76 @@
+"""Hints that save a helpdesk call: what a surprising row means and how to see more.
+
+They are computed from the final rows (after every filter), so a hint is only given about what the
+person is looking at. Each is one line for stderr; the CLI prints them, --quiet silences them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from portcheck.core.model import Socket, State
+
+SUDO_HINT = "run with --sudo to see processes owned by other users"
+WINDOWS_ELEVATION_HINT = (
+    "--sudo cannot elevate on Windows: run portcheck from an elevated prompt (Run as administrator) "
+    "so that netstat -b can name each socket's executable"
+)
+OWN_SOCKETS_HINT = "lsof without root shows only your own processes' sockets; " + SUDO_HINT
+TIME_WAIT_HINT = (
+    "TIME_WAIT rows are closed connections the kernel keeps for a while: no process owns them "
+    "(Windows shows PID 0)"
+)
+WINDOWS_KERNEL_HINT = (
+    "PID 4 is the Windows kernel (System): HTTP.sys (IIS, WinRM, `netsh http` URL reservations) or SMB "
+    "holds the port; `netsh http show servicestate` names the HTTP.sys application"
+)
+KERNEL_OWNED_HINT = (
+    "a socket with no process even as root is owned by the kernel (NFS, WireGuard, ...) or by a process "
+    "in another network namespace (a container)"
+)
+NO_OWNERS_HINT = "netstat shows no processes here; sockstat (in the base system) names them"
+FORWARDERS = {
+    "docker-proxy": "a Docker container (docker ps)",
+    "com.docker.backend": "a Docker Desktop container (docker ps)",
+    "com.docker.vpnkit": "a Docker Desktop container (docker ps)",
+    "vpnkit": "a Docker Desktop container (docker ps)",
+    "rootlessport": "a rootless Podman container (podman ps)",
+    "wslrelay.exe": "WSL (look inside the WSL distribution)",
+    "wslrelay": "WSL (look inside the WSL distribution)",
+}
+
+
+def _unowned(row: Socket) -> bool:
+    """A live socket that shows no process (TIME_WAIT rows never have one, so they prove nothing)."""
+    return row.pid is None and row.state is not State.TIME_WAIT
+
+
+def hints_for(
+    rows: Sequence[Socket],
+    *,
+    privileged: bool,
+    user: str | None,
+    windows: bool = False,
+    own_sockets_only: bool = False,
+    shows_owners: bool = True,
+) -> list[str]:
+    """`user` is who ran the tools (their sockets are visible without privilege)."""
+    hints: list[str] = []
+    if not shows_owners:
+        if rows:
+            hints.append(NO_OWNERS_HINT)
+    elif own_sockets_only and not privileged:
+        hints.append(OWN_SOCKETS_HINT)
+    elif not privileged and not windows and any(_unowned(r) and r.user != user for r in rows):
+        hints.append(SUDO_HINT)
+    if privileged and shows_owners and any(_unowned(r) for r in rows):
+        hints.append(KERNEL_OWNED_HINT)
+    if any(r.state is State.TIME_WAIT and not r.pid for r in rows):
+        hints.append(TIME_WAIT_HINT)
+    if windows and any(r.pid == 4 for r in rows):
+        hints.append(WINDOWS_KERNEL_HINT)
+    for name in dict.fromkeys(r.process.lower() for r in rows if r.process):
+        where = FORWARDERS.get(name)
+        if where:
+            hints.append(f"{name} only forwards this port: the real server runs in {where}")
+    return hints

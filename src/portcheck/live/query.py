@@ -1,0 +1,285 @@
+"""The live query: walk the platform's plan until a tool answers, and return the rows with what was
+learnt on the way. This is the API `portcheck PORT`, `kill`, `wait`, `--watch` and the ssh fleet call;
+it prints nothing and knows nothing about the command line.
+
+A step fails, and the next is tried, when its tool is missing, times out, exits non-zero (except a
+status the step declares as "nothing matched", like lsof's 1), or prints text its parser cannot read.
+When every step failed, InspectError (exit 3) names each tool and why.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Protocol, cast
+
+from portcheck import parsers
+from portcheck.core.decode import text_lines
+from portcheck.core.errors import InspectError, ParseError, excerpt, quote
+from portcheck.core.filters import RowFilter
+from portcheck.core.model import Socket
+from portcheck.core.parsing import ParseContext, ParseNotes
+from portcheck.core.portspec import PortSpec
+from portcheck.live.executor import Executor, LocalExecutor
+from portcheck.live.hints import WINDOWS_ELEVATION_HINT, hints_for
+from portcheck.live.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
+from portcheck.parsers.common import Parser
+from portcheck.platforms import current_os, oem_encoding, platform_for
+from portcheck.platforms.base import OS, Encoding, NameLookup, Platform, Question, Step, Traits
+
+IN_PROCESS_READERS: dict[str, str] = {"proc": "portcheck.live.procfs"}
+"""Readers that answer a step with no commands (Step.local_only) inside portcheck, by the step's
+format: /proc read directly, for a Linux container with no ss, netstat or lsof."""
+
+
+class InProcessRead(Protocol):
+    rows: list[Socket]
+    tables_read: int
+    """0 when there was nothing to read (no /proc/net): the step then counts as a missing tool."""
+    unreadable_processes: int
+    """Processes the reader could not look into: without them, it cannot name every owner."""
+
+
+class InProcessReader(Protocol):
+    """The shape of each module in IN_PROCESS_READERS."""
+
+    DESCRIPTION: str
+    """What it reads, as --verbose shows it in place of a command line."""
+    MISSING: str
+    """Why there was nothing to read, as the step's failure names it."""
+
+    def read_sockets(self, ctx: ParseContext) -> InProcessRead: ...
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One step that did not give the answer, for the one-line report and the final error."""
+
+    tool: str
+    problem: str
+    routine: bool = False
+    """Expected on this machine (a tool not installed, lsof seeing only your sockets): --verbose only."""
+
+    def __str__(self) -> str:
+        return f"{self.tool}: {self.problem}"
+
+
+@dataclass
+class Answer:
+    rows: list[Socket]
+    tool: str
+    """The step that answered (`ss`, `lsof`, `/proc`...)."""
+    commands: list[str]
+    """The command lines that produced the rows (for an in-process reader: what it read)."""
+    notes: ParseNotes = field(default_factory=ParseNotes)
+    hints: list[str] = field(default_factory=list)
+    tried: list[Attempt] = field(default_factory=list)
+    """Steps tried before the one that answered, and why each failed."""
+
+
+@dataclass
+class _Outcome:
+    step: Step
+    rows: list[Socket]
+    notes: ParseNotes
+    commands: list[str]
+    unreadable_processes: int = 0
+
+
+def inspect(
+    ports: PortSpec | None,
+    *,
+    platform: OS | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    sudo: bool = False,
+    executor: Executor | None = None,
+    scope: RowFilter | None = None,
+) -> Answer:
+    """Who uses these ports (None: every listening socket)? `scope` selects the rows (its --remote,
+    protocol and family also shape the tools' own filters). Raises InspectError when nothing answers,
+    portcheck.live.sudo.SudoError when sudo refuses."""
+    system = platform_for(platform or current_os())
+    extra_hints: list[str] = []
+    if executor is None:
+        executor = _local_executor(sudo, system.traits, extra_hints)
+    question = Question(ports, scope.match_remote, scope.protos, scope.families) if scope else Question(ports)
+    tried: list[Attempt] = []
+    unproven: _Outcome | None = None
+    for step in system.plan(question, privileged=executor.privileged):
+        if step.local_only and not executor.local:
+            continue
+        try:
+            outcome = _run_step(step, question, executor, timeout)
+        except ToolError as error:
+            tried.append(Attempt(step.tool, _problem(error), routine=error.problem is Problem.MISSING))
+            continue
+        if not step.sees_all and not outcome.rows:
+            # lsof without root sees only the caller's sockets: "nothing" may be someone else's socket.
+            unsure = "found nothing among your own processes; asking the next tool"
+            tried.append(Attempt(step.tool, unsure, routine=True))
+            unproven = unproven or outcome
+            continue
+        return _answer(outcome, system, executor, scope, tried, extra_hints)
+    if unproven is not None:
+        return _answer(unproven, system, executor, scope, tried, extra_hints)
+    raise InspectError("cannot inspect this machine's sockets: " + "; ".join(map(str, tried)))
+
+
+def _local_executor(sudo: bool, traits: Traits, hints: list[str]) -> Executor:
+    local = LocalExecutor()
+    if not sudo or local.privileged:
+        return local
+    if not traits.posix:
+        hints.append(WINDOWS_ELEVATION_HINT)
+        return local
+    from portcheck.live.sudo import SudoExecutor
+
+    return SudoExecutor()
+
+
+def _problem(error: ToolError) -> str:
+    return error.problem.value + (f" ({error.detail})" if error.detail else "")
+
+
+def _run_step(step: Step, question: Question, executor: Executor, timeout: float) -> _Outcome:
+    if step.local_only:
+        return _read_in_process(step, question)
+    notes = ParseNotes()
+    rows: list[Socket] = []
+    for command in step.commands:
+        result = executor.run(command.argv, timeout=timeout, env=command.env or None)
+        _check_status(step, result)
+        ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
+        try:
+            parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
+        except ParseError as error:  # binary output: the tool is broken, the next one may not be
+            raise ToolError(step.tool, Problem.UNREADABLE, error.describe()) from None
+        if ctx.notes.refused is not None:  # netstat -b refused (no elevation after all): exit 3
+            raise InspectError(ctx.notes.refused)
+        if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
+            line, text = ctx.notes.first_skipped
+            raise ToolError(step.tool, Problem.UNREADABLE, f"line {line}: {quote(text)}")
+        rows.extend(parsed)
+        notes.merge(ctx.notes)
+    if step.pid_names is not None and any(r.pid is not None and r.process is None for r in rows):
+        rows = _name_pids(rows, step, step.pid_names, executor, timeout, notes)
+    return _Outcome(step, rows, notes, [str(c) for c in step.commands])
+
+
+def _port_set(question: Question) -> frozenset[int] | None:
+    return question.ports.ports if question.ports is not None else None
+
+
+def _check_status(step: Step, result: ToolRun) -> None:
+    if result.status == 0:
+        return
+    complaint = result.error_line()
+    if result.status in step.no_match_status and not complaint:
+        return
+    how = f"exit status {result.status}" if result.status > 0 else f"killed by signal {-result.status}"
+    raise ToolError(step.tool, Problem.FAILED, how + (f": {excerpt(complaint, 160)}" if complaint else ""))
+
+
+def _parse(step: Step, lines: Iterator[str], ctx: ParseContext) -> Iterator[Socket]:
+    return _parser(step.tool, step.parser).parse(lines, ctx)
+
+
+def _parser(tool: str, name: str) -> Parser:
+    try:
+        return parsers.load(name)
+    except (KeyError, ImportError):
+        raise ToolError(tool, Problem.FAILED, f"this portcheck has no {name} parser") from None
+
+
+def output_lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterator[str]:
+    """A tool's output as lines: the console code page when known (Windows), else detected."""
+    known = oem_encoding() if encoding is Encoding.OEM and executor.local else None
+    if known is None:
+        return text_lines(io.BytesIO(data))[1]
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=known, errors="replace", newline=None)
+    return (line.rstrip("\n") for line in text)
+
+
+def _name_pids(
+    rows: list[Socket], step: Step, lookup: NameLookup, executor: Executor, timeout: float, notes: ParseNotes
+) -> list[Socket]:
+    """PID -> name from ONE run of the step's name command (tasklist) for all PIDs at once, read by
+    the lookup's own format into the notes' pid_names."""
+    command = lookup.command
+    found = ParseContext()
+    try:
+        result = executor.run(command.argv, timeout=timeout, env=command.env or None)
+        if result.status != 0:
+            raise ToolError(command.tool, Problem.FAILED, f"exit status {result.status}")
+        parser = _parser(command.tool, lookup.parser)
+        for _ in parser.parse(output_lines(result.output, step.encoding, executor), found):
+            pass  # a name format yields no sockets: what it reads goes into the notes
+    except (ToolError, ParseError) as error:  # ParseError: binary output
+        notes.warn(f"process names unavailable ({error})")
+        return rows
+    names = found.notes.pid_names
+    names = {**names, **notes.pid_names}  # names netstat -b printed itself win
+    return [
+        r._replace(process=names.get(r.pid)) if r.pid is not None and r.process is None else r for r in rows
+    ]
+
+
+def _read_in_process(step: Step, question: Question) -> _Outcome:
+    reader = cast(InProcessReader, import_module(IN_PROCESS_READERS[step.parser]))
+    ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
+    found = reader.read_sockets(ctx)
+    if not found.tables_read:
+        raise ToolError(step.tool, Problem.MISSING, reader.MISSING)
+    rows = found.rows
+    if question.protos is not None or question.families is not None:
+        rows = [
+            r
+            for r in rows
+            if (question.protos is None or r.proto in question.protos)
+            and (question.families is None or r.family in question.families)
+        ]
+    return _Outcome(step, rows, ctx.notes, [reader.DESCRIPTION], found.unreadable_processes)
+
+
+def _answer(
+    outcome: _Outcome,
+    system: Platform,
+    executor: Executor,
+    row_filter: RowFilter | None,
+    tried: list[Attempt],
+    extra_hints: Sequence[str],
+) -> Answer:
+    rows = outcome.rows
+    me: str | None = None
+    posix = system.traits.posix
+    if executor.local and posix:
+        from portcheck.live.users import current_user
+
+        rows = _with_user_names(rows)
+        me = "root" if executor.privileged else current_user()
+    # An in-process reader runs in this process (never through sudo): what hides processes from it
+    # is only which ones it could not look into (/proc/PID/fd).
+    privileged = not outcome.unreadable_processes if outcome.step.local_only else executor.privileged
+    if row_filter is not None:
+        rows = [r for r in rows if row_filter(r)]
+    hints = [
+        *extra_hints,
+        *hints_for(
+            rows,
+            privileged=privileged,
+            user=me,
+            windows=not posix,
+            own_sockets_only=not outcome.step.sees_all,
+            shows_owners=outcome.step.shows_owners,
+        ),
+    ]
+    return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried)
+
+
+def _with_user_names(rows: list[Socket]) -> list[Socket]:
+    """ss and `netstat -n` show uids: name them from this machine's password database."""
+    from portcheck.live.users import user_name
+
+    return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdecimal() else r for r in rows]

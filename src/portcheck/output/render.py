@@ -1,0 +1,456 @@
+"""Rows to text: a table for people, JSON, NDJSON and CSV for scripts.
+
+Everything a renderer prints may come from another program (process names, users, host names), so
+tables escape control characters and CSV neutralises spreadsheet formulas. JSON keeps exact values:
+its consumers are programs, and the JSON encoder escapes control characters itself.
+
+Renderers take plain rows, or a `Table`: rows with a host for each (a fleet query, `--host`: every
+format then gains `host` as its first field) or a mark for each (`--watch`). Plain rows render exactly
+as the single-machine contract says (scripts rely on it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
+from typing import TextIO
+
+from portcheck.core.errors import UsageError
+from portcheck.core.escape import escape_controls
+from portcheck.core.model import FIELDS, Family, Socket, State
+
+FORMATS = ("table", "json", "ndjson", "csv")
+HOST_FIELD = "host"
+"""The first field of every row in a fleet query: which machine the socket is on."""
+
+
+class Table:
+    """Rows, in the order shown, with what goes before each of them. (A plain class: a dataclass would
+    cost every `portcheck PORT` a few hundred microseconds to define.)"""
+
+    __slots__ = ("hosts", "marks", "rows")
+
+    def __init__(
+        self, rows: Sequence[Socket], hosts: Sequence[str] | None = None, marks: Sequence[str] | None = None
+    ) -> None:
+        self.rows = rows
+        self.hosts = hosts
+        """One host name per row: a fleet query's first field, in every format."""
+        self.marks = marks
+        """One short string per row for a first, headerless table column: `--watch` marks new rows `+`
+        and gone rows `-` (tables only)."""
+
+
+def as_table(rows: Sequence[Socket] | Table) -> Table:
+    return rows if isinstance(rows, Table) else Table(rows)
+
+
+TABLE_COLUMNS = ("proto", "local", "remote", "state", "pid", "process", "user")
+"""The default table: addresses and ports joined as the native tools print them."""
+
+_HEADERS = {
+    "local": "LOCAL",
+    "remote": "REMOTE",
+    "local_address": "LOCAL ADDRESS",
+    "local_port": "PORT",
+    "remote_address": "REMOTE ADDRESS",
+    "remote_port": "RPORT",
+}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sort_rows(rows: Iterable[Socket]) -> list[Socket]:
+    """Listeners first, then by local port, protocol, address: the order a person scans for an answer.
+
+    The key's first three parts (listener or not, local port, protocol) are packed into one int: a
+    100,000-row paste then sorts on keys whose first items almost always differ, which Python compares
+    far faster than a tuple of six. The order is exactly the six-part order (ports are 0-65535, so the
+    port-and-protocol part of a listener is always below that of any other row)."""
+    listen = State.LISTEN
+    return sorted(
+        rows,
+        key=lambda r: (
+            (
+                (0 if r.state is listen or r.remote_address is None else 1 << 18)
+                | (r.local_port if r.local_port is not None else 65536) << 1
+                | (r.proto != "tcp")
+            ),
+            r.local_address,
+            r.remote_port or 0,
+            r.pid or 0,
+        ),
+    )
+
+
+def check_fields(fields: Sequence[str]) -> None:
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown:
+        raise UsageError(f"unknown field {unknown[0]!r}; fields are: {', '.join(FIELDS)}")
+
+
+def endpoint(address: str | None, port: int | None, family: Family | None) -> str:
+    """`0.0.0.0:22`, `[::1]:631`, `*` for no peer, `host:?` when the source cut the port off."""
+    if address is None and port is None:
+        return "*"
+    shown = address or "*"
+    if ":" in shown or (family is Family.IPV6 and shown == "*"):
+        shown = f"[{shown}]"
+    return f"{shown}:{'?' if port is None else port}"
+
+
+def _cell(row: Socket, column: str) -> str:
+    # Addresses come from the same untrusted text as names (a host name, a pasted line): escaped too.
+    if column == "local":
+        return escape_controls(endpoint(row.local_address, row.local_port, row.family))
+    if column == "remote":
+        return escape_controls(endpoint(row.remote_address, row.remote_port, row.family))
+    value = getattr(row, column)
+    return "" if value is None else escape_controls(str(value))
+
+
+_SHRINKABLE = ("process", "user")
+"""Columns that may be cut to fit a terminal, in the order they give up width. Addresses, ports and
+states are never cut: an IPv6 address with its middle missing is worse than a wrapped line."""
+_MIN_WIDTH = 8
+_STATE_COLOURS = {
+    State.LISTEN: "\x1b[32m",  # green: the answer people look for
+    State.ESTABLISHED: "\x1b[36m",
+    State.TIME_WAIT: "\x1b[2m",
+    State.CLOSE_WAIT: "\x1b[33m",
+    State.UNKNOWN: "\x1b[31m",
+}
+_BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+
+
+_MARK_COLOURS = {"+": "\x1b[32m", "-": "\x1b[31m"}
+
+
+def _colour_mark(mark: str) -> str:
+    colour = _MARK_COLOURS.get(mark)
+    return f"{colour}{mark}{_RESET}" if colour else mark
+
+
+def _colour_state(text: str) -> str:
+    colour = _STATE_COLOURS.get(State(text)) if text in State.__members__ else None
+    return f"{colour}{text}{_RESET}" if colour else text
+
+
+def _columns(rows: Sequence[Socket], columns: Sequence[str]) -> list[list[str]]:
+    """The cells `_cell` gives, a column at a time (a 100,000-row table is 700,000 cells)."""
+    cells = []
+    for column in columns:
+        if column in ("local", "remote"):
+            cells.append([_cell(r, column) for r in rows])
+        else:
+            at = FIELDS.index(column)
+            cells.append(
+                [
+                    ""
+                    if (value := row[at]) is None
+                    else (text if (text := str(value)).isprintable() else escape_controls(text))
+                    for row in rows
+                ]
+            )
+    return cells
+
+
+def render_table(
+    table: Sequence[Socket] | Table,
+    out: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    header: bool = True,
+    table_format: str = "simple",
+    width: int | None = None,
+    colour: bool = False,
+) -> None:
+    """A table for people. With `width` (a terminal's), long process and user cells are cut with an
+    ellipsis until the table fits. A Table's hosts make a first HOST column (fleet queries); its marks
+    a first, headerless one (`--watch`).
+
+    tabulate draws the table. For its two simplest styles on printable ASCII cells (the default
+    `portcheck PORT` table) the same text is drawn here instead, because importing tabulate costs about
+    18 ms, a fifth of a whole `portcheck PORT`; tests/output/test_render_exact.py holds the two
+    byte-identical."""
+    shown = as_table(table)
+    rows, hosts, marks = shown.rows, shown.hosts, shown.marks
+    columns = (
+        list(fields)
+        if fields
+        else [
+            c
+            for c in TABLE_COLUMNS
+            if c not in ("pid", "process", "user") or any(getattr(r, c) for r in rows)
+        ]
+    )
+    body = _columns(rows, columns)
+    if hosts is not None:
+        columns = [HOST_FIELD, *columns]
+        body = [[escape_controls(host) for host in hosts], *body]
+    headers = [_HEADERS.get(c, c.upper()) for c in columns] if header else []
+    if not header and table_format == "simple":
+        table_format = "plain"  # "simple" draws its rules even with no header: bare rows are wanted
+    widest = {c: max(map(len, cells), default=0) for c, cells in zip(columns, body)}
+    caps = dict(widest)
+    layout = None if marks is not None else _plain_layout(table_format, headers, body)
+    state_at = columns.index("state") if colour and "state" in columns else None
+
+    def draw() -> str:
+        cut = [
+            cells if caps[c] >= widest[c] else [_cut(v, caps[c]) for v in cells]
+            for c, cells in zip(columns, body)
+        ]
+        if layout is not None:
+            return _draw_plain(cut, headers, layout, state_at, colour)
+        from tabulate import tabulate
+
+        lines = [list(line) for line in zip(*cut)]
+        if state_at is not None:
+            for line in lines:
+                line[state_at] = _colour_state(line[state_at])
+        shown = [f"{_BOLD}{h}{_RESET}" for h in headers] if colour else headers
+        if marks is not None:
+            lines = [[_colour_mark(m) if colour else m, *line] for m, line in zip(marks, lines)]
+            shown = ["", *shown] if shown else shown
+        return str(tabulate(lines, headers=shown, tablefmt=table_format, disable_numparse=True))
+
+    text = draw()
+    if width is not None:
+        for column in (c for c in _SHRINKABLE if c in columns):
+            excess = _visible_width(text) - width
+            if excess <= 0:
+                break
+            caps[column] = max(_MIN_WIDTH, caps[column] - excess)
+            text = draw()
+    out.write(text + "\n")
+
+
+_HEADER_PADDING = 2
+"""tabulate's MIN_PADDING: a column is at least two wider than its header."""
+
+
+def _plain_layout(table_format: str, headers: list[str], body: list[list[str]]) -> bool | None:
+    """Whether a rule goes under the header (True for "simple", False for "plain") when this table can
+    be drawn without tabulate, exactly as tabulate draws it; None when it cannot. tabulate measures
+    cells with wcwidth when that is installed, which differs from len() only beyond ASCII (an ellipsis
+    that `_cut` adds is one column wide either way), and gives a cell with a line break or an escape
+    sequence (an address is not escaped) special treatment: such tables are left to it."""
+    if table_format == "simple" and headers:
+        rule = True
+    elif table_format == "plain":
+        rule = False
+    else:
+        return None
+    texts = ["".join(cells) for cells in body]
+    if all(text.isascii() and text.isprintable() for text in texts):
+        return rule
+    return None
+
+
+def _draw_plain(
+    body: list[list[str]], headers: list[str], rule: bool, state_at: int | None, colour: bool
+) -> str:
+    """tabulate's "simple" and "plain" styles for ASCII cells (given a column at a time): columns
+    left-aligned, two spaces apart, cells stripped of surrounding blanks, every line stripped of
+    trailing ones, a column at least two wider than its header, and `-` rules under the header
+    ("simple"). Colour codes take no width."""
+    stripped = [list(map(str.strip, cells)) for cells in body]
+    minimum = [len(h) + _HEADER_PADDING for h in headers] if headers else [0] * len(body)
+    widths = [max(max(map(len, cells), default=0), least) for cells, least in zip(stripped, minimum)]
+    padded = [list(map(str.ljust, cells, repeat(w))) for cells, w in zip(stripped, widths)]
+    if state_at is not None:
+        w = widths[state_at]
+        padded[state_at] = [_colour_state(state) + " " * (w - len(state)) for state in stripped[state_at]]
+    lines = []
+    if headers:
+        if colour:
+            shown = [f"{_BOLD}{h}{_RESET}" + " " * (w - len(h)) for h, w in zip(headers, widths)]
+        else:
+            shown = [h.ljust(w) for h, w in zip(headers, widths)]
+        lines.append("  ".join(shown).rstrip())
+        if rule:
+            lines.append("  ".join("-" * w for w in widths).rstrip())
+    lines += map(str.rstrip, map("  ".join, zip(*padded)))
+    return "\n".join(lines)
+
+
+def _visible_width(text: str) -> int:
+    import re
+
+    plain = re.sub("\x1b\\[[0-9;]*m", "", text)
+    return max((len(line) for line in plain.splitlines()), default=0)
+
+
+def _record(row: Socket, fields: Sequence[str] | None) -> dict[str, object]:
+    record: dict[str, object] = dict(zip(FIELDS, row))
+    return {f: record[f] for f in fields} if fields else record
+
+
+def _json_lines(table: Sequence[Socket] | Table, fields: Sequence[str] | None) -> Iterator[str]:
+    """One compact JSON object per row, exactly as `json.JSONEncoder(ensure_ascii=False)` writes it."""
+    shown = as_table(table)
+    rows, hosts = shown.rows, shown.hosts
+    if fields or hosts is not None:
+        import json
+
+        encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+        if hosts is not None:
+            for host, row in zip(hosts, rows):
+                yield encode({HOST_FIELD: host, **_record(row, fields)})
+            return
+        for row in rows:
+            yield encode(_record(row, fields))
+        return
+    yield from _json_records(rows)
+
+
+def _json_records(rows: Iterable[Socket]) -> Iterator[str]:
+    """Whole records written by one f-string per row, with the JSON module's own C string quoting:
+    six times faster than encoding a dict per row, which is most of a 100,000-row `--json`. The field
+    types are the record's contract (str, int or None; the enums are str), so only strings need
+    quoting and `null` standing in for None."""
+    try:
+        from _json import encode_basestring as q  # what json.encoder uses, without importing json
+    except ImportError:  # an interpreter without the C accelerator
+        from json.encoder import encode_basestring as q
+
+    for proto, family, local, port, remote, rport, state, pid, process, user, source in rows:
+        yield (
+            f'{{"proto": {q(proto)}, "family": {"null" if family is None else q(family)}, '
+            f'"local_address": {"null" if local is None else q(local)}, '
+            f'"local_port": {"null" if port is None else port}, '
+            f'"remote_address": {"null" if remote is None else q(remote)}, '
+            f'"remote_port": {"null" if rport is None else rport}, "state": {q(state)}, '
+            f'"pid": {"null" if pid is None else pid}, '
+            f'"process": {"null" if process is None else q(process)}, '
+            f'"user": {"null" if user is None else q(user)}, "source": {q(source)}}}'
+        )
+
+
+_BATCH = 2048
+"""Rows per write: one `write` call per row costs more than encoding the row."""
+
+
+def _write_batched(out: TextIO, pieces: Iterable[str]) -> None:
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) >= _BATCH:
+            out.write("".join(batch))
+            batch.clear()
+    out.write("".join(batch))
+
+
+def render_json(rows: Sequence[Socket] | Table, out: TextIO, *, fields: Sequence[str] | None = None) -> None:
+    lines = _json_lines(rows, fields)
+    first = next(lines, None)
+    if first is None:
+        out.write("[]\n")
+        return
+    out.write("[\n  " + first)
+    _write_batched(out, (",\n  " + line for line in lines))
+    out.write("\n]\n")
+
+
+def render_ndjson(
+    rows: Sequence[Socket] | Table, out: TextIO, *, fields: Sequence[str] | None = None
+) -> None:
+    _write_batched(out, (line + "\n" for line in _json_lines(rows, fields)))
+
+
+def neutralise_formula(value: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+cmd|...`)."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def render_csv(
+    table: Sequence[Socket] | Table,
+    out: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    header: bool = True,
+) -> None:
+    import csv
+
+    shown = as_table(table)
+    rows, hosts = shown.rows, shown.hosts
+    columns = list(fields) if fields else list(FIELDS)
+    indexes = [FIELDS.index(c) for c in columns]
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow([HOST_FIELD, *columns] if hosts is not None else columns)
+    if hosts is not None:
+        cells = _csv_cells(rows, indexes)
+        writer.writerows([neutralise_formula(host), *line] for host, line in zip(hosts, cells))
+        return
+    writer.writerows(_csv_cells(rows, indexes))
+
+
+def _csv_cells(rows: Iterable[Socket], indexes: list[int]) -> Iterator[Sequence[object]]:
+    """Each row's cells, formulas neutralised, None as an empty cell; the csv module writes ints and
+    the (str) enums as text itself. Ports and PIDs are non-negative ints, which no spreadsheet reads as
+    a formula, and enum values are fixed words: only the free-text fields are checked."""
+    start = _FORMULA_START
+    if indexes != list(range(len(FIELDS))):
+        for row in rows:
+            yield [
+                ""
+                if (value := row[i]) is None
+                else value
+                if type(value) is int and value >= 0
+                else ("'" + text if (text := str(value)).startswith(start) else text)
+                for i in indexes
+            ]
+        return
+    for proto, family, local, port, remote, rport, state, pid, process, user, source in rows:
+        yield (
+            proto,
+            "" if family is None else family,
+            "'" + local if local.startswith(start) else local,
+            "" if port is None else port,
+            "" if remote is None else "'" + remote if remote.startswith(start) else remote,
+            "" if rport is None else rport,
+            state,
+            "" if pid is None else pid,
+            "" if process is None else "'" + process if process.startswith(start) else process,
+            "" if user is None else "'" + user if user.startswith(start) else user,
+            "'" + source if source.startswith(start) else source,
+        )
+
+
+def render(
+    rows: Sequence[Socket] | Table,
+    fmt: str,
+    out: TextIO,
+    *,
+    fields: Sequence[str] | None = None,
+    header: bool = True,
+    table_format: str = "simple",
+    width: int | None = None,
+    colour: bool = False,
+) -> None:
+    """Rows in one of FORMATS; a Table's hosts become every format's first field (see Table)."""
+    if fields:
+        check_fields(fields)
+    if fmt == "table":
+        render_table(
+            rows,
+            out,
+            fields=fields,
+            header=header,
+            table_format=table_format,
+            width=width,
+            colour=colour,
+        )
+    elif fmt == "json":
+        render_json(rows, out, fields=fields)
+    elif fmt == "ndjson":
+        render_ndjson(rows, out, fields=fields)
+    elif fmt == "csv":
+        render_csv(rows, out, fields=fields, header=header)
+    else:
+        raise UsageError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")

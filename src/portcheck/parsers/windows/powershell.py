@@ -1,0 +1,258 @@
+"""PowerShell `Get-NetTCPConnection` and `Get-NetUDPEndpoint`, as tables and as `Format-List`.
+
+The default TCP table is wider than a 120-column console, so PowerShell drops the columns that do not
+fit, and `OwningProcess` is the last one: a pasted table often has no PIDs at all. Columns are located
+by the `----` underline (values are left-aligned, numbers sometimes right-aligned, `AppliedSetting` is
+often blank), so any `Select-Object` choice and order of columns works, including a `ProcessName`
+column added by the usual helpdesk one-liner. `Format-List` records (`LocalAddress : ::`) are
+separated by blank lines. Property names are never translated; state words are the enum names
+(`Listen`, `TimeWait`, `Bound`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from portcheck.core.addresses import family_of, port_number
+from portcheck.core.model import Proto, Socket, State
+from portcheck.core.parsing import ParseContext, ParseNotes
+from portcheck.core.states import lookup_state
+from portcheck.parsers.common import clean
+from portcheck.parsers.windows.common import NO_PEER_PORTS, WILDCARD_PEER, endpoint_row
+
+NAME = "powershell"
+
+_LIST_ITEM = re.compile(r"^(\w+)\s*:(?: (.*))?$")
+_DASHES = re.compile(r"-+")
+_WORD = re.compile(r"\S+")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_COLUMNS_REMOVED = re.compile(r"columns? do(?:es)? not fit into the display", re.IGNORECASE)
+_PROCESS_COLUMNS = ("ProcessName", "Process", "Name")
+CUT_HINT = (
+    "the PowerShell table has no OwningProcess column (cut off by the console width), so PIDs are "
+    "missing: add `| Format-Table -AutoSize`, or `| Select-Object LocalAddress,LocalPort,RemoteAddress,"
+    "RemotePort,State,OwningProcess`"
+)
+UDP_HINT = (
+    "Get-NetUDPEndpoint's table shows no OwningProcess, so PIDs are missing: add "
+    "`| Select-Object LocalAddress,LocalPort,OwningProcess`"
+)
+TRUNCATED_HINT = (
+    "some PowerShell values were cut to fit the console (ending in ...): add `| Format-Table -AutoSize` "
+    "or `| Format-List`"
+)
+
+_NOT_FOUND_CLASSES = ("MSFT_NetTCPConnection", "MSFT_NetUDPEndpoint")
+"""Named in the error `Get-NetTCPConnection -LocalPort N` gives for a free port (in any language):
+`No MSFT_NetTCPConnection objects found with property 'LocalPort' equal to '60653'`."""
+_ERROR_DETAIL = ("At line:", "At char:", "+ ", "In Zeile:", "Zeichen:")
+
+_NOT_A_ROW = object()
+MAX_RECORD_FIELDS = 64
+"""A Format-List record holds about 25 properties (`Format-List *`); a "record" of thousands of `Key : value`
+lines is not one, and ending it there keeps memory flat (it grew by 45 MB per 200,000 lines)."""
+
+
+def is_not_found_error(line: str) -> bool:
+    return any(name in line for name in _NOT_FOUND_CLASSES)
+
+
+def _is_address(text: str) -> bool:
+    return family_of(text) is not None or text in ("::", "0.0.0.0", "*")
+
+
+def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket | object | None:
+    """A Socket from property values, None when the port filter rejects it, _NOT_A_ROW when the
+    values are not a connection (no address, a port that is not a number)."""
+    host = values.get("LocalAddress", "")
+    port_text = values.get("LocalPort", "")
+    if not host or not port_text.isdecimal():
+        return _NOT_A_ROW
+    local_port = port_number(port_text, proto)
+    peer_host = values.get("RemoteAddress", "")
+    peer_port_text = values.get("RemotePort", "")
+    no_peer = peer_port_text in NO_PEER_PORTS
+    if ctx.ports is not None:
+        remote_port = None if no_peer or not ctx.match_remote else port_number(peer_port_text, proto)
+        if not ctx.wants(local_port, remote_port):
+            return None
+    word = values.get("State", "")
+    if proto is Proto.UDP:
+        state = lookup_state(word) or State.NONE if word else State.NONE
+    elif word:
+        state = ctx.state(word, proto, *(WILDCARD_PEER if no_peer else (peer_host, peer_port_text)))
+    else:
+        state = State.UNKNOWN
+    pid_text = values.get("OwningProcess", "")
+    pid = int(pid_text) if pid_text.isdecimal() else None
+    process = next((values[c] for c in _PROCESS_COLUMNS if values.get(c)), None)
+    if process is None and pid is not None:
+        process = ctx.notes.pid_names.get(pid)
+    return endpoint_row(proto, (host, local_port), (peer_host, peer_port_text), state, pid, process, NAME)
+
+
+def _proto_of(names: Iterable[str]) -> Proto:
+    """Get-NetTCPConnection has a peer and a state; Get-NetUDPEndpoint has neither."""
+    return Proto.TCP if any(n in ("RemoteAddress", "RemotePort", "State") for n in names) else Proto.UDP
+
+
+class _Table:
+    """A Format-Table layout: column names and the spans their underlines cover."""
+
+    __slots__ = ("columns", "proto")
+
+    def __init__(self, header: str, underline: str) -> None:
+        self.columns: list[tuple[str, int, int]] = []
+        for match in _DASHES.finditer(underline):
+            start, end = match.span()
+            self.columns.append((header[start:end].strip(), start, end))
+        self.proto = _proto_of(name for name, _, _ in self.columns)
+
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.columns]
+
+    def values(self, raw: str) -> dict[str, str]:
+        """Each word goes to the column it overlaps most (or lies nearest to)."""
+        cells: dict[str, list[str]] = {}
+        for match in _WORD.finditer(raw):
+            cells.setdefault(self._column_for(*match.span()), []).append(match.group())
+        return {name: " ".join(words) for name, words in cells.items()}
+
+    def _column_for(self, start: int, end: int) -> str:
+        best: tuple[str, int, int] | None = None
+        best_overlap = 0
+        for column in self.columns:
+            overlap = min(end, column[2]) - max(start, column[1])
+            if overlap > best_overlap:
+                best, best_overlap = column, overlap
+        if best is None:  # in the gap between underlines: the nearest column
+            best = min(self.columns, key=lambda column: max(column[1] - end, start - column[2]))
+        return best[0]
+
+
+def _shape_values(tokens: list[str]) -> tuple[dict[str, str], Proto] | None:
+    """A row without a header, in the default column order: TCP `addr port addr port State
+    [AppliedSetting] [OwningProcess]` or UDP `addr port [OwningProcess]`."""
+    if len(tokens) < 2 or not tokens[1].isdecimal() or not _is_address(tokens[0]):
+        return None
+    if len(tokens) >= 5 and tokens[3].isdecimal() and _is_address(tokens[2]) and lookup_state(tokens[4]):
+        values = dict(zip(("LocalAddress", "LocalPort", "RemoteAddress", "RemotePort", "State"), tokens))
+        if len(tokens) > 5 and tokens[-1].isdecimal():
+            values["OwningProcess"] = tokens[-1]
+        return values, Proto.TCP
+    if len(tokens) <= 3 and (len(tokens) == 2 or tokens[2].isdecimal()):
+        values = {"LocalAddress": tokens[0], "LocalPort": tokens[1]}
+        if len(tokens) == 3:
+            values["OwningProcess"] = tokens[2]
+        return values, Proto.UDP
+    return None
+
+
+def _is_header(tokens: list[str]) -> bool:
+    return "LocalPort" in tokens or "LocalAddress" in tokens
+
+
+def _is_underline(line: str) -> bool:
+    return line.startswith("-") and not line.strip("- ")
+
+
+def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
+    ctx = ctx or ParseContext()
+    notes = ctx.notes
+    table: _Table | None = None
+    header: str | None = None  # the raw header line, until its underline arrives
+    record: dict[str, str] = {}  # the Format-List record being read
+    record_start = 0
+    in_error = False  # inside the lines PowerShell prints under an error (`At line:1 char:1`, `+ ...`)
+    for lineno, raw in enumerate(lines, 1):
+        if "\x1b" in raw:  # PowerShell 7 colours table headers and list keys
+            raw = _ANSI.sub("", raw)
+        line = clean(raw)
+        if not line:
+            if record:
+                yield from _list_record(record, record_start, ctx)
+                record = {}
+            continue
+        if _COLUMNS_REMOVED.search(line):
+            notes.warn(CUT_HINT)
+            continue
+        if is_not_found_error(line) or (in_error and line.startswith(_ERROR_DETAIL)):
+            in_error = True  # no such connection: nothing to add, the exit code says it
+            continue
+        in_error = False
+        item = _LIST_ITEM.match(line)
+        if item and item.group(1)[0].isupper():
+            key, value = item.group(1), (item.group(2) or "").strip()
+            if key in record or len(record) >= MAX_RECORD_FIELDS:
+                yield from _list_record(record, record_start, ctx)
+                record = {}
+            if not record:
+                record_start = lineno
+            record[key] = value
+            continue
+        if record and raw[:1].isspace():  # a long value of `Format-List *` wrapped onto more lines
+            continue
+        tokens = line.split()
+        if _is_header(tokens):
+            header = raw.rstrip()
+            continue
+        if header is not None and _is_underline(line):
+            table = _Table(header, raw.rstrip())
+            header = None
+            _note_missing_columns(table, notes)
+            continue
+        if table is not None:
+            values, proto = table.values(raw.rstrip()), table.proto
+        else:
+            shape = _shape_values(tokens)
+            if shape is None:
+                notes.skip(lineno, raw)
+                continue
+            values, proto = shape
+        row = _socket(values, proto, ctx)
+        if row is _NOT_A_ROW:
+            notes.skip(lineno, raw)
+        elif isinstance(row, Socket):
+            if any(v.endswith(("...", "…")) for v in values.values()):
+                notes.warn(TRUNCATED_HINT)
+            yield row
+    if record:
+        yield from _list_record(record, record_start, ctx)
+
+
+def _note_missing_columns(table: _Table, notes: ParseNotes) -> None:
+    names = table.names()
+    if "OwningProcess" not in names:
+        notes.warn(CUT_HINT if table.proto is Proto.TCP else UDP_HINT)
+
+
+def _list_record(record: dict[str, str], lineno: int, ctx: ParseContext) -> Iterator[Socket]:
+    row = _socket(record, _proto_of(record), ctx)
+    if isinstance(row, Socket):
+        yield row
+    elif row is _NOT_A_ROW:
+        ctx.notes.skip(lineno, " ".join(f"{k}: {v}" for k, v in record.items()))
+
+
+def _looks_like_line(line: str) -> bool:
+    tokens = line.split()
+    if _is_header(tokens) or _is_underline(line):
+        return True
+    item = _LIST_ITEM.match(line)
+    if item:
+        return item.group(1)[0].isupper()
+    return _shape_values(tokens) is not None
+
+
+def sniff(sample: list[str]) -> float:
+    cleaned = [clean(raw) for raw in sample]
+    properties = any(
+        _is_header(line.split()) or (_LIST_ITEM.match(line) and line.startswith("LocalAddress"))
+        for line in cleaned
+    )
+    if not properties and not any(_shape_values(line.split()) for line in cleaned if line):
+        return 1.0 if any(is_not_found_error(line) for line in cleaned) else 0.0
+    nonblank = sum(1 for line in cleaned if line)
+    matched = sum(1 for line in cleaned if line and _looks_like_line(line))
+    return matched / nonblank + (0.5 if properties else 0.0)

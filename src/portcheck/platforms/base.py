@@ -1,0 +1,290 @@
+"""What every platform module is made of: the plan's vocabulary (Command, Step, Question), the port-range
+probes, the way a process is ended (SignalPlan), what an OS is like (Traits), and the `Platform` each
+OS module defines one of. Also the pieces several OSes share: lsof's step, the protocol and family
+letters the tools take, POSIX signals.
+
+Plans are NamedTuples (cheap to define at start-up, immutable, comparable in tests).
+
+Every tool is asked for exactly what is needed: numeric output (no DNS or service lookups), full
+command names, untruncated columns, the port filter at the source where the tool has one (so the cost
+does not grow with the machine's socket count), and `LC_ALL=C` so POSIX tools never print localised
+words.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
+
+from portcheck.core.model import Family, Proto
+from portcheck.core.portspec import PortSpec
+from portcheck.core.strenum import StrEnum
+
+if TYPE_CHECKING:
+    from portcheck.parsers.portranges import PortRange
+
+POSIX_ENV: Mapping[str, str] = MappingProxyType({"LC_ALL": "C"})
+MAX_SOURCE_FILTER_RANGES = 64
+"""Beyond this many separate ranges a filter expression gets unwieldy; filter in Python instead."""
+
+
+class OS(StrEnum):
+    LINUX = "linux"
+    MACOS = "macos"
+    WINDOWS = "windows"
+    FREEBSD = "freebsd"
+
+
+class Traits(NamedTuple):
+    """What an OS is like beyond its plan, for the code that would otherwise test OS names."""
+
+    posix: bool
+    """Signals by name, sudo, numeric uids, `sh` on a remote host: every OS here but Windows."""
+    getent: bool
+    """`getent passwd` names the uids its tools print (macOS has no getent; Windows no uids)."""
+
+
+class Encoding(StrEnum):
+    DETECT = "detect"
+    """Let portcheck.core.decode decide (UTF-8 on every POSIX tool with LC_ALL=C)."""
+    OEM = "oem"
+    """The Windows console's OEM code page (cp437, cp850, cp866...)."""
+
+
+class Command(NamedTuple):
+    argv: tuple[str, ...]
+    env: Mapping[str, str] = MappingProxyType({})
+
+    @property
+    def tool(self) -> str:
+        return os.path.basename(self.argv[0])
+
+    def __str__(self) -> str:
+        return " ".join(self.argv)
+
+
+class NameLookup(NamedTuple):
+    """A command whose output maps PIDs to process names, and the format (in portcheck.parsers) that
+    reads it into ParseNotes.pid_names: Windows asks ONE tasklist for every PID netstat printed."""
+
+    command: Command
+    parser: str
+
+
+class Step(NamedTuple):
+    """One way of answering. Its commands all run (FreeBSD asks sockstat twice) and their rows combine."""
+
+    tool: str
+    """How messages name the step: `ss`, `netstat`, `lsof`, `/proc`."""
+    parser: str
+    """The format name in portcheck.parsers (also the rows' `source`)."""
+    commands: tuple[Command, ...] = ()
+    no_match_status: frozenset[int] = frozenset()
+    """Non-zero exit statuses that mean "answered: nothing matched" (lsof exits 1 then)."""
+    encoding: Encoding = Encoding.DETECT
+    pid_names: NameLookup | None = None
+    """Names for the PIDs the rows show without one (Windows netstat -ano: tasklist)."""
+    sees_all: bool = True
+    """False when the tool shows only the caller's own processes' sockets (lsof without root): an empty
+    answer then proves nothing, and the next step is asked too."""
+    shows_owners: bool = True
+    """False when the tool never names processes (FreeBSD netstat): no privilege would change that."""
+    local_only: bool = False
+    """The step has no commands: a reader inside portcheck answers it (portcheck.live.query's
+    IN_PROCESS_READERS, by `parser`), so it exists only on the local machine."""
+
+
+class Question(NamedTuple):
+    """What the plan must find: built from the command line, then turned into each tool's filters."""
+
+    ports: PortSpec | None = None
+    match_remote: bool = False
+    protos: frozenset[Proto] | None = None
+    families: frozenset[Family] | None = None
+
+    @property
+    def listing(self) -> bool:
+        """No port: every listening socket on the machine."""
+        return self.ports is None
+
+    def only_family(self, family: Family) -> bool:
+        return self.families is not None and self.families == {family}
+
+
+# --- probes: what the OS says about its port ranges (`portcheck info`) ------------------------------
+
+
+class ProbeKind(StrEnum):
+    EPHEMERAL = "ephemeral"
+    """The range the OS picks client ports from (and ports for a bind to port 0)."""
+    RESERVED = "reserved"
+    """Linux ip_local_reserved_ports: never handed out as ephemeral ports, free for a server."""
+    EXCLUDED = "excluded"
+    """Windows excluded port ranges: nobody may bind them (Hyper-V, WSL, Docker, an administrator)."""
+
+
+RangeReader = Callable[[Iterable[str]], "list[PortRange]"]
+"""A reader of a probe's output (portcheck.parsers.portranges)."""
+
+
+class Probe(NamedTuple):
+    """One question about the OS, as data: the command that answers it and the reader of its output
+    (portcheck.parsers.portranges), so it runs through any Executor (this machine, sudo, an ssh host)."""
+
+    kind: ProbeKind
+    protos: tuple[Proto, ...]
+    command: Command
+    read: RangeReader
+    files: tuple[str, ...] = ()
+    """The command only prints these files: a local executor reads them itself (no process)."""
+    encoding: Encoding = Encoding.DETECT
+
+    @property
+    def source(self) -> str:
+        """How reports name where the answer came from."""
+        return " ".join(self.files) if self.files else str(self.command)
+
+
+BOTH_PROTOS = (Proto.TCP, Proto.UDP)
+BSD_RANGE_SYSCTLS = ("net.inet.ip.portrange.first", "net.inet.ip.portrange.last")
+
+
+# --- ending a process (`portcheck kill`) --------------------------------------------------------------
+
+
+class SignalPlan(NamedTuple):
+    """How to end one process on an OS, and how to read the answer of the command that does it."""
+
+    command: Command
+    gone_status: frozenset[int] = frozenset()
+    """Exit statuses that mean "no such process" (taskkill: 128)."""
+    gone_words: tuple[str, ...] = ()
+    """Words in the output that mean "no such process" (POSIX kill exits 1 for every failure)."""
+    denied_words: tuple[str, ...] = ()
+    needs_force_status: frozenset[int] = frozenset()
+    """Statuses of a polite request that only a forced one can follow (taskkill without /F on a
+    console program: "can only be terminated forcefully"): escalate at once, without the grace."""
+    forced_failure_is_denial: bool = False
+    """A forced request that fails was refused (taskkill /F on another user's or a protected
+    process), not an error of the tool."""
+
+
+# --- the platform ---------------------------------------------------------------------------------------
+
+
+class Platform(ABC):
+    """Everything portcheck knows about one OS. Each module of this package defines one, and the
+    registry (portcheck.platforms.platform_for) maps the OS to it; nothing outside this package tests
+    which OS it is talking to: it asks the platform."""
+
+    os: ClassVar[OS]
+    traits: ClassVar[Traits]
+    unames: ClassVar[tuple[str, ...]] = ()
+    """What `uname -s` prints there: how a remote host's POSIX shell says which OS it runs."""
+    uname_prefixes: ClassVar[tuple[str, ...]] = ()
+    """The same, for names that carry a version (`MINGW64_NT-10.0-19045`): the start, in capitals."""
+    ver_banner: ClassVar[bytes | None] = None
+    """What `cmd /c ver` prints there: how a remote host whose shell is cmd.exe says which OS it runs."""
+
+    @abstractmethod
+    def plan(self, question: Question, *, privileged: bool) -> tuple[Step, ...]:
+        """The ordered steps; `privileged`: running as root / elevated (or through sudo)."""
+
+    @abstractmethod
+    def probes(self) -> tuple[Probe, ...]:
+        """What the OS says about its port ranges, for `portcheck info`."""
+
+    @abstractmethod
+    def signal_plan(self, pid: int, signal_name: str, *, force: bool) -> SignalPlan:
+        """How to send `signal_name` (a POSIX name: TERM, INT, KILL...) to `pid`; KILL when `force`."""
+
+    @abstractmethod
+    def signal_label(self, signal_name: str, *, force: bool) -> str:
+        """How an outcome names what was sent: `SIGTERM`, `SIGKILL`, `taskkill`, `taskkill /F`."""
+
+    @abstractmethod
+    def signal_description(self, signal_name: str, grace: float) -> str:
+        """The whole escalation, as the confirmation question names it."""
+
+    def answers_uname(self, name: str) -> bool:
+        if name in self.unames:
+            return True
+        return bool(self.uname_prefixes) and name.upper().startswith(self.uname_prefixes)
+
+
+class PosixPlatform(Platform):
+    """`kill -s TERM PID` (KILL when forced): signal names, not numbers, since USR1 is 10 on Linux and
+    30 on macOS."""
+
+    def signal_plan(self, pid: int, signal_name: str, *, force: bool) -> SignalPlan:
+        return SignalPlan(
+            Command(("kill", "-s", "KILL" if force else signal_name, str(pid)), POSIX_ENV),
+            gone_words=("No such process",),
+            denied_words=("not permitted",),
+        )
+
+    def signal_label(self, signal_name: str, *, force: bool) -> str:
+        return "SIGKILL" if force else f"SIG{signal_name}"
+
+    def signal_description(self, signal_name: str, grace: float) -> str:
+        if signal_name == "KILL":
+            return "SIGKILL"
+        return f"SIG{signal_name} (SIGKILL after {grace:g} s)"
+
+
+class BsdPlatform(PosixPlatform):
+    """macOS and FreeBSD: POSIX signals, and one ephemeral range for TCP and UDP, IPv4 and IPv6 alike,
+    from the BSD sysctls."""
+
+    def probes(self) -> tuple[Probe, ...]:
+        from portcheck.parsers.portranges import two_numbers
+
+        command = Command(("sysctl", "-n", *BSD_RANGE_SYSCTLS), POSIX_ENV)
+        return (Probe(ProbeKind.EPHEMERAL, BOTH_PROTOS, command, two_numbers),)
+
+
+# --- pieces several plans share -------------------------------------------------------------------------
+
+
+def filterable(ports: PortSpec) -> bool:
+    return len(ports.ranges) <= MAX_SOURCE_FILTER_RANGES
+
+
+def protos(question: Question) -> list[Proto]:
+    return [p for p in (Proto.TCP, Proto.UDP) if question.protos is None or p in question.protos]
+
+
+def family_digit(question: Question, both: str = "") -> str:
+    """`4` or `6` when the question wants one family (lsof's `-i4`, sockstat's `-4`), else `both`."""
+    if question.only_family(Family.IPV4):
+        return "4"
+    if question.only_family(Family.IPV6):
+        return "6"
+    return both
+
+
+def _lsof_selectors(question: Question) -> list[list[str]]:
+    """One argv tail per lsof run. `-i` takes `[46][proto][:ports]` where ports is a comma list with
+    ranges; lsof matches either end of a connection (the parser keeps the local side unless
+    --remote). Its `-sTCP:LISTEN` drops UDP files, so the listing asks TCP and UDP in two runs."""
+    family = family_digit(question)
+    wanted = protos(question)
+    if question.ports is None:
+        return [[f"-i{family}TCP", "-sTCP:LISTEN"] if p is Proto.TCP else [f"-i{family}UDP"] for p in wanted]
+    ports = f":{question.ports}" if filterable(question.ports) else ""
+    proto = wanted[0].value.upper() if len(wanted) == 1 else ""
+    return [[f"-i{family}{proto}{ports}"]]
+
+
+def lsof_step(question: Question, privileged: bool) -> Step:
+    base = ("lsof", "+c", "0", "-nP", "-w")
+    return Step(
+        "lsof",
+        "lsof",
+        tuple(Command((*base, *tail), POSIX_ENV) for tail in _lsof_selectors(question)),
+        no_match_status=frozenset({1}),
+        sees_all=privileged,
+    )

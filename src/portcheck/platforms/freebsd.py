@@ -1,0 +1,39 @@
+"""FreeBSD: sockstat first (in the base system; it names processes), then `netstat -anW`, which never
+does."""
+
+from __future__ import annotations
+
+from portcheck.platforms.base import (
+    OS,
+    POSIX_ENV,
+    BsdPlatform,
+    Command,
+    Question,
+    Step,
+    Traits,
+    family_digit,
+    filterable,
+    protos,
+)
+
+
+class FreeBSD(BsdPlatform):
+    os = OS.FREEBSD
+    traits = Traits(posix=True, getent=True)
+    unames = ("FreeBSD",)
+
+    def plan(self, question: Question, *, privileged: bool) -> tuple[Step, ...]:
+        select = ["-P", ",".join(p.value for p in protos(question))]
+        if question.ports is not None and filterable(question.ports):
+            select += ["-p", str(question.ports)]
+        family = family_digit(question, both="46")
+        # -l listening, -c connected; -s adds the TCP state (without it only the peer hints at one).
+        kinds = ("l",) if question.listing else ("l", "c")
+        sockstat = tuple(Command(("sockstat", f"-{family}{kind}s", *select), POSIX_ENV) for kind in kinds)
+        return (
+            Step("sockstat", "sockstat", sockstat),
+            Step("netstat", "netstat-bsd", (Command(("netstat", "-anW"), POSIX_ENV),), shows_owners=False),
+        )
+
+
+PLATFORM = FreeBSD()

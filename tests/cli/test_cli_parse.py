@@ -1,0 +1,95 @@
+"""`portcheck parse` through the real entry point: formats, filters, exit codes, stderr discipline."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from portcheck.core.model import FIELDS
+from tests.conftest import FIXTURES, run_cli
+
+SS_TEXT = (FIXTURES / "linux" / "ss-old-no-pid-labels.txt").read_text()
+
+
+def test_table_by_default_and_exit_0() -> None:
+    result = run_cli("parse", "-", stdin=SS_TEXT)
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines()[0].split()[:3] == ["PROTO", "LOCAL", "REMOTE"]
+    assert "rpcbind" in result.stdout
+    assert result.stderr == ""
+
+
+def test_json_has_exactly_the_contract_fields() -> None:
+    rows = run_cli("parse", "--json", stdin=SS_TEXT).json()
+    assert isinstance(rows, list) and rows
+    assert all(list(row) == list(FIELDS) for row in rows)
+
+
+def test_csv_reads_back_with_the_csv_module() -> None:
+    result = run_cli("parse", "--format", "csv", stdin=SS_TEXT)
+    table = list(csv.reader(io.StringIO(result.stdout)))
+    assert table[0] == list(FIELDS)
+    assert {row[FIELDS.index("process")] for row in table[1:]} == {"rpcbind", "sshd", "master"}
+
+
+def test_port_filter_and_no_match_exit_1() -> None:
+    rows = run_cli("parse", "--json", "--port", "22", stdin=SS_TEXT).json()
+    assert {row["local_port"] for row in rows} == {22}
+    result = run_cli("parse", "--port", "60653", stdin=SS_TEXT)
+    assert result.code == 1
+    assert result.stdout == ""
+
+
+def test_empty_input_exits_1_with_a_note() -> None:
+    result = run_cli("parse", stdin=b"")
+    assert result.code == 1
+    assert "empty" in result.stderr
+
+
+def test_unrecognisable_input_exits_2_with_one_line() -> None:
+    result = run_cli("parse", stdin="Dear support, my port is broken.\nThanks!\n")
+    assert result.code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert "supported" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_port_spec_exits_2_quoting_it() -> None:
+    result = run_cli("parse", "--port", "80;id", stdin=SS_TEXT)
+    assert result.code == 2
+    assert "80;id" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_unknown_option_is_one_line_exit_2() -> None:
+    result = run_cli("parse", "--no-such-option")
+    assert result.code == 2
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_missing_file_exits_2() -> None:
+    result = run_cli("parse", "/nonexistent/file.txt")
+    assert result.code == 2
+    assert "no such file" in result.stderr
+
+
+def test_skipped_lines_are_counted_on_stderr_and_strict_fails() -> None:
+    text = "[root@web ~]# ss -tlnp | grep 22\n" + SS_TEXT + "-- More --\n"
+    result = run_cli("parse", stdin=text)
+    assert result.code == 0
+    assert "2 lines not understood, first at line 1" in result.stderr
+    assert run_cli("parse", "--strict", stdin=text).code == 2
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.code == 0
+    assert result.stdout.startswith("portcheck ")
+
+
+def test_unknown_table_format_is_refused() -> None:
+    result = run_cli("parse", "--table-format", "gird", stdin=SS_TEXT)
+    assert result.code == 2
+    assert "gird" in result.stderr and "grid" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert run_cli("parse", "--table-format", "grid", stdin=SS_TEXT).stdout.startswith("+")

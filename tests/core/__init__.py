@@ -1,0 +1,1 @@
+"""The record's building blocks: addresses, decoding, port specs."""

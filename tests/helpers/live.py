@@ -1,0 +1,192 @@
+"""Helpers for the live tests: a child process that holds real sockets under a known name, a PATH
+that shows portcheck only chosen tools, fake native tools that print recorded output and record
+their argv, and a way to run portcheck as an unprivileged user."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from portcheck.core.model import FIELDS
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
+
+_HOLDER = r"""
+import ctypes, json, socket, sys
+ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)  # PR_SET_NAME: what comm, ss and lsof show
+tcp4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+tcp4.bind(("127.0.0.1", 0)); tcp4.listen()
+tcp6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+tcp6.bind(("::1", 0)); tcp6.listen()
+client = socket.create_connection(tcp4.getsockname())
+server, _ = tcp4.accept()
+udp4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp4.bind(("127.0.0.1", 0))
+udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); udp6.bind(("::1", 0))
+print(json.dumps({
+    "tcp4": tcp4.getsockname()[1], "tcp6": tcp6.getsockname()[1], "client": client.getsockname()[1],
+    "udp4": udp4.getsockname()[1], "udp6": udp6.getsockname()[1],
+}), flush=True)
+sys.stdin.read()
+"""
+
+
+@dataclass
+class Holder:
+    pid: int
+    name: str
+    user: str
+    ports: dict[str, int]
+
+    def expected(self, *, remote: bool = False) -> list[dict[str, object]]:
+        """The rows every backend must report for the holder's local ports (client side with --remote)."""
+        p, owner = self.ports, (self.pid, self.name, self.user)
+        rows = [
+            ("tcp", "ipv4", "127.0.0.1", p["tcp4"], None, None, "LISTEN", *owner),
+            ("tcp", "ipv4", "127.0.0.1", p["tcp4"], "127.0.0.1", p["client"], "ESTABLISHED", *owner),
+            ("tcp", "ipv6", "::1", p["tcp6"], None, None, "LISTEN", *owner),
+            ("udp", "ipv4", "127.0.0.1", p["udp4"], None, None, "NONE", *owner),
+            ("udp", "ipv6", "::1", p["udp6"], None, None, "NONE", *owner),
+        ]
+        if remote:
+            rows.append(
+                ("tcp", "ipv4", "127.0.0.1", p["client"], "127.0.0.1", p["tcp4"], "ESTABLISHED", *owner)
+            )
+        return records(None, *rows)
+
+    @property
+    def port_args(self) -> list[str]:
+        p = self.ports
+        return [str(p["tcp4"]), f"{p['tcp6']},{p['udp4']}", str(p["udp6"])]
+
+
+def records(source: str | None, *rows: tuple[object, ...]) -> list[dict[str, object]]:
+    """JSON records from tuples in contract field order, `source` last (None: left out)."""
+    fields = FIELDS if source is not None else FIELDS[:-1]
+    return [dict(zip(fields, (*row, source)[: len(fields)])) for row in rows]
+
+
+@contextmanager
+def socket_holder(name: str = "pc-holder") -> Iterator[Holder]:
+    """A child process named `name` holding TCP and UDP sockets on IPv4 and IPv6 loopback: two
+    listeners, an established pair and two bound UDP sockets, all on ports the kernel chose."""
+    # argv[0] is the name too: netstat names a process by its command line, ss and lsof by its comm.
+    child = subprocess.Popen(
+        [name, "-c", _HOLDER, name],
+        executable=sys.executable,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        ports = json.loads(child.stdout.readline())
+        yield Holder(child.pid, name, pwd.getpwuid(os.getuid()).pw_name, ports)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=10)
+
+
+def only_tools(directory: Path, *tools: str) -> str:
+    """A PATH holding symlinks to just these real tools: every other backend is hidden."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for tool in tools:
+        real = shutil.which(tool)
+        assert real is not None, f"{tool} is not installed"
+        (directory / tool).symlink_to(real)
+    return str(directory)
+
+
+def _bytes(output: Path | str | bytes) -> bytes:
+    if isinstance(output, Path):
+        return output.read_bytes()
+    return output.encode() if isinstance(output, str) else output
+
+
+def fake_tool(
+    directory: Path,
+    name: str,
+    *,
+    output: Path | str | bytes = b"",
+    when: dict[str, Path | str | bytes] | None = None,
+    status: int = 0,
+    stderr: str = "",
+    hang: bool = False,
+) -> Path:
+    """An executable `name` that appends its argv (JSON) to `<directory>/argv.log`, then prints
+    `output` (a recorded fixture file or literal text), or `when[token]` for the first token of its
+    argv that `when` has, and exits with `status`; or hangs."""
+    directory.mkdir(parents=True, exist_ok=True)
+    choices = {token: directory / f"{name}.{i}.out" for i, token in enumerate(when or {})}
+    for token, path in choices.items():
+        path.write_bytes(_bytes((when or {})[token]))
+    default = directory / f"{name}.out"
+    default.write_bytes(_bytes(output))
+    table = {token: str(path) for token, path in choices.items()}
+    script = directory / name
+    script.write_text(
+        f"#!{sys.executable}\n"
+        + textwrap.dedent(
+            f"""\
+            import json, os, sys, time
+            with open({str(directory / "argv.log")!r}, "a") as log:
+                log.write(json.dumps([os.path.basename(sys.argv[0]), *sys.argv[1:]]) + "\\n")
+            if {hang!r}:
+                time.sleep(60)
+            table = {table!r}
+            chosen = next((table[a] for a in sys.argv[1:] if a in table), {str(default)!r})
+            sys.stdout.buffer.write(open(chosen, "rb").read())
+            sys.stderr.write({stderr!r})
+            sys.exit({status})
+            """
+        )
+    )
+    script.chmod(0o755)
+    return script
+
+
+def recorded_argv(directory: Path) -> list[list[str]]:
+    log = directory / "argv.log"
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def unprivileged_python() -> tuple[list[str], dict[str, str]] | None:
+    """argv prefix and environment that run `-m portcheck` as the user nobody, or None when this
+    machine cannot (not root, no setpriv, or the interpreter/packages unreadable for nobody)."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        return None
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    prefix = [setpriv, f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+    packages = str(Path(typer.__file__).resolve().parent.parent)
+    env = {"PYTHONPATH": os.pathsep.join([str(SRC), packages]), "HOME": "/", "PYTHONDONTWRITEBYTECODE": "1"}
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for python in (sys.executable, shutil.which(version), f"/usr/bin/{version}"):
+        if not python:
+            continue
+        probe = subprocess.run(
+            [*prefix, python, "-c", "import portcheck.cli, pexpect, tabulate"],
+            env={**os.environ, **env},
+            capture_output=True,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return [*prefix, python], env
+    return None

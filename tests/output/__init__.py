@@ -1,0 +1,1 @@
+"""Rendering: tables, JSON, CSV, byte for byte."""

@@ -1,0 +1,1 @@
+"""The plans as data: exact argv per OS, and the OS choice."""
