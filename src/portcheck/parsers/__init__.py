@@ -21,6 +21,7 @@ FORMATS: dict[str, str] = {
     "netstat-windows": "portcheck.parsers.netstat_windows",
     "tasklist": "portcheck.parsers.tasklist",
     "powershell": "portcheck.parsers.powershell",
+    "fuser": "portcheck.parsers.fuser",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
