@@ -22,12 +22,14 @@ FORMATS: dict[str, str] = {
     "tasklist": "portcheck.parsers.tasklist",
     "powershell": "portcheck.parsers.powershell",
     "fuser": "portcheck.parsers.fuser",
+    "netstat-solaris": "portcheck.parsers.netstat_solaris",
+    "fstat": "portcheck.parsers.fstat",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "netstat": ("netstat-linux", "netstat-bsd", "netstat-windows"),
+    "netstat": ("netstat-linux", "netstat-bsd", "netstat-windows", "netstat-solaris"),
 }
 """A `--from` word that covers several formats (`netstat` on any OS): detection chooses among them."""
 
