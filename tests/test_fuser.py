@@ -42,9 +42,10 @@ def test_terse_names_and_pids_on_one_line() -> None:
 
 
 def test_u_appends_the_user_to_each_pid() -> None:
-    assert parse("80/tcp:               1283(root)  1284(www-data)") == [
+    assert parse("80/tcp:               1283(root)  1284(www-data)  1290(unknown)") == [
         row(80, 1283, user="root"),
         row(80, 1284, user="www-data"),
+        row(80, 1290),
     ]
 
 
@@ -163,6 +164,7 @@ def test_files_and_their_processes_are_passed_over_quietly() -> None:
     lines = [
         "                     USER        PID ACCESS COMMAND",
         "/home:               root     kernel mount /home",
+        "                     root     kernel swap  /swapfile",
         "                     alice      4242 ..c.. bash",
         "/var/log/syslog:      612",
     ]

@@ -26,7 +26,9 @@ NAME = "fstat"
 
 _DOMAINS = {"internet": Family.IPV4, "internet6": Family.IPV6}
 _PROTOS = {"tcp": Proto.TCP, "udp": Proto.UDP, "6": Proto.TCP, "17": Proto.UDP}
-_ARROWS = frozenset({"-->", "<--", "<->", "->", "<-"})
+_ARROWS = frozenset({"-->", "<--", "<->"})
+_SPECIAL_FDS = frozenset({"text", "wd", "root", "tr", "jail", "mmap", "ctty", "trace"})
+"""What fstat prints in the FD column for a process's text, working and root directory, trace file."""
 _MAX_CMD_WORDS = 8
 """A CMD may hold spaces; more words than this before PID FD is no fstat row."""
 
@@ -46,7 +48,7 @@ class Row(NamedTuple):
     pid: int
     proto: Proto
     family: Family
-    local: tuple[str, str] | None
+    local: tuple[str, str]
     peer: tuple[str, str] | None
 
 
@@ -65,7 +67,7 @@ def _is_fd(token: str) -> bool:
 def _address(token: str) -> tuple[str, str] | None:
     """`*:22`, `127.0.0.1:25`, `[::1]:53`, `::1:53`, `host:ssh` -> (host, port text)."""
     host, port = split_colon(token)
-    if not host or not port or not (port.isdecimal() or port == "*" or port.isalpha()):
+    if not host or not port or not (port == "*" or port.replace("-", "").isalnum()):
         return None
     return host, port
 
@@ -125,9 +127,6 @@ def _is_other_row(tokens: list[str]) -> bool:
     return False
 
 
-_SPECIAL_FDS = frozenset({"text", "wd", "root", "tr", "jail", "mmap", "ctty", "trace"})
-
-
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
     ctx = ctx or ParseContext()
     notes = ctx.notes
@@ -150,7 +149,6 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
 
 def _record(row: Row, ctx: ParseContext) -> Socket | None:
     proto = row.proto
-    assert row.local is not None
     host, port_text = row.local
     local_port = port_number(port_text, proto)
     remote_address, remote_port = remote_endpoint(*row.peer, proto) if row.peer else (None, None)

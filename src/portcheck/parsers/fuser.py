@@ -41,7 +41,8 @@ _PROTOS: dict[str, tuple[Proto, Family | None]] = {
 _ACCESS = re.compile(r"[fF.][r.][c.][e.][mM.]")
 """psmisc -v's ACCESS: file (F: open for writing), root, cwd, exe, mmap."""
 _PID_ITEM = re.compile(r"([0-9]{1,10})[rcefFm]*(?:\(([^()\s]*)\))?")
-"""A PID as terse psmisc prints it: access letters (files only) and -u's `(user)` after it."""
+"""A PID as terse psmisc prints it: access letters (files only) and -u's `(user)` after it, `(unknown)`
+for a uid with no name."""
 _NOISE = (
     "Cannot stat ",
     "Cannot open ",
@@ -150,13 +151,13 @@ def read_pids(tokens: list[str]) -> list[Owner] | None:
         if match is None:
             return None
         user = match.group(2)
-        owners.append(Owner(int(match.group(1)), None, user if user and user != "(unknown)" else None))
+        owners.append(Owner(int(match.group(1)), None, user if user and user != "unknown" else None))
     return owners
 
 
 def read_verbose(text: str) -> Owner | None:
     """A -v row after the name column: `root 1283 F.... nginx`; the PID is missing when stdout was not
-    pasted. None for anything else, and for psmisc's `kernel` pseudo-processes (mounts, swap)."""
+    pasted. None for anything else, psmisc's `kernel` pseudo-processes (mounts, swap) included."""
     parts = text.split(None, 3)
     if len(parts) < 3:
         return None
@@ -289,6 +290,8 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             yield from reader.pids_alone(lineno, raw, owners)
             continue
         owner = read_verbose(line)
+        if owner is None and tokens[1:2] == ["kernel"]:  # `root kernel mount /home`: not a socket
+            continue
         if owner is not None:
             reader.alone = []
             if reader.current is not None:

@@ -155,7 +155,7 @@ def _record(row: Row, family: Family | None, ctx: ParseContext) -> Socket | None
     pid = user = process = None
     if row.owner:
         user_text, pid_text, *command = row.owner
-        pid = int(pid_text) if pid_text.isdecimal() else None
+        pid = int(pid_text) if pid_text.isdecimal() and len(pid_text) <= 10 else None
         user = None if user_text in _NO_OWNER else owner(user_text)
         process = " ".join(command)
         process = None if process in _NO_OWNER else process
