@@ -74,11 +74,13 @@ def _address(token: str) -> tuple[str, str] | None:
 
 NOT_TCP_OR_UDP = "not TCP or UDP"
 NO_ADDRESS = "no address"
+REJECTED = "rejected"
 
 
-def read_row(tokens: list[str]) -> Row | str | None:
+def read_row(tokens: list[str], ports: frozenset[int] | None = None) -> Row | str | None:
     """An Internet socket row; NOT_TCP_OR_UDP (icmp, raw IP) or NO_ADDRESS (an unbound socket, or
-    FreeBSD's fstat) for an Internet socket that gives no row; None for anything else."""
+    FreeBSD's fstat) for an Internet socket that gives no row; REJECTED, without reading the peer,
+    when `ports` is given and the local port is not in it; None for anything else."""
     at = _domain_at(tokens)
     if at is None:
         return None
@@ -98,6 +100,9 @@ def read_row(tokens: list[str]) -> Row | str | None:
     local = _address(rest[0])
     if local is None:
         return None
+    port = local[1]
+    if ports is not None and port.isdecimal() and len(port) <= 5 and int(port) not in ports:
+        return REJECTED
     peer = None
     if len(rest) >= 3 and rest[1] in _ARROWS:
         peer = _address(rest[2])
@@ -131,9 +136,10 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     ctx = ctx or ParseContext()
     notes = ctx.notes
     headed = False  # after fstat's header, its file and pipe rows are expected
+    shortcut = None if ctx.match_remote else ctx.ports
     for lineno, raw, line in cleaned(lines):
         tokens = line.split()
-        row = read_row(tokens)
+        row = read_row(tokens, shortcut)
         if not isinstance(row, Row):
             if row == NO_ADDRESS:
                 notes.warn(NO_ADDRESS_HINT)

@@ -166,9 +166,19 @@ def _record(row: Row, family: Family | None, ctx: ParseContext) -> Socket | None
     )  # fmt: skip
 
 
+def _rejected(tokens: list[str], ports: frozenset[int]) -> bool:
+    """The port filter's shortcut, as netstat-bsd's: a line that starts like a row, with a local port in
+    digits that is not wanted, is passed over without reading the rest (most rows of a filtered dump)."""
+    local = tokens[0]
+    dot = local.rfind(".")
+    port = local[dot + 1 :]
+    return dot > 0 and port.isdecimal() and len(port) <= 5 and int(port) not in ports
+
+
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
     ctx = ctx or ParseContext()
     notes = ctx.notes
+    shortcut = None if ctx.match_remote else ctx.ports
     section = _GREPPED
     for lineno, raw, line in cleaned(lines):
         opened = _section(line)
@@ -177,9 +187,12 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             continue
         if not section.sockets:
             continue
+        tokens = line.split()
+        if shortcut is not None and _rejected(tokens, shortcut):
+            continue
         if _DASHES.fullmatch(line) or _is_header(line):
             continue
-        row = read_row(line.split(), section.proto)
+        row = read_row(tokens, section.proto)
         if row is None:
             notes.skip(lineno, raw)
             continue
