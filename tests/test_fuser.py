@@ -241,3 +241,9 @@ def test_real_fuser_names_this_process(options: list[str]) -> None:
     assert detect(text.splitlines()) == "fuser"
     rows = list(fuser.parse(text.splitlines(), ParseContext(frozenset({port}))))
     assert [(r.local_port, r.pid, r.proto) for r in rows] == [(port, os.getpid(), Proto.TCP)]
+
+
+def test_k_i_asks_before_killing_and_that_is_no_row() -> None:
+    ctx = ParseContext()
+    assert parse("47418/tcp:            9197", "Kill process 9197 ? (y/N) y", ctx=ctx) == [row(47418, 9197)]
+    assert ctx.notes.skipped == 0
