@@ -63,6 +63,18 @@ LINES: dict[str, str] = {
     "ss bracket address": "udp UNCONN 0 0 " + _run("[") + " *:*",
     "Windows address": "  TCP    " + _run("0.0.0.0:") + "   0.0.0.0:0  LISTENING  4",
     "BSD address": "tcp4  0 0 " + _run("1.") + " *.* LISTEN",
+    "a port of digits": "tcp 0 0 0.0.0.0:" + _run("1", LENGTH - 64) + " 0.0.0.0:* LISTEN",
+    "a BSD port of digits": "tcp4 0 0 *." + _run("1", LENGTH - 64) + " *.* LISTEN",
+    "fuser PIDs": "80/tcp:" + _run(" 1"),
+    "fuser PIDs and users": "80/tcp:" + _run(" 1(a)"),
+    "fuser name of commas": _run(",") + "/tcp: 1",
+    "fuser -v rows": "80/tcp:" + _run(" root 1 F...."),
+    "fuser command line": "$ fuser " + _run("-n "),
+    "Solaris queues": "127.0.0.1.22 *.* " + _run("0 ") + "LISTEN",
+    "Solaris dots": _run("1.") + " Idle",
+    "Solaris -u PID of digits": "*.22 *.* root " + _run("1", LENGTH - 64) + " sshd 0 0 0 0 LISTEN",
+    "fstat address of colons": "root sshd 1 3* internet stream tcp 0x0 " + _run("1:"),
+    "fstat arrows": "root sshd 1 3* internet stream tcp 0x0 *:22 " + _run("<-- "),
 }
 """Name -> one adversarial line."""
 

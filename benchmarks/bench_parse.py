@@ -9,7 +9,8 @@ three commands run in alternating order, several rounds: `portcheck parse FILE -
 `portcheck parse FILE --json --port 60653` (the one needle row) and jc's parser for the same tool
 (`jc --ss`, `jc --netstat` for Linux, Windows and macOS netstat, `jc --lsof`), each reading the file
 and writing JSON to /dev/null. Before timing, one run of each is checked: the row counts must be the
-generator's. The table shows medians; "x faster" and "RSS" are relative to jc.
+generator's. The table shows medians; "x faster" and "RSS" are relative to jc. Formats jc has no
+parser for (Solaris netstat, fstat) are timed alone.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def inputs(rows: int, folder: Path, formats: list[str]) -> dict[str, Path]:
 
 def commands(fmt: str, path: Path) -> dict[str, tuple[list[str], Path | None]]:
     portcheck = [*python_module("portcheck"), "parse", str(path), "--json"]
+    jc = {f"jc {JC_PARSER[fmt]}": ([*python_module("jc"), JC_PARSER[fmt]], path)} if fmt in JC_PARSER else {}
     return {
-        f"jc {JC_PARSER[fmt]}": ([*python_module("jc"), JC_PARSER[fmt]], path),
+        **jc,
         "portcheck parse --json": (portcheck, None),
         f"portcheck parse --json --port {generate.NEEDLE_PORT}": (
             [*portcheck, "--port", str(generate.NEEDLE_PORT)],
@@ -82,8 +84,14 @@ def check(fmt: str, table: dict[str, tuple[list[str], Path | None]], rows: int) 
 
 def report(fmt: str, rows: int, series: dict[str, Series]) -> list[tuple[str, float, float, float]]:
     names = list(series)
-    jc = series[names[0]]
     print(f"\n{fmt} ({rows:,} rows)")
+    if fmt not in JC_PARSER:
+        print(f"  {'command':40} {'wall':>10} {'cpu':>10} {'peak RSS':>9}   (jc has no parser for it)")
+        for name in names:
+            s = series[name]
+            print(f"  {name:40} {seconds(s.wall)} {seconds(s.cpu)} {megabytes(s.rss)}")
+        return []
+    jc = series[names[0]]
     heading = f"{'wall':>10} {'cpu':>10} {'peak RSS':>9}   {'vs jc: wall':>11} {'cpu':>6} {'RSS':>5}"
     print(f"  {'command':40} {heading}")
     for name in names:

@@ -10,7 +10,8 @@ deterministic (seeded) so runs are comparable.
 
 Formats (file names): ss (`ss -tunap`), netstat-linux (`netstat -tunap`), netstat-windows
 (`netstat -ano`, CRLF), lsof (`lsof -nP -i`), netstat-macos (`netstat -an`), netstat-macos-v
-(`netstat -anv` as macOS 14 prints it, with the pid column).
+(`netstat -anv` as macOS 14 prints it, with the pid column), netstat-solaris (`netstat -an`: one
+section per protocol and family), fstat (OpenBSD's `fstat -n`: socket rows among file rows).
 
 Usage: python benchmarks/generate.py [--rows N] [--out DIR]
 """
@@ -24,7 +25,16 @@ from pathlib import Path
 
 NEEDLE_PORT = 60653
 NEEDLE_PROCESS = "needle"
-FORMATS = ("ss", "netstat-linux", "netstat-windows", "lsof", "netstat-macos", "netstat-macos-v")
+FORMATS = (
+    "ss",
+    "netstat-linux",
+    "netstat-windows",
+    "lsof",
+    "netstat-macos",
+    "netstat-macos-v",
+    "netstat-solaris",
+    "fstat",
+)
 PROCESSES = (
     "nginx",
     "postgres",
@@ -177,6 +187,52 @@ def netstat_macos_v(rows: Iterator[Row]) -> Iterator[str]:
         )
 
 
+SOLARIS_SECTIONS = (
+    ("UDP: IPv4", "   Local Address        Remote Address      State", 20, "----------"),
+    ("UDP: IPv6", "   Local Address                     Remote Address                   State      If", 33,
+     "---------- -----"),
+    ("TCP: IPv4", "   Local Address        Remote Address    Swind Send-Q Rwind Recv-Q    State", 20,
+     "----- ------ ----- ------ -----------"),
+    ("TCP: IPv6", "   Local Address                     Remote Address                 "
+     "Swind Send-Q Rwind Recv-Q   State      If", 33, "----- ------ ----- ------ ----------- -----"),
+)  # fmt: skip
+SOLARIS_STATES = ("ESTABLISHED", "ESTABLISHED", "ESTABLISHED", "TIME_WAIT", "CLOSE_WAIT", "SYN_SENT")
+
+
+def netstat_solaris(rows: Iterator[Row]) -> Iterator[str]:
+    """Solaris prints each protocol and family in a section of its own: the rows are gathered first."""
+    sections: list[list[Row]] = [[], [], [], []]
+    for r in rows:
+        sections[(0 if r.udp else 2) + (1 if r.v6 else 0)].append(r)
+    for (title, header, width, dashes), members in zip(SOLARIS_SECTIONS, sections):
+        yield ""
+        yield title
+        yield header
+        yield f"{'-' * width} {'-' * width} {dashes}"
+        for r in members:
+            local = f"{'      *' if r.wildcard else r.local}.{r.lport}"
+            peer = f"{r.remote}.{r.rport}" if r.connected else "      *.*"
+            if r.udp:
+                yield f"{local:<{width}} {'':<{width}} Idle"
+                continue
+            state = "LISTEN" if r.listen else SOLARIS_STATES[r.state_index]
+            windows = "     0      0 128000      0" if r.listen else " 64128      0 128872      0"
+            yield f"{local:<{width}} {peer:<{width}} {windows} {state}"
+
+
+def fstat(rows: Iterator[Row]) -> Iterator[str]:
+    yield "USER     CMD          PID   FD  DEV    INUM       MODE R/W    SZ|DV"
+    for r in rows:
+        owner = f"{r.user:<8.8} {r.process:<10} {r.pid:5}"
+        if r.fd % 8 == 0:  # the files of fstat -n around the sockets
+            yield f"{owner}   wd 4,0         2  drwxr-xr-x  r      512"
+        domain = "internet6" if r.v6 else "internet"
+        kind = "dgram udp" if r.udp else "stream tcp"
+        local = f"{'*' if r.wildcard else _bracketed(r.local)}:{r.lport}"
+        peer = f" --> {_bracketed(r.remote)}:{r.rport}" if r.connected else ""
+        yield f"{owner} {r.fd:4}* {domain} {kind} 0xfffffd80{r.inode:08x} {local}{peer}"
+
+
 WRITERS: dict[str, Callable[[Iterator[Row]], Iterator[str]]] = {
     "ss": ss,
     "netstat-linux": netstat_linux,
@@ -184,6 +240,8 @@ WRITERS: dict[str, Callable[[Iterator[Row]], Iterator[str]]] = {
     "lsof": lsof,
     "netstat-macos": netstat_macos,
     "netstat-macos-v": netstat_macos_v,
+    "netstat-solaris": netstat_solaris,
+    "fstat": fstat,
 }
 
 

@@ -69,16 +69,19 @@ CLIENT_COMM, CLIENT_ARGV0 = "pcfix-client", "pcfix-client"
 NOBODY = "nobody"
 
 # The children: plain standard-library Python, passed with -c so that `nobody` can run it from anywhere.
-CHILD = r"""
+# CHILD_PRELUDE is what every recorder's children share (scripts/record_fuser_toybox.py has its own roles).
+CHILD_PRELUDE = r"""
 import ctypes, json, os, signal, socket, sys, threading
 role, comm, ports = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 libc = ctypes.CDLL(None, use_errno=True)
 libc.prctl(15, comm.encode(), 0, 0, 0)   # PR_SET_NAME: what ss and lsof show
 libc.prctl(4, 1, 0, 0, 0)                # PR_SET_DUMPABLE: let our own user read /proc/PID/fd after setuid
 
-def tcp(family, host, port, v6only=True):
+def tcp(family, host, port, v6only=True, reuseport=False):
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuseport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     if family == socket.AF_INET6:
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(v6only))
     s.bind((host, port))
@@ -90,7 +93,10 @@ def udp(family, host, port):
         s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     s.bind((host, port))
     return s
-
+"""
+CHILD = (
+    CHILD_PRELUDE
+    + r"""
 keep = []
 info = {"pid": os.getpid()}
 if role == "server":
@@ -127,6 +133,7 @@ else:
     print(json.dumps(info), flush=True)
 sys.stdin.read()
 """
+)
 
 
 @dataclass(frozen=True)
@@ -173,9 +180,17 @@ def python_for_children() -> str:
     return sys.executable
 
 
-def start(py: str, role: str, comm: str, argv0: str, user: str | None) -> tuple[subprocess.Popen[str], dict]:
+def start(
+    py: str,
+    role: str,
+    comm: str,
+    argv0: str,
+    user: str | None,
+    child: str = CHILD,
+    ports: dict[str, int] = PORTS,
+) -> tuple[subprocess.Popen[str], dict]:
     proc = subprocess.Popen(
-        [argv0, "-c", CHILD, role, comm, json.dumps(PORTS)],
+        [argv0, "-c", child, role, comm, json.dumps(ports)],
         executable=py,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -443,17 +458,37 @@ def fixtures() -> list[Fixture]:
     return found
 
 
+def refuse_named_ports(ports: Iterable[int]) -> None:
+    """Ports with a service name would print as that name where a tool runs without -n."""
+    for port in ports:
+        for proto in ("tcp", "udp"):
+            try:
+                name = socket.getservbyport(port, proto)
+            except OSError:
+                continue
+            raise SystemExit(f"port {port}/{proto} has a service name ({name})")
+
+
+def write_fixture(stem: Path, text: str, rows: Rows) -> None:
+    """<stem>.txt with what the tool printed, <stem>.json with the rows expected from it."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".txt").write_text(text, encoding="utf-8")
+    body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in rows)
+    stem.with_suffix(".json").write_text(f"[\n{body}\n]\n", encoding="utf-8")
+    print(f"{stem.parent.name}/{stem.name}: {len(text.splitlines())} lines, {len(rows)} expected rows")
+
+
+def stop(*children: subprocess.Popen[str] | None) -> None:
+    for child in children:
+        if child is not None:
+            child.kill()
+            child.wait()
+
+
 def main() -> None:
     if os.geteuid() != 0:
         raise SystemExit("run as root: the fixtures compare what root and nobody see")
-    for port in PORTS.values():
-        for proto in ("tcp", "udp"):
-            try:
-                raise SystemExit(
-                    f"port {port}/{proto} has a service name ({socket.getservbyport(port, proto)})"
-                )
-            except OSError:
-                pass
+    refuse_named_ports(PORTS.values())
     py = python_for_children()
     server_child, server_info = start(py, "server", SERVER_COMM, SERVER_ARGV0, None)
     client_child = None
@@ -479,16 +514,9 @@ def main() -> None:
                 text = keep_lsof_fields(text, pids)
             else:
                 text = keep_rows(text, ports)
-            rows = fixture.expected(socks, fixture.viewer, text)
-            (OUT / f"{fixture.name}.txt").write_text(text, encoding="utf-8")
-            body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in rows)
-            (OUT / f"{fixture.name}.json").write_text(f"[\n{body}\n]\n", encoding="utf-8")
-            print(f"{fixture.name}: {len(text.splitlines())} lines, {len(rows)} expected rows")
+            write_fixture(OUT / fixture.name, text, fixture.expected(socks, fixture.viewer, text))
     finally:
-        for child in (client_child, server_child):
-            if child is not None:
-                child.kill()
-                child.wait()
+        stop(client_child, server_child)
 
 
 if __name__ == "__main__":

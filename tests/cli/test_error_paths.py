@@ -74,7 +74,7 @@ USAGE_ERRORS = [
     (["80", "--host", "x", "--sudo"], "--sudo runs tools on this machine; with --host, log in as root"),
     (["parse", "--port"], "Option '--port' requires an argument."),
     (["parse", "--port", "http", str(SS_FILE)], "invalid port 'http': expected a number"),
-    (["parse", "--from", "excel", str(SS_FILE)], "unknown format 'excel'; choose one of: lsof, netstat"),
+    (["parse", "--from", "excel", str(SS_FILE)], "unknown format 'excel'; choose one of: fstat, fuser"),
     (["parse", "--format", "yaml", str(SS_FILE)], "unknown output format 'yaml'"),
     (["parse", "--fields", "nope", str(SS_FILE)], "unknown field 'nope'"),
     (["parse", "--state", "nope", str(SS_FILE)], "unknown state 'nope'"),

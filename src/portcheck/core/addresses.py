@@ -36,8 +36,14 @@ def family_of(address: str) -> Family | None:
 
 def port_number(text: str, proto: Proto | str | None = None) -> int | None:
     """`80` -> 80, `ssh` -> 22 (from the packaged IANA table), `*` or an unknown name -> None.
-    Digits are decimal digits (what int() reads), not every character str.isdigit() accepts (`²`)."""
+    Digits are decimal digits (what int() reads), not every character str.isdigit() accepts (`²`);
+    more than five of them (leading zeros aside) are no port, and are not handed to int(), which
+    refuses more than 4300 digits."""
     if text.isdecimal():
+        if len(text) > 5:
+            text = text.lstrip("0") or "0"
+            if len(text) > 5:
+                return None
         port = int(text)
         return port if port <= 65535 else None
     if not text or text == "*":

@@ -21,6 +21,9 @@ FORMATS: dict[str, str] = {
     "netstat-windows": "portcheck.parsers.windows.netstat",
     "tasklist": "portcheck.parsers.windows.tasklist",
     "powershell": "portcheck.parsers.windows.powershell",
+    "fuser": "portcheck.parsers.fuser",
+    "netstat-solaris": "portcheck.parsers.netstat_solaris",
+    "fstat": "portcheck.parsers.fstat",
 }
 """Format name (as `--from` takes it and the `source` field shows it) -> module. Detection tries them in
 this order, so a format whose rows are a subset of another's shape comes later."""
@@ -33,7 +36,7 @@ its rows from them. (The tasklist parser itself reads tasklist output alone: the
 names.)"""
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "netstat": ("netstat-linux", "netstat-bsd", "netstat-windows"),
+    "netstat": ("netstat-linux", "netstat-bsd", "netstat-windows", "netstat-solaris"),
 }
 """A `--from` word that covers several formats (`netstat` on any OS): detection chooses among them."""
 

@@ -8,6 +8,10 @@ prints no Proto column there), `-W` (addresses never cut), and macOS `-v` in eac
 Sequoia puts `rxbytes txbytes` first, Tahoe prints `process:pid` where the process name may hold spaces).
 The pid is found through the header line, never at a fixed column.
 
+OpenBSD and NetBSD print the same tables, one per socket type (OpenBSD: `TCP-State`, `IP-Proto` or no
+state column) or per family (NetBSD: `Active Internet6 connections`, `State`), with `tcp`/`udp` for
+IPv4 and `tcp6`/`udp6` for IPv6; OpenBSD's raw `ip`/`ip6` and divert rows are other socket kinds.
+
 Without -W, netstat cuts an address to its column (18 characters with -A, else 22): `192.168.1.221.5486`
 may be port 54861 cut short. Such a port is reported as null rather than a wrong number, with a hint.
 UNIX-domain, kernel-control and kernel-event sections are skipped quietly.
@@ -30,7 +34,7 @@ from portcheck.core.addresses import (
     port_number,
     split_dot,
 )
-from portcheck.core.model import Proto, Socket, State, make_socket
+from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
 from portcheck.core.states import STATE_BY_WORD
 from portcheck.parsers.common import FILTERED_OUT, Lines, clean, sniff_score
@@ -67,8 +71,15 @@ _OTHER_KINDS = frozenset(
         "dgram",
         "seqpac",
         "seqpacket",
+        "ip",  # OpenBSD: raw IP, divert
+        "ip6",
+        "divert",
+        "divert6",
     }
 )
+_PLAIN = frozenset({"tcp", "udp"})
+"""Protocol words with no family: IPv4 under OpenBSD's and NetBSD's headers; unknown on a grep'd row
+(AIX prints `tcp` for a socket of both families)."""
 _QUEUE = re.compile(r"\d+/\d+/\d+")  # -L: qlen/incqlen/maxqlen
 _HEX = re.compile(r"[0-9a-f]+")
 
@@ -94,18 +105,20 @@ NO_STATE_HINT = (
 class Layout:
     """What the last header line says: address column width, and where the pid sits (macOS -v)."""
 
-    __slots__ = ("headed", "pid_before", "wide", "width")
+    __slots__ = ("headed", "pid_before", "plain_ipv4", "wide", "width")
 
     def __init__(self) -> None:
         self.width: int | None = None  # None: take it from the row (18 with -A, else 22)
         self.wide = False  # -W: addresses are never cut
         self.pid_before: int | None = None  # columns after (state) that precede the pid column
         self.headed = False  # False for grep'd rows: no header to place columns by
+        self.plain_ipv4 = False  # OpenBSD's or NetBSD's header: `tcp`/`udp` rows are IPv4
 
     @classmethod
     def from_header(cls, line: str, tokens: list[str]) -> Layout:
         layout = cls()
         layout.headed = True
+        layout.plain_ipv4 = "(state)" not in tokens and tokens[0] == "Proto"  # macOS/FreeBSD: tcp4, tcp46
         local = line.find("Local Address")
         foreign = line.find("Foreign Address")
         socket_first = tokens[0] in ("Socket", "Tcpcb", "Address")
@@ -319,6 +332,8 @@ class _Reader:
         family = family_from_proto(word) if word else None
         if family is None:
             family = family_of(host) or family_of(peer_host)
+            if family is None and layout.plain_ipv4 and word in _PLAIN:
+                family = Family.IPV4
         state, tail = self.state(row, proto, peer_host, peer_port)
         pid, process = None, None
         if tail:
@@ -437,9 +452,10 @@ def _looks_like_row(line: str) -> bool:
 
 
 def _is_bsd_header(line: str) -> bool:
-    return ("Local Address" in line and ("(state)" in line or "Rexmit" in line or "R-MBUF" in line)) or (
-        line.startswith("Current listen queue sizes")
-    )
+    return (
+        "Local Address" in line
+        and ("(state)" in line or "Rexmit" in line or "R-MBUF" in line or "TCP-State" in line)
+    ) or line.startswith("Current listen queue sizes")
 
 
 def sniff(sample: list[str]) -> float:

@@ -5,7 +5,9 @@ Layouts: `-tulpn`, `-tunap`, `-W`, without `-n` (`localhost:ssh`, `[::]:https`),
 that belongs to somebody else plus the parenthesised notice net-tools prints about it, program names cut
 at 19 characters or holding spaces (`600/sshd: /usr/sbin`, `2322/sshd: kbrazil`), UNIX/raw sections
 (skipped quietly), net-tools' own translations (Portuguese `Conexões Internet Ativas`, `OUÇA`, Czech
-`POSLEDNÍ ACK`, ...) and BusyBox (`tcp` for IPv6 too, `1/init`).
+`POSLEDNÍ ACK`, ...), BusyBox (`tcp` for IPv6 too, `1/init`) and toybox, Android's netstat (`PID/Program
+Name`, names never cut; before mid-2016, as in Android 6 and 7, `tcp` for IPv6 too and addresses cut to
+23 characters port included, so such a port is kept only when no digit of it can be missing).
 
 Columns are found by shape, not by character offsets: net-tools pads with byte counts, so a translated
 state word (`OUÇA`) shifts every column after it, and long addresses or user names overflow their width.
@@ -63,6 +65,13 @@ TRUNCATED_ADDRESSES = (
     "netstat shortens addresses that do not fit its 23-character columns (the ports are right, some "
     "host parts are cut); run netstat -W (wide) for full addresses"
 )
+TOYBOX_CUT = (
+    "this netstat prints `tcp` for IPv6 sockets, as BusyBox and the toybox of Android 6 and 7 do, and that "
+    "toybox cuts addresses at 23 characters, port included: ports that may have lost digits are shown "
+    "as unknown; run netstat -W (wide) for full addresses"
+)
+_WIDEST_CUT_PORT = 6553
+"""A port shown at the end of a cut address is whole only if one more digit would pass 65535."""
 TRUNCATED_NAMES = (
     "netstat cuts the PID/Program name column at 19 characters, so some program names are incomplete; "
     "`ss -p` or `lsof +c 0` show them in full"
@@ -125,13 +134,29 @@ def _family(declared: Family | None, local_host: str, peer_host: str) -> Family:
     return family_of(local_host) or family_of(peer_host) or Family.IPV4
 
 
-def _row(line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool) -> _Row | Literal[False] | None:
+def _port_cut(text: str, host: str, port: str) -> bool:
+    """True when an address of a `tcp`/`udp` row may have lost digits of its port: an IPv6 address
+    (which only BusyBox and the toybox of 2016 print on such rows) exactly as wide as the column."""
+    return (
+        len(text) == ADDRESS_WIDTH and ":" in host and not (port.isdecimal() and int(port) > _WIDEST_CUT_PORT)
+    )
+
+
+def _row(
+    line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool, whole_names: bool = False
+) -> _Row | Literal[False] | None:
     """A TCP/UDP row; None when the tokens do not have the shape of one; False when the port filter
     rejects it. The usual state word is read inline (this runs once per line)."""
     proto, declared = _INET[tokens[0]]
     local_text = tokens[3]
     local_host, local_port_text = split_colon(local_text)
     peer_host, peer_port_text = split_colon(tokens[4])
+    cut = False
+    if declared is None and (len(local_text) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH):
+        if _port_cut(local_text, local_host, local_port_text):
+            cut, local_port_text = True, ""
+        if _port_cut(tokens[4], peer_host, peer_port_text):
+            cut, peer_port_text = True, ""
     local_port = port_number(local_port_text, proto)
     ports = ctx.ports
     if (
@@ -158,9 +183,11 @@ def _row(line: str, tokens: list[str], ctx: ParseContext, expect_pid: bool) -> _
             field = field.rsplit(None, 2)[0]
         field = field.rstrip()
         pid, process = _program(field)
-        if len(field) >= PROGNAME_WIDTH:
+        if len(field) >= PROGNAME_WIDTH and not whole_names:
             ctx.notes.warn(TRUNCATED_NAMES)
-    if len(local_text) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH:
+    if cut:
+        ctx.notes.warn(TOYBOX_CUT)
+    elif len(local_text) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH:
         ctx.notes.warn(TRUNCATED_ADDRESSES)
     family = _family(declared, local_host, peer_host)
     state = STATE_BY_WORD.get(word) if word else None
@@ -208,6 +235,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     ctx = ctx or ParseContext()
     notes = ctx.notes
     expect_pid = False  # the header (or an earlier row) shows a PID/Program column
+    whole_names = False  # toybox's header (`PID/Program Name`): it never cuts the names
     after_header = False
     notice_lines = 0  # inside net-tools' parenthesised notice about processes it could not identify
     pending: _Pending | None = None  # an incomplete row whose rest e-mail wrapping may have moved on
@@ -230,7 +258,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             if not _row_shape(tokens):
                 notes.skip(lineno, raw)
                 continue
-            row = _row(line, tokens, ctx, expect_pid)
+            row = _row(line, tokens, ctx, expect_pid, whole_names)
             if not row:
                 if row is None:
                     notes.skip(lineno, raw)
@@ -243,7 +271,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 pending = _Pending(line, row)
             continue
         if pending is not None:
-            merged = _merge(pending, line, ctx, expect_pid)
+            merged = _merge(pending, line, ctx, expect_pid, whole_names)
             yield merged if merged is not None else pending.row.socket
             pending = None
             if merged is not None:
@@ -255,10 +283,12 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             continue
         if _is_header(line):
             expect_pid = "PID/" in line
+            whole_names = "PID/Program Name" in line
             after_header = True
             continue
         if after_header and any(word in line for word in _HEADER_TAIL_WORDS):
             expect_pid = expect_pid or "PID/" in line  # the header's end, wrapped onto its own line
+            whole_names = whole_names or "PID/Program Name" in line
             continue
         after_header = False
         if _BANNER.match(line):
@@ -272,14 +302,16 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         yield pending.row.socket
 
 
-def _merge(pending: _Pending, line: str, ctx: ParseContext, expect_pid: bool) -> Socket | None:
+def _merge(
+    pending: _Pending, line: str, ctx: ParseContext, expect_pid: bool, whole_names: bool
+) -> Socket | None:
     """The row joined with a line that e-mail wrapping split off it (`LISTEN 1127/sshd`), if together
     they make a complete row."""
     first = line.split(None, 1)[0]
     if lookup_state(first) is None and _pid_index([first]) != 0:
         return None
     text = f"{pending.line} {line}"
-    row = _row(text, text.split(), ctx, expect_pid)
+    row = _row(text, text.split(), ctx, expect_pid, whole_names)
     return row.socket if row and row.complete else None
 
 
