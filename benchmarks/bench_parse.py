@@ -122,8 +122,7 @@ def main() -> None:
     )
     for fmt, *speeds, memory in summary:
         shown = " ".join(
-            f"{x:{w}.1f}x{' ' if x >= SPEED_TARGET else '!'}"
-            for x, w in zip(speeds, (13, 5, 14, 5))
+            f"{x:{w}.1f}x{' ' if x >= SPEED_TARGET else '!'}" for x, w in zip(speeds, (13, 5, 14, 5))
         )
         print(f"  {fmt:18} {shown}  {memory:5.2f}{'' if memory <= MEMORY_TARGET else '!'}")
     print("  (! marks a target not met; on a busy machine the CPU time is the steadier measure)")
