@@ -84,3 +84,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         pytest.skip(reason)
     with ssh_lab(tmp_path_factory.mktemp("ssh-lab"), servers=4, pid1=True) as started:
         yield started
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that starts the ssh lab (the `lab` fixture) is marked `sshlab`, so `-m "not sshlab"`
+    leaves out the sshd servers: .ci/run runs them on the default interpreter only."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sshlab)
