@@ -1,7 +1,7 @@
 """Build dist/portcheck.pyz: portcheck and its pure-Python dependencies in one file that any Python 3.9+
 runs with nothing installed (`python3 portcheck.pyz 60653`, also under `python3 -I`).
 
-    python3 scripts/build_pyz.py [--output dist/portcheck.pyz] [--wheels DIR] [--compile-for 3.X]...
+    python3 scripts/build_pyz.py [--output dist/portcheck.pyz] [--wheels DIR] [--compile-for PYTHON]...
 
 The dependencies are the wheels pinned, with their sha256, in scripts/pyz-requirements.txt: pip
 downloads them (or --wheels names a folder that holds them, for a machine without a package index) and
@@ -32,6 +32,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 import interpreters  # scripts/interpreters.py, beside this file
 
@@ -177,13 +178,16 @@ def compile_trees(modules: dict[str, bytes], pythons: list[str], scratch: Path) 
         (tree / name).write_bytes(data)
     compiled: dict[str, bytes] = {}
     for python in pythons:
-        result = subprocess.run(
-            [python, "-c", _COMPILE, str(tree), "portcheck.pyz"],
-            capture_output=True,
-            text=True,
-            env=_COMPILE_ENV,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                [python, "-c", _COMPILE, str(tree), "portcheck.pyz"],
+                capture_output=True,
+                text=True,
+                env=_COMPILE_ENV,
+                check=False,
+            )
+        except OSError as error:
+            raise BuildError(f"cannot run {python}: {error.strerror or error}") from None
         if result.returncode != 0:
             raise BuildError(
                 f"{python} could not compile the archive's modules:\n{result.stdout}{result.stderr}"
@@ -218,9 +222,15 @@ def write_archive(members: dict[str, bytes], output: Path) -> None:
     os.replace(partial, output)
 
 
-def build(output: Path, wheels: Path | None = None, compile_for: list[str] | None = None) -> bytes:
-    """Build the archive at `output` and return its bytes' sha256. `compile_for`: interpreter paths
-    to hold bytecode for (default: every supported one scripts/interpreters.py finds)."""
+class Built(NamedTuple):
+    sha256: str
+    bytecode_for: list[str]
+    """the pyc/ trees, one per interpreter compiled for"""
+
+
+def build(output: Path, wheels: Path | None = None, compile_for: list[str] | None = None) -> Built:
+    """Build the archive at `output`. `compile_for`: interpreter paths to hold bytecode for (default:
+    every supported one scripts/interpreters.py finds)."""
     if compile_for is None:
         compile_for = [found.path for found in interpreters.find_all() if found.path is not None]
     pins = read_pins(PINS)
@@ -240,7 +250,7 @@ def build(output: Path, wheels: Path | None = None, compile_for: list[str] | Non
     tags = sorted({name.split("/")[1] for name in compiled})
     main = MAIN.format(compiled=tuple(tags)).encode()
     write_archive({"__main__.py": main, **modules, **licences, **compiled}, output)
-    return hashlib.sha256(output.read_bytes()).digest()
+    return Built(hashlib.sha256(output.read_bytes()).hexdigest(), tags)
 
 
 def main() -> None:
@@ -257,14 +267,13 @@ def main() -> None:
     args = parser.parse_args()
     compile_for = None if args.compile_for is None else [p for p in args.compile_for if p != "none"]
     try:
-        digest = build(args.output, args.wheels, compile_for)
+        built = build(args.output, args.wheels, compile_for)
     except BuildError as error:
         sys.exit(f"build_pyz: {error}")
     size = args.output.stat().st_size
-    with zipfile.ZipFile(args.output) as archive:
-        tags = sorted({n.split("/")[1] for n in archive.namelist() if n.startswith("pyc/")})
-    print(f"{args.output}: {size:,} bytes ({size / 1024:.0f} KiB), sha256 {digest.hex()}")
-    print(f"bytecode for: {', '.join(tags) or 'none (every interpreter compiles the sources at each run)'}")
+    print(f"{args.output}: {size:,} bytes ({size / 1024:.0f} KiB), sha256 {built.sha256}")
+    compiled = ", ".join(built.bytecode_for) or "none (every interpreter compiles the sources at each run)"
+    print(f"bytecode for: {compiled}")
 
 
 if __name__ == "__main__":

@@ -137,6 +137,43 @@ def test_two_builds_are_the_same_bytes(pyz: Path, tmp_path: Path) -> None:
     assert hashlib.sha256(again.read_bytes()).hexdigest() == hashlib.sha256(pyz.read_bytes()).hexdigest()
 
 
+def test_builds_offline_from_a_folder_of_the_pinned_wheels(pyz: Path, tmp_path: Path) -> None:
+    """--wheels: the same bytes from wheels fetched beforehand (a machine without a package index)."""
+    fetched = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "-r",
+            str(PINS),
+            "-d",
+            str(tmp_path / "w"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    skip_if_offline(fetched, "pip download")
+    offline = build(tmp_path / "offline.pyz", "--wheels", str(tmp_path / "w"))
+    assert offline.read_bytes() == pyz.read_bytes()
+
+
+def test_a_wheel_that_does_not_match_its_pin_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "typer-0.23.2-py3-none-any.whl").write_bytes(b"PK not the pinned wheel")
+    result = subprocess.run(
+        [sys.executable, str(BUILD), "--output", str(tmp_path / "x.pyz"), "--wheels", str(tmp_path / "w")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and not (tmp_path / "x.pyz").exists()
+    assert result.stderr.startswith("build_pyz: no wheel in ") and "typer==0.23.2" in result.stderr
+
+
 def test_holds_sources_bytecode_trees_and_licences_but_no_metadata(pyz: Path) -> None:
     assert pyz.read_bytes().startswith(b"#!/usr/bin/env python3\n")
     assert os.access(pyz, os.X_OK)
