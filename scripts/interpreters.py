@@ -3,7 +3,7 @@
     python3 scripts/interpreters.py [--except 3.11]
 
 prints one line per version, tab-separated: the version, then the interpreter's path and full version,
-or an empty path and why there is none ("python3.10 not found"). Looked for in pyenv's versions
+or `-` and why there is none ("python3.10 not found"). Looked for in pyenv's versions
 (PYENV_ROOT, else ~/.pyenv: the newest patch release of each), then as `python3.X` on PATH, then the
 interpreter running this (macOS has a python3 but no python3.9 on PATH). A candidate counts only if it
 runs, says it is that version, and can make a venv with pip (Debian splits venv and ensurepip into
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--except", dest="skip", action="append", default=[], help="a version to leave out")
     args = parser.parse_args()
     for interpreter in find_all(tuple(args.skip)):
-        print(f"{interpreter.version}\t{interpreter.path or ''}\t{interpreter.detail}")
+        print(f"{interpreter.version}\t{interpreter.path or '-'}\t{interpreter.detail}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,9 @@ def interpreters() -> list[Path]:
         text=True,
         check=True,
     ).stdout
-    found = [Path(fields[1]) for fields in (line.split("\t") for line in listing.splitlines()) if fields[1]]
+    found = [
+        Path(fields[1]) for fields in (line.split("\t") for line in listing.splitlines()) if fields[1] != "-"
+    ]
     return found or [Path(sys.executable)]
 
 
