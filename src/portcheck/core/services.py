@@ -7,11 +7,22 @@ Loaded lazily and at most once: most commands never need it (numeric output is t
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
-TABLE = Path(__file__).with_name("data") / "iana_services.tsv"
+TABLE = "data/iana_services.tsv"
+NAMES = "data/service_ports.tsv"
 _PROTOCOL_CODES = {"t": ("tcp",), "u": ("udp",), "tu": ("tcp", "udp")}
+
+
+def _read(resource: str) -> str:
+    """A data file of this package, through its loader: a plain file when installed, a member of the
+    archive when portcheck runs from dist/portcheck.pyz (where a path to it names no file)."""
+    import pkgutil
+
+    data = pkgutil.get_data(__name__, resource)
+    if data is None:  # a loader that cannot read data files; none of the stdlib's
+        raise FileNotFoundError(resource)
+    return data.decode("utf-8")
 
 
 class Service(NamedTuple):
@@ -24,17 +35,14 @@ class Service(NamedTuple):
 
 @cache
 def _lines() -> tuple[str, ...]:
-    return tuple(TABLE.read_text(encoding="utf-8").splitlines())
-
-
-NAMES = Path(__file__).with_name("data") / "service_ports.tsv"
+    return tuple(_read(TABLE).splitlines())
 
 
 @cache
 def _names() -> dict[str, int]:
     """`name` and `name/proto` -> port, from the index the generator writes beside the table."""
     table: dict[str, int] = {}
-    for line in NAMES.read_text(encoding="utf-8").splitlines():
+    for line in _read(NAMES).splitlines():
         if line.startswith("#"):
             continue
         name, port, *proto = line.split("\t")
