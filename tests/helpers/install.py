@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import Listener
 from tests.conftest import ROOT
+from tests.helpers.cli import Listener
 
 _OFFLINE = (
     "No matching distribution found",
