@@ -190,3 +190,21 @@ def unprivileged_python() -> tuple[list[str], dict[str, str]] | None:
         if probe.returncode == 0:
             return [*prefix, python], env
     return None
+
+
+def run_as_nobody(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` as the user nobody (skips the test where this machine cannot), text captured."""
+    import pytest
+
+    runner = unprivileged_python()
+    if runner is None:
+        pytest.skip("cannot run Python as the user nobody here (not root, or files unreadable)")
+    prefix, base = runner
+    return subprocess.run(
+        [*prefix, *args],
+        env={**os.environ, **base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
