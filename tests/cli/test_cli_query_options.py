@@ -18,7 +18,7 @@ from portcheck.core.model import FIELDS, State
 from portcheck.live.hints import OWN_SOCKETS_HINT
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
-from tests.helpers.cli import listener, reserved_port, spawn_cli
+from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli
 from tests.helpers.live import Holder, fake_tool, socket_holder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
@@ -180,9 +180,14 @@ def test_usage_errors_exit_2_with_one_line(args: list[str]) -> None:
 
 def test_exit_codes_0_1_3(tmp_path: Path, holder: Holder) -> None:
     assert run_cli(str(holder.ports["tcp4"])).code == 0
-    with reserved_port() as free:
-        nothing = run_cli(str(free))
+    with reserved_port() as hidden:  # bound, not listening: no tool lists it
+        nothing = run_cli(str(hidden), "--no-bind")
+        found = run_cli(str(hidden), "--json")
     assert (nothing.code, nothing.stdout) == (1, "")
+    assert (found.code, found.json()) == (0, [])  # the bind test: something holds it
+    assert f"binding 0.0.0.0:{hidden} (tcp) fails with EADDRINUSE" in found.stderr
+    free = run_cli(str(free_port()))
+    assert (free.code, free.stdout) == (1, "")
     cannot = run_cli("8080", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
     assert cannot.code == 3 and "cannot inspect" in cannot.stderr
 

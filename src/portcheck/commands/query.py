@@ -74,11 +74,19 @@ def query_command(
     hosts_file: fleet_opt.HostsFileOpt = None,
     parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
     ssh_config: fleet_opt.SshConfigOpt = None,
+    no_bind: Annotated[
+        bool,
+        typer.Option(
+            "--no-bind",
+            help="When no tool lists a socket on a port, do not try to bind it (the bind test).",
+        ),
+    ] = False,
 ) -> None:
     """Who uses these ports? PID, process, user and state, from ss, lsof or netstat.
 
-    Exit status: 0 something uses a port, 1 nothing does, 2 bad usage, 3 the machine could not be
-    inspected (no usable tool, timeout, sudo refused).
+    Exit status: 0 something uses a port, 1 nothing does (TIME_WAIT rows alone do not count), 2 bad
+    usage, 3 the machine could not be inspected (no usable tool, timeout, sudo refused). When no tool
+    lists a port, portcheck tries to bind it: a port that cannot be bound is in use (0).
     """
     from portcheck.live.query import Answer, inspect
 
@@ -126,4 +134,7 @@ def query_command(
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
     opt.report_answer(reporter, answer)
-    raise typer.Exit(opt.emit(answer.rows, output))
+    opt.emit(answer.rows, output)
+    from portcheck.commands.verdict import local_verdict
+
+    raise typer.Exit(local_verdict(answer, spec, row_filter, reporter, bind=not no_bind, timeout=timeout))
