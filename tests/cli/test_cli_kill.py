@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import Result, run_cli
 from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli, stateful_script
-from tests.helpers.live import fake_tool, recorded_argv, run_as_nobody
+from tests.helpers.live import fake_tool, macos_kill_as_nobody, recorded_argv, run_as_nobody
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux processes")
 
@@ -326,17 +325,8 @@ def test_without_a_kill_program_it_signals_by_itself(tmp_path: Path) -> None:
 
 
 def test_another_users_process_is_permission_denied() -> None:
-    with listener("pc-roots") as child, tempfile.TemporaryDirectory(prefix="portcheck-bin-") as directory:
-        os.chmod(directory, 0o755)
-        live_lsof(Path(directory))
-        (Path(directory) / "kill").symlink_to("/bin/kill")
-        env = {
-            "PATH": directory,
-            PLATFORM_VARIABLE: "macos",
-            "PC_PID": str(child.pid),
-            "PC_PORT": str(child.port),
-        }
-        done = run_as_nobody("-m", "portcheck", "kill", str(child.port), "--yes", env=env)
+    with listener("pc-roots") as child:
+        done = macos_kill_as_nobody(LIVE_LSOF, child.pid, child.port, with_kill=True)
         assert child.alive()
     assert done.returncode == 1, done.stderr
     assert f"PID {child.pid} (pc-lsof): permission denied: it belongs to another user" in done.stdout

@@ -208,3 +208,23 @@ def run_as_nobody(*args: str, env: dict[str, str] | None = None) -> subprocess.C
         timeout=60,
         check=False,
     )
+
+
+def macos_kill_as_nobody(
+    lsof: str, pid: int, port: int, *, with_kill: bool
+) -> subprocess.CompletedProcess[str]:
+    """`portcheck kill PORT --yes` as the user nobody with the macOS plan: `lsof` is the shell script
+    `lsof` (it gets PC_PID and PC_PORT), in a directory nobody can read; `with_kill`: /bin/kill beside it."""
+    import tempfile
+
+    from portcheck.platforms import PLATFORM_VARIABLE
+
+    with tempfile.TemporaryDirectory(prefix="portcheck-bin-") as directory:
+        os.chmod(directory, 0o755)
+        script = Path(directory) / "lsof"
+        script.write_text(lsof)
+        script.chmod(0o755)
+        if with_kill:
+            (Path(directory) / "kill").symlink_to("/bin/kill")
+        env = {"PATH": directory, PLATFORM_VARIABLE: "macos", "PC_PID": str(pid), "PC_PORT": str(port)}
+        return run_as_nobody("-m", "portcheck", "kill", str(port), "--yes", env=env)

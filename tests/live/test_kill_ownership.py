@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from portcheck.core.filters import RowFilter
 from portcheck.core.model import Family, Proto
 from portcheck.core.portspec import parse_port_spec
 from portcheck.live.executor import LocalExecutor
@@ -31,7 +32,7 @@ from portcheck.platforms import PLATFORM_VARIABLE
 from portcheck.platforms.base import OS
 from tests.conftest import ROOT, run_cli
 from tests.helpers.cli import listener, stateful_script
-from tests.helpers.live import fake_tool, recorded_argv, run_as_nobody
+from tests.helpers.live import fake_tool, macos_kill_as_nobody, recorded_argv, run_as_nobody
 
 LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux processes")
 
@@ -225,6 +226,42 @@ def test_the_check_itself_on_real_processes(executor: LocalExecutor) -> None:
     assert check_holder(question, gone.pid).holding is Holding.GONE
 
 
+HOLDS_A_FILE = r"""
+import sys, time
+handle = open(sys.argv[1], "w")  # a descriptor whose link target is this hostile name
+print("open", flush=True)
+time.sleep(120)
+"""
+
+
+@LINUX
+@pytest.mark.parametrize("executor", [LocalExecutor(), ScriptOnThisMachine()], ids=["in-process", "script"])
+def test_a_file_named_like_the_checks_output_proves_nothing(tmp_path: Path, executor: LocalExecutor) -> None:
+    """A bystander holds open a file whose name, printed raw, would read as the script's own line for
+    the listener's socket inode (and as `ls -l`'s `-> socket:[INODE]`): it is not a socket, so it
+    is never printed, and the bystander does not hold the port."""
+    with listener("pc-target") as holder:
+        inode = next(
+            os.stat(entry.path).st_ino
+            for entry in os.scandir(f"/proc/{holder.pid}/fd")
+            if os.readlink(entry.path).startswith("socket:[")
+        )
+        # the target, printed raw, would hold the lines `...x -> socket:[INODE]` and `    INODE /proc/1/fd/3`
+        name = tmp_path / f"x -> socket:[{inode}]\n    {inode} " / "proc" / "1" / "fd" / "3"
+        name.parent.mkdir(parents=True)
+        forger = subprocess.Popen(
+            [sys.executable, "-c", HOLDS_A_FILE, str(name)], stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert forger.stdout is not None and forger.stdout.readline() == "open\n"
+            question = _question(holder.port, executor)
+            assert check_holder(question, forger.pid).holding is Holding.NOT_HELD
+            assert check_holder(question, holder.pid).holding is Holding.HOLDS
+        finally:
+            forger.kill()
+            forger.wait(timeout=10)
+
+
 @LINUX
 def test_another_users_descriptors_are_unreadable_and_nothing_is_signalled() -> None:
     """As the user nobody, /proc/PID/fd of root's listener cannot be read: the check says so (and
@@ -249,13 +286,15 @@ LSOF_LISTING = (
 LSOF_OF_4242 = "".join(line for line in LSOF_LISTING.splitlines(keepends=True) if "nginx" not in line)
 
 
-def test_macos_a_fresh_lsof_of_that_pid_decides(tmp_path: Path) -> None:
+def test_macos_a_fresh_lsof_of_that_pid_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The listing names PID 928 and 4242; `lsof -a -p 928` shows nothing: 928 is never signalled. As
+    root that means "does not hold the port"; without root (a forced platform runs as one) lsof sees
+    only your own processes, so it means "cannot tell", and kill says to use sudo."""
     fake_tool(tmp_path, "lsof", output=LSOF_LISTING, when={"928": "", "4242": LSOF_OF_4242})
     fake_tool(tmp_path, "kill")
     result = run_cli("kill", "8080", "--yes", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
-    assert (
-        "PID 928 (nginx): not signalled: PID 928 does not hold port 8080 (checked: lsof -a -p 928 -i:8080)"
-        in (result.stdout)
+    assert "PID 928 (nginx): permission denied: its sockets cannot be looked into (without root lsof" in (
+        result.stdout
     )
     calls = recorded_argv(tmp_path)
     base = ["lsof", "+c", "0", "-nP", "-w"]
@@ -263,6 +302,11 @@ def test_macos_a_fresh_lsof_of_that_pid_decides(tmp_path: Path) -> None:
     assert [*base, "-a", "-p", "4242", "-i:8080"] in calls
     assert ["kill", "-s", "TERM", "4242"] in calls
     assert not any(argv[0] == "kill" and "928" in argv for argv in calls)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    as_root = LiveQuestion(parse_port_spec("8080"), RowFilter(ports=parse_port_spec("8080")), OS.MACOS,
+                           LocalExecutor(privileged=True), 10)  # fmt: skip
+    assert check_holder(as_root, 928) == (Holding.NOT_HELD, "lsof -a -p 928 -i:8080")
+    assert check_holder(as_root, 4242).holding is Holding.HOLDS
 
 
 WINDOWS_LISTING = """
@@ -339,3 +383,24 @@ def test_the_linux_reply_counts_only_lines_the_script_writes() -> None:
         read_linux_reply(["NSpid:\t8346\t3", "    999 /proc/4242/fd/3", "tables", *table], scope), scope
     )
     assert nested is Holding.FOREIGN_PIDS
+
+
+LSOF_AS_NOBODY = """#!/bin/sh
+# lsof without root: the listing (netstat would name the PID the same way), and nothing for `-p PID`
+case " $* " in *" -p "*) exit 1;; esac
+echo "COMMAND PID USER FD TYPE DEVICE SIZE/OFF NODE NAME"
+echo "python3 $PC_PID root 3u IPv4 0x1 0t0 TCP 127.0.0.1:$PC_PORT (LISTEN)"
+"""
+
+
+@LINUX
+def test_macos_lsof_without_root_cannot_tell_and_says_why() -> None:
+    """Without root lsof sees only your own processes: its silence about another user's PID is not
+    proof that it holds nothing, so the outcome is "permission denied" with sudo's advice."""
+    with listener("pc-roots-too") as holder:
+        done = macos_kill_as_nobody(LSOF_AS_NOBODY, holder.pid, holder.port, with_kill=False)
+        assert holder.alive()
+    assert (
+        f"PID {holder.pid} (python3): permission denied: its sockets cannot be looked into (without root "
+        f"lsof sees only your own processes): run `sudo portcheck kill {holder.port}`"
+    ) in done.stdout, done.stderr

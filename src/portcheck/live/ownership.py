@@ -52,4 +52,6 @@ def check_holder(question: LiveQuestion, pid: int) -> Proof:
         holding = check.read(output_lines(result.output, check.encoding, executor), pid, scope)
     except ParseError as error:
         return Proof(None, f"{command.tool}: {Problem.UNREADABLE.value} ({error.describe()})")
+    if holding is Holding.NOT_HELD and not check.sees_all and not executor.privileged:
+        return Proof(Holding.UNREADABLE, f"without root {command.tool} sees only your own processes")
     return Proof(holding, check.evidence)

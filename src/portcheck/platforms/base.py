@@ -197,6 +197,9 @@ class OwnershipCheck(NamedTuple):
     encoding: Encoding = Encoding.DETECT
     no_match_status: frozenset[int] = frozenset()
     """Exit statuses that mean "nothing matched" (lsof's 1): PID holds nothing there."""
+    sees_all: bool = True
+    """False when, without root, the command sees only the caller's own processes (lsof): its
+    "nothing" about another user's PID then means "cannot tell", not "does not hold"."""
 
 
 class BindAdvice(NamedTuple):
@@ -370,6 +373,7 @@ def lsof_ownership(pid: int, question: Question) -> OwnershipCheck:
         rows_of("lsof"),
         f"lsof -a -p {pid} {selector}",
         no_match_status=frozenset({1}),
+        sees_all=False,
     )
 
 
