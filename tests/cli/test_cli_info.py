@@ -112,7 +112,7 @@ def test_known_unofficial_uses() -> None:
     assert "nothing registered with IANA on 60653" in run_cli("info", "60653", "--no-check").stdout
 
 
-@pytest.mark.parametrize("bad", ["70000", "-1", "$(id)", "80,443", "http"])
+@pytest.mark.parametrize("bad", ["70000", "-1", "$(id)", "80,443", "htp", "x11", "raid-am"])
 def test_bad_port_exits_2_quoting_it(bad: str) -> None:
     result = run_cli("info", bad)
     assert result.code == 2

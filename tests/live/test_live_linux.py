@@ -114,7 +114,7 @@ def test_no_tool_at_all_still_answers_from_proc(tmp_path: Path, holder: Holder) 
 
 
 def test_usage_errors_exit_2() -> None:
-    for args in (["70000"], ["80-70"], ["http"], ["80", "--timeout", "0"], ["80", "--state", "SLEEPY"]):
+    for args in (["70000"], ["80-70"], ["htp"], ["80", "--timeout", "0"], ["80", "--state", "SLEEPY"]):
         result = run_cli(*args)
         assert result.code == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr
