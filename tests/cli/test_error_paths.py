@@ -91,6 +91,42 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], message: str) -> None
     assert message in one_line(stderr)
 
 
+@pytest.mark.parametrize(
+    ("args", "help_command"),
+    [
+        (["kill", "80", "--bogus"], "portcheck kill --help"),
+        (["wait", "80", "--interval", "soon"], "portcheck wait --help"),
+        (["info"], "portcheck info --help"),
+        (["parse", "--from"], "portcheck parse --help"),  # found by click's option parser, not a command
+        (["8080", "--bogus"], "portcheck query --help"),  # the default command
+        (["--version", "--bogus"], "portcheck --help"),
+    ],
+)
+def test_a_usage_error_points_at_the_commands_own_help(args: list[str], help_command: str) -> None:
+    code, stdout, stderr = run_main(*args)
+    assert (code, stdout) == (2, "")
+    assert one_line(stderr).endswith(f"(see {help_command})")
+
+
+def test_a_port_given_as_a_file_suggests_port(tmp_path: Path) -> None:
+    """`portcheck parse netstat.txt 8080`: the 8080 was meant as the port."""
+    code, _, stderr = run_main("parse", str(SS_FILE), "8080")
+    assert code == 2
+    assert one_line(stderr) == "portcheck: 8080: no such file (to keep only port 8080, write --port 8080)"
+    code, _, stderr = run_main("parse", str(SS_FILE), ":80,443")
+    assert one_line(stderr).endswith("(to keep only port 80,443, write --port :80,443)")
+    code, _, stderr = run_main("parse", str(tmp_path / "ssh"))
+    assert one_line(stderr) == f"portcheck: {tmp_path / 'ssh'}: no such file"  # a name is a file name
+
+
+def test_parse_help_names_every_exit_status() -> None:
+    code, stdout, _ = run_main("parse", "--help")
+    assert code == 0
+    text = " ".join(stdout.split())
+    for status in ("0 rows matched", "1 none", "2 unreadable input or bad usage", "3 the input is a"):
+        assert status in text, status
+
+
 def test_versions_and_help_exit_0() -> None:
     for args in (["--version"], ["--help"], ["parse", "--help"], ["query", "-h"]):
         code, stdout, stderr = run_main(*args)
