@@ -431,3 +431,14 @@ def test_an_unconnected_udp_socket_is_bound_by_its_process() -> None:
 def test_info_takes_a_service_name() -> None:
     data = info_json("ssh", "--no-check")
     assert data["port"] == 22
+
+
+def test_a_forwarders_row_says_where_the_server_runs() -> None:
+    from portcheck.core.model import Family, Proto, Socket, State
+    from portcheck.info.report import _row_text
+
+    row = Socket(Proto.TCP, Family.IPV4, "0.0.0.0", 8080, None, None, State.LISTEN, 2211, "docker-proxy")
+    assert _row_text(row, "0.0.0.0:8080") == (
+        "tcp 0.0.0.0:8080 LISTEN by docker-proxy (PID 2211), which forwards it to a Docker container "
+        "(docker ps)"
+    )

@@ -44,6 +44,7 @@ FORWARDERS = {
     "rootlessport": "a rootless Podman container (podman ps)",
     "wslrelay.exe": "WSL (look inside the WSL distribution)",
     "wslrelay": "WSL (look inside the WSL distribution)",
+    "kubectl": "a Kubernetes pod (a `kubectl port-forward` left running)",
 }
 
 
