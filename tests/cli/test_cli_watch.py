@@ -105,6 +105,17 @@ def test_terminal_redraws_in_place_every_2_s_by_default() -> None:
     assert session.exitstatus == 0
 
 
+def test_a_watch_without_ports_names_its_selection() -> None:
+    import pexpect
+
+    session = spawn_cli("--pid", str(os.getpid()), "--watch", env={"NO_COLOR": "1"})
+    session.expect(rf"Every 2 s: portcheck \(PID {os.getpid()}\)")
+    session.sendintr()
+    session.expect(pexpect.EOF)
+    session.close()
+    assert session.exitstatus == 0
+
+
 def test_nothing_on_the_port_is_said_in_the_frame() -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))

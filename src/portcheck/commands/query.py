@@ -140,7 +140,8 @@ def query_command(
 
         watching.check_interval(watch)
         watching.check_format(output)
-        title = "portcheck " + (" ".join(ports) if ports else "(every listener)")
+        selected = ", ".join(selection_words(row_filter, default_listening=True))
+        title = "portcheck " + (" ".join(ports) if ports else f"({selected or 'every listener'})")
         nothing = nothing_line(spec, row_filter)
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
