@@ -57,6 +57,7 @@ def wait_command(
         bool, typer.Option("--json", help="Print the rows of the last look as JSON (the listeners).")
     ] = False,
     quiet: opt.QuietOpt = False,
+    no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
 ) -> None:
     """Wait until a port is listening (a server is up) or free (it is gone); quiet, for scripts."""
@@ -65,7 +66,9 @@ def wait_command(
     from portcheck.live.verdict import holds_port
     from portcheck.platforms import current_os
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
+    if quiet and json_flag:
+        raise UsageError("--quiet prints nothing on stdout, so --json would print nothing either: drop one")
     spec = parse_port_spec(*ports)
     if listening and free:
         raise UsageError("--listening and --free contradict each other: wait for one of them")

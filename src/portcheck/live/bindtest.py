@@ -191,9 +191,7 @@ def _finding(
         )
     wheres = " and ".join(dict.fromkeys(b.address(port) for b in tested))
     protos = " and ".join(dict.fromkeys(b.proto.value for b in tested))
-    return Finding(
-        port, Kind.FREE, f"port {port} is free: no tool lists it, and binding {wheres} ({protos}) succeeded"
-    )
+    return Finding(port, Kind.FREE, f"binding {wheres} ({protos}) succeeded")
 
 
 def _time_wait_finding(port: int, rows: list[Socket], families: list[Family], binder: Binder) -> Finding:
@@ -253,12 +251,13 @@ class _ExcludedRanges:
 
 def summary_lines(findings: Sequence[Finding]) -> tuple[list[str], str | None]:
     """The findings as lines for stderr: one per port that is not simply free (at most
-    MAX_FINDINGS_SAID, then a count); and the free ports in one line (None when there are none)."""
+    MAX_FINDINGS_SAID, then a count); and what binding the free ports said, to follow "nothing uses
+    port P" (None when no port was free)."""
     others = [f for f in findings if f.kind is not Kind.FREE]
     free = [f for f in findings if f.kind is Kind.FREE]
     lines = [f.message for f in others[:MAX_FINDINGS_SAID]]
     if len(others) > MAX_FINDINGS_SAID:
         lines.append(f"and {len(others) - MAX_FINDINGS_SAID} more ports the tools did not list")
     if len(free) > 1:
-        return lines, f"{len(free)} ports are free: no tool lists them, and binding each succeeded"
+        return lines, f"binding each of the {len(free)} ports succeeded"
     return lines, free[0].message if free else None
