@@ -18,7 +18,7 @@ from portcheck.core.model import FIELDS, State
 from portcheck.live.hints import OWN_SOCKETS_HINT
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
-from tests.helpers.cli import listener, reserved_port, spawn_cli
+from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli
 from tests.helpers.live import Holder, fake_tool, socket_holder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
@@ -180,9 +180,14 @@ def test_usage_errors_exit_2_with_one_line(args: list[str]) -> None:
 
 def test_exit_codes_0_1_3(tmp_path: Path, holder: Holder) -> None:
     assert run_cli(str(holder.ports["tcp4"])).code == 0
-    with reserved_port() as free:
-        nothing = run_cli(str(free))
+    with reserved_port() as hidden:  # bound, not listening: no tool lists it
+        nothing = run_cli(str(hidden), "--no-bind")
+        found = run_cli(str(hidden), "--json")
     assert (nothing.code, nothing.stdout) == (1, "")
+    assert (found.code, found.json()) == (0, [])  # the bind test: something holds it
+    assert f"binding 0.0.0.0:{hidden} (tcp) fails with EADDRINUSE" in found.stderr
+    free = run_cli(str(free_port()))
+    assert (free.code, free.stdout) == (1, "")
     cannot = run_cli("8080", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
     assert cannot.code == 3 and "cannot inspect" in cannot.stderr
 
@@ -286,9 +291,11 @@ def test_quiet_prints_nothing_for_real_sockets(holder: Holder) -> None:
     port = str(holder.ports["tcp4"])
     busy = run_cli(port, "-q")
     assert (busy.code, busy.stdout, busy.stderr) == (0, "", "")
-    with reserved_port() as free:
-        idle = run_cli(str(free), "--quiet")
+    idle = run_cli(str(free_port()), "--quiet")
     assert (idle.code, idle.stdout, idle.stderr) == (1, "", "")
+    with reserved_port() as hidden:  # bound, not listening: the bind test finds it, -q says nothing
+        found = run_cli(str(hidden), "--quiet")
+    assert (found.code, found.stdout, found.stderr) == (0, "", "")
     hushed = run_cli(port, "--no-hints", "--fields", "pid")
     assert hushed.code == 0 and str(holder.pid) in hushed.stdout
 
@@ -348,19 +355,27 @@ def test_pid_without_a_port_shows_every_socket_of_it(holder: Holder) -> None:
 def test_a_free_port_says_so_on_a_terminal_and_nothing_in_a_script() -> None:
     import pexpect
 
-    with reserved_port() as free:
-        session = spawn_cli(str(free), env={"NO_COLOR": "1"})
-        session.expect(pexpect.EOF)
-        session.close()
-        assert session.exitstatus == 1
-        assert session.before.strip() == f"portcheck: nothing uses port {free}"
-        narrowed = spawn_cli(str(free), "-u", "-6")
-        narrowed.expect(pexpect.EOF)
-        assert f"portcheck: nothing on port {free} matches: udp, IPv6" in narrowed.before
-        quiet = spawn_cli(str(free), "-q")
-        quiet.expect(pexpect.EOF)
-        assert quiet.before == ""
-        piped = run_cli(str(free))  # a script: the exit status alone
-        verbose = run_cli(str(free), "-v")  # --verbose says it anywhere
+    free = free_port()
+    session = spawn_cli(str(free), env={"NO_COLOR": "1"})
+    session.expect(pexpect.EOF)
+    session.close()
+    assert session.exitstatus == 1
+    said = (
+        f"portcheck: nothing uses port {free}; binding 0.0.0.0:{free} and [::]:{free} (tcp and udp) succeeded"
+    )
+    assert session.before.strip() == said
+    narrowed = spawn_cli(str(free), "-u", "-6")
+    narrowed.expect(pexpect.EOF)
+    assert f"portcheck: nothing on port {free} matches: udp, IPv6; binding [::]:{free} (udp) succeeded" in (
+        narrowed.before
+    )
+    listening = spawn_cli(str(free), "-l", "--no-hints")  # -l asks about some sockets: no bind test
+    listening.expect(pexpect.EOF)
+    assert listening.before.strip() == f"portcheck: nothing on port {free} matches: listening"
+    quiet = spawn_cli(str(free), "-q")
+    quiet.expect(pexpect.EOF)
+    assert quiet.before == ""
+    piped = run_cli(str(free))  # a script: the exit status alone
+    verbose = run_cli(str(free), "-v", "--no-bind")  # --verbose says it anywhere
     assert (piped.code, piped.stdout, piped.stderr) == (1, "", "")
     assert verbose.stderr.splitlines()[-1] == f"portcheck: nothing uses port {free}"

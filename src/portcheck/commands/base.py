@@ -328,14 +328,12 @@ def write_lines(lines: list[str]) -> None:
     sys.stdout.write("".join(line + "\n" for line in lines))
 
 
-def show_rows(rows: list[Socket] | Table) -> None:
-    """What will be ended, as a table: rows sorted here, or a fleet's Table (in order, hosts first)."""
-    from portcheck.output.render import Table, render_table, sort_rows
-
-    terminal = terminal_settings()
-    shown = rows if isinstance(rows, Table) else sort_rows(rows)
-    render_table(shown, sys.stdout, width=terminal.width, colour=terminal.colour)
-    sys.stdout.flush()
+def show_processes(lines: list[str], *, asking: bool) -> None:
+    """What `kill` will end, one line per process: on stderr when it is part of a question (stdout may
+    be a file, and the person answering must see what they answer), else on stdout with the outcomes."""
+    stream = sys.stderr if asking else sys.stdout
+    stream.write("".join(line + "\n" for line in lines))
+    stream.flush()
 
 
 def confirm(names: str, plan: str) -> bool:
@@ -345,8 +343,13 @@ def confirm(names: str, plan: str) -> bool:
             "not ending anything: there is no terminal to confirm on; "
             f"pass --yes to end {names} from a script"
         )
+    import contextlib
+
     try:
-        return typer.confirm(f"End {names} with {plan}?", default=False, err=True)
+        # click writes the prompt to stderr but its last space through input(), to stdout: all of the
+        # question goes to the terminal when stdout is a file.
+        with contextlib.redirect_stdout(sys.stderr):
+            return typer.confirm(f"End {names} with {plan}?", default=False, err=True)
     except typer.Abort:  # end of input (Ctrl-D) is a no
         sys.stderr.write("\n")
         return False

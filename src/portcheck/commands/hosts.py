@@ -114,7 +114,7 @@ def query_hosts(
     from portcheck.fleet.fleet import FleetResult, ask_host
     from portcheck.output.render import Table, sort_rows
 
-    result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)))
+    result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)), request.scope)
     rows: list[Socket] = []
     labels: list[str] = []
     hints: dict[str, list[str]] = {}

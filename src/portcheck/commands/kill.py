@@ -83,6 +83,7 @@ def kill_command(
     hosts_file: fleet_opt.HostsFileOpt = None,
     parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
     ssh_config: fleet_opt.SshConfigOpt = None,
+    sudo: Annotated[bool, typer.Option("--sudo", hidden=True)] = False,
 ) -> None:
     """End the processes that hold a port: shows them, asks (y/N), signals, reports each PID.
 
@@ -92,7 +93,15 @@ def kill_command(
     host over ssh, after one confirmation that names the host of every process.
     """
     from portcheck.live.executor import LocalExecutor
-    from portcheck.live.kill import Ending, Outcome, owners, pid_names, refusal, unowned_warning
+    from portcheck.live.kill import (
+        Ending,
+        Outcome,
+        owners,
+        pid_names,
+        process_lines,
+        refusal,
+        unowned_warning,
+    )
     from portcheck.live.question import LiveQuestion
     from portcheck.platforms import current_os
 
@@ -100,6 +109,11 @@ def kill_command(
     if quiet:
         opt.silence_stdout()
     spec = parse_port_spec(*ports)
+    if sudo:
+        raise UsageError(
+            f"kill has no --sudo (it looks at the port again and again, and sudo would ask each time): "
+            f"run `sudo portcheck kill {spec}`"
+        )
     first_signal = parse_signal(signal_name)
     if not 0 <= grace < float("inf"):  # nan and inf too
         raise UsageError("--grace must be 0 or more seconds")
@@ -117,29 +131,53 @@ def kill_command(
     rows = question.held()
     targets = [r for r in rows if chosen(r)]
     if question.last is not None:
+        question.last.hints = [kill_hint(h, spec) for h in question.last.hints]
         opt.report_answer(reporter, question.last)
     if not targets:
         sys.stdout.write(f"Nothing to end: no process{matching(pid, process)} holds port {spec}.\n")
         raise typer.Exit(_verdict(question, spec, reporter, held=rows))
-    opt.show_rows(targets)
     found = owners(targets)
-    unowned = unowned_warning(targets)
-    if unowned:
-        reporter.warn(unowned)
     ending = Ending(question, spec, first_signal, grace)
     for owner_pid, name in found.items():
         reason = refusal(owner_pid)
         if reason:
             ending.settle(owner_pid, name, Outcome.REFUSED, reason)
     candidates = {p: n for p, n in found.items() if p not in ending.outcomes}
-    if candidates and not yes and not opt.confirm(pid_names(candidates), ending.describe_plan()):
+    asking = bool(candidates) and not yes
+    opt.show_processes(process_lines(targets), asking=asking)
+    unowned = unowned_warning(targets)
+    if unowned:
+        reporter.warn(unowned)
+    if asking and not opt.confirm(pid_names(candidates), ending.describe_plan()):
         opt.write_lines(ending.report_lines())
         reporter.error("nothing ended")
         raise typer.Exit(ExitCode.NO_MATCH)
     if candidates:
-        ending.run(candidates)
+        try:
+            ending.run(candidates)
+        except KeyboardInterrupt:
+            sys.stderr.write("\n")
+            ending.interrupted()
+            opt.write_lines(ending.report_lines())
+            raise typer.Exit(INTERRUPTED) from None
     opt.write_lines(ending.report_lines())
     raise typer.Exit(_verdict(question, spec, reporter))
+
+
+INTERRUPTED = 130
+"""Ctrl-C: the shell's 128 + SIGINT, as for every other command (cli.main)."""
+
+
+def kill_hint(hint: str, spec: PortSpec) -> str:
+    """The query's advice to add --sudo, as it applies to kill (which has none: sudo runs all of it)."""
+    from portcheck.live.hints import OWN_SOCKETS_HINT, SUDO_HINT
+
+    advice = f"run `sudo portcheck kill {spec}` to see and end other users' processes"
+    if hint == SUDO_HINT:
+        return f"sockets of other users' processes show no owner: {advice}"
+    if hint == OWN_SOCKETS_HINT:
+        return f"lsof without root shows only your own processes' sockets: {advice}"
+    return hint
 
 
 def matching(pids: Sequence[int] | None, process: str | None) -> str:

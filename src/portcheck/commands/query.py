@@ -12,7 +12,6 @@ from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
 from portcheck.core.errors import UsageError, quote
 from portcheck.core.filters import RowFilter
-from portcheck.core.model import ExitCode
 from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.live.runner import DEFAULT_TIMEOUT
 from portcheck.output.report import Reporter
@@ -83,11 +82,19 @@ def query_command(
     hosts_file: fleet_opt.HostsFileOpt = None,
     parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
     ssh_config: fleet_opt.SshConfigOpt = None,
+    no_bind: Annotated[
+        bool,
+        typer.Option(
+            "--no-bind",
+            help="When no tool lists a socket on a port, do not try to bind it (the bind test).",
+        ),
+    ] = False,
 ) -> None:
     """Who uses these ports? PID, process, user and state, from ss, lsof or netstat.
 
-    Exit status: 0 something uses a port, 1 nothing does, 2 bad usage, 3 the machine could not be
-    inspected (no usable tool, timeout, sudo refused).
+    Exit status: 0 something uses a port, 1 nothing does (TIME_WAIT rows alone do not count), 2 bad
+    usage, 3 the machine could not be inspected (no usable tool, timeout, sudo refused). When no tool
+    lists a port, portcheck tries to bind it: a port that cannot be bound is in use (0).
     """
     from portcheck.live.query import Answer, inspect, local_executor
 
@@ -146,24 +153,13 @@ def query_command(
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
     opt.report_answer(reporter, answer)
-    code = opt.emit(answer.rows, output)
-    if code is ExitCode.NO_MATCH:
-        code = report_nothing(
-            reporter, spec, row_filter, shown=not quiet and (sys.stderr.isatty() or verbose)
-        )
+    opt.emit(answer.rows, output)
+    from portcheck.commands.verdict import local_verdict
+
+    shown = not quiet and (sys.stderr.isatty() or verbose)
+    said = nothing_line(spec, row_filter) if shown else None
+    code = local_verdict(answer, spec, row_filter, reporter, bind=not no_bind, timeout=timeout, nothing=said)
     raise typer.Exit(code)
-
-
-def report_nothing(
-    reporter: Reporter, spec: Optional[PortSpec], row_filter: RowFilter, *, shown: bool
-) -> ExitCode:
-    """The answer "free" for a person: one line on stderr ("nothing uses port 8002") when someone is
-    at the terminal (or asked --verbose); a script gets the exit status alone. The one place the
-    query says what it concluded from finding no row: what else is learnt about a free port is added
-    here, and the exit status is returned from here."""
-    if shown:
-        reporter.status(nothing_line(spec, row_filter))
-    return ExitCode.NO_MATCH
 
 
 def nothing_line(spec: Optional[PortSpec], row_filter: RowFilter) -> str:

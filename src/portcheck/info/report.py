@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import FIELDS, Proto, Socket, State
 from portcheck.info.portinfo import PortInfo, ProbedRange, SystemPorts
+from portcheck.live.verdict import port_in_use
 from portcheck.platforms.base import ProbeKind
 
 if TYPE_CHECKING:
@@ -207,6 +208,10 @@ def _in_use_line(info: PortInfo) -> str:
     rows = sort_rows(info.in_use.rows)
     if not rows:
         return f"no ({info.in_use.tool}): nothing uses {info.port} now"
+    if not port_in_use(rows):
+        return (
+            f"no ({info.in_use.tool}): only TIME_WAIT rows (closed connections: no process holds {info.port})"
+        )
     shown = [_row_text(r, endpoint(r.local_address, r.local_port, r.family)) for r in rows]
     unique = list(dict.fromkeys(shown))
     more = len(unique) - MAX_USERS_SHOWN

@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
+from pathlib import Path
 from typing import Protocol, cast
 
 from portcheck import parsers
@@ -27,7 +28,7 @@ from portcheck.live.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.live.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
 from portcheck.parsers.common import Parser
 from portcheck.platforms import current_os, oem_encoding, platform_for
-from portcheck.platforms.base import OS, Encoding, NameLookup, Platform, Question, Step
+from portcheck.platforms.base import OS, Encoding, NameLookup, Platform, Probe, Question, Step
 
 IN_PROCESS_READERS: dict[str, str] = {"proc": "portcheck.live.procfs"}
 """Readers that answer a step with no commands (Step.local_only) inside portcheck, by the step's
@@ -208,6 +209,19 @@ def output_lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterato
         return text_lines(io.BytesIO(data))[1]
     text = io.TextIOWrapper(io.BytesIO(data), encoding=known, errors="replace", newline=None)
     return (line.rstrip("\n") for line in text)
+
+
+def probe_lines(probe: Probe, executor: Executor, timeout: float) -> Iterator[str]:
+    """A probe's output (`portcheck info`'s port ranges, the bind test's excluded ranges): files read
+    directly on this machine, else its command through the executor. Raises ToolError, OSError."""
+    if probe.files and executor.local:
+        return iter([line for path in probe.files for line in Path(path).read_text().splitlines()])
+    result = executor.run(probe.command.argv, timeout=timeout, env=probe.command.env or None)
+    if result.status != 0:
+        complaint = result.error_line()
+        how = f"exit status {result.status}" + (f": {complaint}" if complaint else "")
+        raise ToolError(probe.command.tool, Problem.FAILED, how)
+    return output_lines(result.output, probe.encoding, executor)
 
 
 def _name_pids(
