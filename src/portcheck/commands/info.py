@@ -56,9 +56,9 @@ def info_command(
     could not be asked (the others are still reported).
     """
     from portcheck.core.portspec import parse_port_spec
-    from portcheck.info.portinfo import describe
-    from portcheck.info.report import report_lines, to_json
     from portcheck.live.executor import LocalExecutor
+    from portcheck.meaning.portinfo import describe
+    from portcheck.meaning.report import report_lines, to_json
     from portcheck.platforms import current_os
 
     spec = parse_port_spec(port)
@@ -104,8 +104,8 @@ def info_hosts(
     from functools import partial
 
     from portcheck.fleet.fleet import summary_line
-    from portcheck.info.portinfo import describe, on_host
-    from portcheck.info.report import hosts_json, hosts_report_lines
+    from portcheck.meaning.portinfo import describe, on_host
+    from portcheck.meaning.report import hosts_json, hosts_report_lines
     from portcheck.output.report import Reporter
 
     meaning = describe(port, os_name=None, executor=None, timeout=timeout, check_use=False)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import FIELDS, Proto, Socket, State
-from portcheck.info.portinfo import PortInfo, ProbedRange, SystemPorts
+from portcheck.meaning.portinfo import PortInfo, ProbedRange, SystemPorts
 from portcheck.platforms.base import ProbeKind
 
 if TYPE_CHECKING:
