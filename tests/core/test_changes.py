@@ -54,3 +54,16 @@ def test_a_row_without_a_process_matches_any_name_on_the_same_socket() -> None:
 
 def test_names_compare_without_case() -> None:
     assert not compare([listener(135, "svchost.exe")], [listener(135, "SVCHOST.EXE")]).changed
+
+
+def test_watch_marks_use_the_same_matching() -> None:
+    from portcheck.commands.watch import mark_changes
+
+    before = [listener(443, pid=10), listener(80)]
+    now = [listener(443, pid=11), listener(8080, "python3")]
+    assert mark_changes(before, now) == [
+        ("-", listener(80)),
+        (" ", listener(443, pid=11)),
+        ("+", listener(8080, "python3")),
+    ]
+    assert mark_changes(None, now) == [(" ", listener(443, pid=11)), (" ", listener(8080, "python3"))]

@@ -86,13 +86,13 @@ def _records(data: str, label: str) -> Iterator[tuple[str, Mapping[str, object]]
     try:
         document = json.loads(data)
     except json.JSONDecodeError:
-        document = None
-        lines = [line for line in data.splitlines() if line.strip()]
-        try:
-            items = [json.loads(line) for line in lines]
-        except json.JSONDecodeError as error:
-            raise _bad(label, f"line {error.lineno}", f"not JSON: {error.msg}") from None
-        for number, item in enumerate(items, 1):
+        for number, line in enumerate(data.splitlines(), 1):  # NDJSON: one record per line
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise _bad(label, f"line {number}", f"not JSON: {error.msg}") from None
             yield f"line {number}", _object(item, label, f"line {number}")
         return
     if isinstance(document, dict):
