@@ -273,6 +273,7 @@ def _answer(
             windows=not posix,
             own_sockets_only=not outcome.step.sees_all,
             shows_owners=outcome.step.shows_owners,
+            local=executor.local,
         ),
     ]
     return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried)
