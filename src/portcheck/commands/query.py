@@ -10,7 +10,6 @@ import typer
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
 from portcheck.core.errors import UsageError
-from portcheck.core.portspec import parse_port_spec
 from portcheck.live.runner import DEFAULT_TIMEOUT
 from portcheck.output.report import Reporter
 
@@ -22,6 +21,7 @@ Examples:
   portcheck                       every listening socket (TCP LISTEN, bound UDP)
   portcheck 53 --udp --json       UDP only, as JSON for a script
   portcheck 5432 --remote         also connections to a remote port 5432 (clients)
+  portcheck --exposed --exposure  listeners other machines can reach, and how (all/specific)
   portcheck 22 --sudo             see other users' processes (asks for the sudo password)
   portcheck 8080 -q && echo busy  the exit status alone: 0 in use, 1 free, 3 cannot tell
   portcheck 5432 --hosts db.txt   the same question to every host in db.txt, over ssh
@@ -45,6 +45,8 @@ def query_command(
         bool, typer.Option("--sudo", help="Run the tools through sudo to see every user's processes.")
     ] = False,
     remote: opt.RemoteOpt = False,
+    exposed: opt.ExposedOpt = False,
+    exposure: opt.ExposureOpt = False,
     tcp: opt.TcpOpt = False,
     udp: opt.UdpOpt = False,
     ipv4: opt.Ipv4Opt = False,
@@ -80,10 +82,12 @@ def query_command(
     Exit status: 0 something uses a port, 1 nothing does, 2 bad usage, 3 the machine could not be
     inspected (no usable tool, timeout, sudo refused).
     """
-    from portcheck.live.query import Answer, inspect
+    from portcheck.api.sockets import ask as ask_api
+    from portcheck.api.sockets import port_spec
+    from portcheck.live.query import Answer
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
-    spec = parse_port_spec(*ports) if ports else None
+    spec = port_spec(ports) if ports else None
     opt.check_positive(timeout, "--timeout")
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
     if fleet.wanted:
@@ -95,6 +99,7 @@ def query_command(
     output = opt.OutputOptions.build(
         json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
     )
+    opt.check_exposure_column(exposure, output, fleet.wanted or watch is not None)
     row_filter = opt.build_filter(
         ports=spec,
         remote=remote,
@@ -106,6 +111,7 @@ def query_command(
         states=state,
         pids=pid,
         process=process,
+        exposed=exposed,
     )
     if fleet.wanted:
         from portcheck.fleet.fleet import Request
@@ -114,7 +120,7 @@ def query_command(
         raise typer.Exit(fleet_opt.query_hosts(fleet, request, output, reporter))
 
     def ask() -> Answer:
-        return inspect(spec, timeout=timeout, sudo=sudo, scope=row_filter)
+        return ask_api(spec, row_filter, sudo=sudo, timeout=timeout)
 
     if watch is not None:
         from portcheck.commands import watch as watching
@@ -126,4 +132,4 @@ def query_command(
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
     opt.report_answer(reporter, answer)
-    raise typer.Exit(opt.emit(answer.rows, output))
+    raise typer.Exit(opt.emit(answer.rows, output, exposure=exposure))
