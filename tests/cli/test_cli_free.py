@@ -132,3 +132,20 @@ def test_an_unknown_ephemeral_range_is_assumed_wide_and_said() -> None:
         "this machine's ephemeral range is unknown (netsh: not installed): avoiding 32768-65535, where every "
         "supported OS starts by default"
     ]
+
+
+def test_candidates_are_every_allowed_port_once_from_an_even_start() -> None:
+    from portcheck.meaning.freeports import _candidates
+
+    avoided = [
+        ("ephemeral", PortRange(100, 199)),
+        ("reserved", PortRange(150, 250)),
+        ("excluded", PortRange(10, 10)),
+    ]
+    starts = set()
+    for seed in range(200):
+        order = list(_candidates(PortRange(1, 300), avoided, random.Random(seed)))
+        assert sorted(order) == [p for p in range(1, 301) if not (100 <= p <= 250 or p == 10)]
+        starts.add(order[0])
+    assert any(s > 250 for s in starts) and any(s < 100 for s in starts)  # not always just past a hole
+    assert list(_candidates(PortRange(100, 120), avoided, random.Random(0))) == []

@@ -100,15 +100,29 @@ def binds(port: int, proto: Proto) -> bool:
     return True
 
 
+def _allowed(wanted: PortRange, avoided: list[tuple[str, PortRange]]) -> list[range]:
+    """`wanted` minus every avoided range, as ranges."""
+    pieces = [range(wanted.first, wanted.last + 1)]
+    for _, hole in avoided:
+        cut: list[range] = []
+        for piece in pieces:
+            if hole.last < piece.start or hole.first >= piece.stop:
+                cut.append(piece)
+                continue
+            cut.extend(r for r in (range(piece.start, hole.first), range(hole.last + 1, piece.stop)) if r)
+        pieces = cut
+    return pieces
+
+
 def _candidates(wanted: PortRange, avoided: list[tuple[str, PortRange]], rng: random.Random) -> Iterator[int]:
-    """Every port of `wanted` outside `avoided`, from a random starting point (two scripts asking at
-    the same moment rarely get the same port), wrapping around."""
-    size = wanted.last - wanted.first + 1
-    start = rng.randrange(size)
-    for offset in range(size):
-        port = wanted.first + (start + offset) % size
-        if not any(port in r for _, r in avoided):
-            yield port
+    """Every port of `wanted` outside `avoided`, from a starting point drawn evenly among them (two
+    scripts asking at the same moment rarely get the same port), wrapping around."""
+    ports = [port for piece in _allowed(wanted, avoided) for port in piece]
+    if not ports:
+        return
+    start = rng.randrange(len(ports))
+    yield from ports[start:]
+    yield from ports[:start]
 
 
 def find_free(
