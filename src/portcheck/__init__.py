@@ -13,8 +13,6 @@ checkers read their types from `__init__.pyi` beside this file.
 
 from __future__ import annotations
 
-from importlib import import_module
-
 __version__ = "0.1.0"
 
 _API: dict[str, str] = {
@@ -79,6 +77,8 @@ def __getattr__(name: str) -> object:
     module, attribute = _ALIASES.get(name, (_API.get(name, ""), name))
     if not module:
         raise AttributeError(f"module 'portcheck' has no attribute {name!r}")
+    from importlib import import_module
+
     value = getattr(import_module(module), attribute)
     globals()[name] = value  # the next access is a plain attribute
     return value

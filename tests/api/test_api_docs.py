@@ -56,3 +56,11 @@ def test_the_stub_and_the_lazy_names_agree() -> None:
         if isinstance(t, ast.Name)
     }
     assert names - {None} == set(portcheck.__all__) - {"__version__"}
+
+
+def test_every_timeout_default_is_the_runners() -> None:
+    from portcheck.live.runner import DEFAULT_TIMEOUT
+
+    for name in FUNCTIONS:
+        parameter = inspect.signature(getattr(portcheck, name)).parameters.get("timeout")
+        assert parameter is None or parameter.default == DEFAULT_TIMEOUT, name

@@ -21,12 +21,15 @@ from portcheck.core.filters import RowFilter
 from portcheck.core.model import Family, Proto, Socket, State
 from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec, parse_port_spec
-from portcheck.live.runner import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from portcheck.live.query import Answer
 
 T = TypeVar("T")
+
+DEFAULT_TIMEOUT = 5.0
+"""portcheck.live.runner.DEFAULT_TIMEOUT (tests/api/test_api_docs.py holds them equal), written out so
+that `portcheck parse`, which runs no tool, does not import the runner and the platforms for it."""
 
 Ports = Union[int, str, Iterable[Union[int, str]], PortSpec, None]
 """`8080`, `"80,443"`, `"8000-8100"`, `[80, "8000-8100"]`, or None (every listener)."""
