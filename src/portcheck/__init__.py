@@ -11,8 +11,6 @@ import statements, so the package root that every submodule import runs depends 
 checkers read their types from `__init__.pyi` beside this file.
 """
 
-from __future__ import annotations
-
 __version__ = "0.1.0"
 
 _API: dict[str, str] = {
