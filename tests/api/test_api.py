@@ -107,7 +107,7 @@ def test_query_filters_like_the_cli() -> None:
 
 def test_query_over_ssh_uses_the_same_record(lab: Lab) -> None:
     with listener("pc-api-host") as child:
-        rows = portcheck.query(child.port, host="srv0", ssh_config=str(lab.config))
+        rows = portcheck.query(child.port, host="srv0", ssh_config=str(lab.config), timeout=20)
     assert [(r.pid, r.process) for r in rows] == [(child.pid, "pc-api-host")]
 
 

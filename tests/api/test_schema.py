@@ -154,7 +154,7 @@ def test_the_live_query_in_every_format_is_valid() -> None:
 def test_a_fleet_query_is_valid_with_host_first(lab: Lab) -> None:
     check = validator("socket-fleet.json")
     with listener("pc-schema-fleet") as child:
-        result = fleet(lab, str(child.port), "--host", "srv0", "--host", "srv1", "--json")
+        result = fleet(lab, str(child.port), "--host", "srv0", "--host", "srv1", "--json", "--timeout", "20")
     records = json.loads(result.stdout)
     assert [r["host"] for r in records] == ["srv0", "srv1"]
     for record in records:

@@ -20,6 +20,8 @@ from tests.output.test_plugin import parse_perfdata
 
 STATUS_LINE = re.compile(r"^(OK|WARNING|CRITICAL|UNKNOWN): ([^|\n]*?)(?: \| ([^\n]*))?$")
 EXIT = {"OK": 0, "WARNING": 1, "CRITICAL": 2, "UNKNOWN": 3}
+SLOW = ("--timeout", "20")
+"""ssh on a machine busy with other test runs can take more than the default 5 s."""
 
 
 def plugin(result: Result) -> tuple[str, str, dict[str, dict[str, str | None]], list[str]]:
@@ -185,8 +187,10 @@ def test_hostile_process_names_stay_on_one_line() -> None:
 
 def test_many_hosts_worst_state_first_then_one_line_each(lab: Lab) -> None:
     with listener("pc-check-fleet") as child:
-        result = fleet(lab, "check", str(child.port), "--host", "srv0", "--host", "refused", "--host", "srv1")
-        one = fleet(lab, "check", str(child.port), "--host", "srv0", "--process", "nginx")
+        result = fleet(
+            lab, "check", str(child.port), "--host", "srv0", "--host", "refused", "--host", "srv1", *SLOW
+        )
+        one = fleet(lab, "check", str(child.port), "--host", "srv0", "--process", "nginx", *SLOW)
     status, text, perf, lines = plugin(result)
     assert status == "UNKNOWN"  # two OK, one could not be asked
     assert text == f"port {child.port} on 3 hosts: 1 UNKNOWN (refused), 2 OK"

@@ -176,12 +176,23 @@ def test_a_baseline_against_this_machine_now(tmp_path: Path) -> None:
 
 def test_a_fleet_baseline_against_the_hosts_now(tmp_path: Path, lab: Lab) -> None:
     with listener("pc-diff-fleet") as child:
-        saved = fleet(lab, "--listening", "--json", "--host", "srv0", "--host", "srv1")
+        saved = fleet(lab, "--listening", "--json", "--host", "srv0", "--host", "srv1", "--timeout", "20")
         assert saved.code == 0, saved.stderr
     baseline = tmp_path / "fleet.json"
     baseline.write_text(saved.stdout)
     result = fleet(
-        lab, "diff", str(baseline), "--host", "srv0", "--host", "srv1", "--host", "refused", "--json"
+        lab,
+        "diff",
+        str(baseline),
+        "--host",
+        "srv0",
+        "--host",
+        "srv1",
+        "--host",
+        "refused",
+        "--json",
+        "--timeout",
+        "20",
     )
     assert result.code == 1, result.stderr
     changes = result.json()

@@ -18,6 +18,7 @@ from portcheck.output.report import Reporter
 if TYPE_CHECKING:
     from portcheck.api.diff import HostChanges
     from portcheck.api.snapshots import Snapshot
+    from portcheck.output.render import Table
 
 EPILOG = """\
 \b
@@ -113,25 +114,31 @@ def _live_hosts(options: fleet_opt.HostOptions, timeout: float, reporter: Report
     return snapshot, failed
 
 
+def _json_records(table: Table) -> str:
+    """The records as `--json` writes them (one per line), indented under their key."""
+    import io
+
+    from portcheck.output.render import render_json
+
+    out = io.StringIO()
+    render_json(table, out)
+    return out.getvalue().rstrip("\n").replace("\n", "\n  ")
+
+
 def _show(changes: list[HostChanges], as_json: bool, reporter: Reporter) -> None:
-    from portcheck.output.render import Table, render_json, render_table, sort_rows
+    from portcheck.output.render import Table, render_table, sort_rows
 
     fleet = any(c.host is not None for c in changes)
     if as_json:
-        import io
-        import json
-
-        result: dict[str, list[object]] = {"added": [], "removed": []}
+        sides = []
         for side in ("added", "removed"):
             rows, hosts = [], []
             for change in changes:
                 ordered = sort_rows(getattr(change.changes, side))
                 rows.extend(ordered)
                 hosts.extend([change.host or ""] * len(ordered))
-            out = io.StringIO()
-            render_json(Table(rows, hosts=hosts if fleet else None), out)
-            result[side] = json.loads(out.getvalue())
-        sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+            sides.append(f'  "{side}": ' + _json_records(Table(rows, hosts=hosts if fleet else None)))
+        sys.stdout.write("{\n" + ",\n".join(sides) + "\n}\n")
         return
     rows, marks, hosts = [], [], []
     for change in changes:
