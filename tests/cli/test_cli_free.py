@@ -149,3 +149,21 @@ def test_candidates_are_every_allowed_port_once_from_an_even_start() -> None:
         starts.add(order[0])
     assert any(s > 250 for s in starts) and any(s < 100 for s in starts)  # not always just past a hole
     assert list(_candidates(PortRange(100, 120), avoided, random.Random(0))) == []
+
+
+def test_a_port_in_time_wait_is_not_offered() -> None:
+    """The server side closes first: its port stays in TIME_WAIT, and a bind without SO_REUSEADDR
+    fails there (a server setting SO_REUSEADDR could take it; free is stricter)."""
+    import time
+
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()
+        time.sleep(0.05)
+        client.close()
+    assert not binds(port, Proto.TCP)
