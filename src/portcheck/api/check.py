@@ -237,6 +237,19 @@ def check(
         warning=warning,
         critical=critical,
     )
+    return run_check(wanted, tcp=tcp, udp=udp, host=host, ssh_config=ssh_config, timeout=timeout)
+
+
+def run_check(
+    wanted: Expectation,
+    *,
+    tcp: bool = False,
+    udp: bool = False,
+    host: str | None = None,
+    ssh_config: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> CheckResult:
+    """The live query for the port (every socket on it, any state), judged."""
     from portcheck.api.sockets import ask, port_spec, selection
 
     spec = port_spec(wanted.port)

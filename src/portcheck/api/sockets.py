@@ -2,8 +2,8 @@
 CLI runs them, returning records instead of printing them.
 
 `query` returns a plain `list[Socket]`: what a script asks the live machine is the rows; what the
-CLI prints on stderr on the way (which tool answered, hints for a person) comes from
-`query_answer`, the same call with everything it learnt. `parse` returns a `ParseResult`, which is a
+CLI prints on stderr on the way (which tool answered, hints for a person) comes from `ask`, the
+call underneath, which returns everything it learnt. `parse` returns a `ParseResult`, which is a
 sequence of the rows AND carries the notes: with pasted text the notes are part of the answer (30
 lines not understood means the paste was cut or mixed), and a script must be able to see them
 without `strict=True` turning every odd line into an exception.
@@ -117,47 +117,9 @@ def query(
 
     `ports` None asks for every listening socket. `host` asks that machine over your OpenSSH client
     instead (`[user@]host[:port]` or an alias of ~/.ssh/config or of `ssh_config`; no prompts: keys
-    or an agent must do).
+    or an agent must do). What the CLI reports on stderr on the way (the tool that answered, hints)
+    comes from `ask`, the call underneath.
     Raises UsageError for a bad argument, InspectError when the machine cannot be inspected."""
-    return query_answer(
-        ports,
-        tcp=tcp,
-        udp=udp,
-        ipv4=ipv4,
-        ipv6=ipv6,
-        listening=listening,
-        exposed=exposed,
-        states=states,
-        pids=pids,
-        process=process,
-        remote=remote,
-        sudo=sudo,
-        host=host,
-        ssh_config=ssh_config,
-        timeout=timeout,
-    ).rows
-
-
-def query_answer(
-    ports: Ports = None,
-    *,
-    tcp: bool = False,
-    udp: bool = False,
-    ipv4: bool = False,
-    ipv6: bool = False,
-    listening: bool = False,
-    exposed: bool = False,
-    states: Sequence[str] | None = None,
-    pids: Sequence[int] | None = None,
-    process: str | None = None,
-    remote: bool = False,
-    sudo: bool = False,
-    host: str | None = None,
-    ssh_config: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> Answer:
-    """`query` with what was learnt on the way (the tool that answered, the tools that failed,
-    notes, hints): what the CLI reports on stderr. The rows are sorted as the CLI shows them."""
     from portcheck.output.render import sort_rows
 
     spec = port_spec(ports)
@@ -175,9 +137,7 @@ def query_answer(
         pids=pids,
         process=process,
     )
-    answer = ask(spec, scope, sudo=sudo, host=host, ssh_config=ssh_config, timeout=timeout)
-    answer.rows = sort_rows(answer.rows)
-    return answer
+    return sort_rows(ask(spec, scope, sudo=sudo, host=host, ssh_config=ssh_config, timeout=timeout).rows)
 
 
 def _check_timeout(seconds: float) -> None:
@@ -194,7 +154,8 @@ def ask(
     ssh_config: str | None = None,
     timeout: float,
 ) -> Answer:
-    """The live query for one machine: this one, or `host` over ssh (one host, no prompts)."""
+    """The live query for one machine, this one or `host` over ssh (one host, no prompts), with
+    everything learnt on the way (portcheck.live.query.Answer): what `query` and the CLI run."""
     if host is None:
         from portcheck.live.query import inspect
 

@@ -146,54 +146,13 @@ class OutputOptions:
         return cls(chosen, field_list, not no_header, table_format)
 
 
-def build_filter(
-    *,
-    ports: PortSpec | None,
-    remote: bool,
-    tcp: bool,
-    udp: bool,
-    ipv4: bool,
-    ipv6: bool,
-    listening: bool,
-    states: Sequence[str] | None,
-    pids: Sequence[int] | None,
-    process: str | None,
-    exposed: bool = False,
-) -> RowFilter:
-    """The selection options as the API's row filter (portcheck.api.sockets.selection)."""
-    from portcheck.api.sockets import selection
-
-    return selection(
-        ports=ports,
-        remote=remote,
-        tcp=tcp,
-        udp=udp,
-        ipv4=ipv4,
-        ipv6=ipv6,
-        listening=listening,
-        exposed=exposed,
-        states=states,
-        pids=pids,
-        process=process,
-    )
-
-
 def port_scope(
     ports: PortSpec, *, tcp: bool, udp: bool, ipv4: bool, ipv6: bool, listening: bool = False
 ) -> RowFilter:
     """Which sockets on the ports count for `kill` and `wait` (local ports only, any state)."""
-    return build_filter(
-        ports=ports,
-        remote=False,
-        tcp=tcp,
-        udp=udp,
-        ipv4=ipv4,
-        ipv6=ipv6,
-        listening=listening,
-        states=None,
-        pids=None,
-        process=None,
-    )
+    from portcheck.api.sockets import selection
+
+    return selection(ports=ports, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)
 
 
 def check_exposure_column(exposure: bool, output: OutputOptions, elsewhere: bool) -> None:

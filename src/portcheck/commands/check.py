@@ -67,8 +67,7 @@ def check_command(
     """A monitoring-plugin check: is PORT listening (by the right process, exposed or not, with how
     many connections) or free? One line STATUS: text | perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL,
     3 UNKNOWN."""
-    from portcheck.api.check import Expectation, check_hosts, evaluate, fleet_output
-    from portcheck.api.sockets import ask, port_spec, selection
+    from portcheck.api.check import Expectation, check_hosts, fleet_output, run_check
     from portcheck.core.errors import PortcheckError
     from portcheck.output.plugin import PluginState
 
@@ -98,10 +97,7 @@ def check_command(
             )
             state, text = fleet_output(checks, wanted.port)
         else:
-            spec = port_spec(wanted.port)
-            result = evaluate(
-                ask(spec, selection(ports=spec, tcp=tcp, udp=udp), timeout=timeout).rows, wanted
-            )
+            result = run_check(wanted, tcp=tcp, udp=udp, timeout=timeout)
             state, text = result.state, result.output()
     except PortcheckError as error:
         from portcheck.api.check import unknown_output

@@ -34,7 +34,6 @@ from portcheck.commands.base import (
     UdpOpt,
     VerboseOpt,
     app,
-    build_filter,
     check_exposure_column,
     emit,
 )
@@ -97,6 +96,7 @@ def parse_command(
 ) -> None:
     """Read pasted or saved output of ss, netstat, lsof, /proc/net/tcp (any OS) and show the table."""
     from portcheck import parsers
+    from portcheck.api.sockets import selection
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
     ports = parse_port_spec(*port) if port else None
@@ -104,7 +104,7 @@ def parse_command(
         json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
     )
     check_exposure_column(exposure, output, False)
-    row_filter = build_filter(
+    row_filter = selection(
         ports=ports,
         remote=remote,
         tcp=tcp,

@@ -83,7 +83,7 @@ def query_command(
     inspected (no usable tool, timeout, sudo refused).
     """
     from portcheck.api.sockets import ask as ask_api
-    from portcheck.api.sockets import port_spec
+    from portcheck.api.sockets import port_spec, selection
     from portcheck.live.query import Answer
 
     reporter = Reporter(quiet=quiet, verbose=verbose)
@@ -100,7 +100,7 @@ def query_command(
         json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
     )
     opt.check_exposure_column(exposure, output, fleet.wanted or watch is not None)
-    row_filter = opt.build_filter(
+    row_filter = selection(
         ports=spec,
         remote=remote,
         tcp=tcp,
