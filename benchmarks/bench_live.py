@@ -1,11 +1,17 @@
-"""`portcheck PORT` wall time next to the bare native command, the bare imports, and psutil.
+"""`portcheck PORT` wall time next to the bare native command, the bare imports, and psutil; and on
+every Python 3.9-3.13 this machine has, next to that version's own import floor and the zipapp.
 
-Run by hand (never in tests):  .venv/bin/python benchmarks/bench_live.py [--rounds 15]
+Run by hand (never in tests):  .venv/bin/python benchmarks/bench_live.py [--rounds 15] [--this-only]
 
 A child process listens on a loopback port; each round runs every command once, in alternating
 order, so drift (caches, CPU frequency) spreads evenly. Medians and ratios are printed side by side,
 then `python -X importtime` shows where portcheck's own start-up goes. The psutil one-liner needs the
 `bench` extra (`pip install -e '.[bench]'`).
+
+Every interpreter (scripts/interpreters.py finds them) gets a fresh venv with `pip install .` (what
+a user has: the dependency versions pip picks for that version), and runs `portcheck PORT` (the script),
+its import floor `python -c "import typer, tabulate, pexpect"`, and `python -I portcheck.pyz PORT`
+(built by scripts/build_pyz.py, or --pyz): all of them alternate in the same rounds.
 """
 
 from __future__ import annotations
@@ -17,8 +23,16 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
+
+from measure import Series, alternate
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import interpreters  # noqa: E402  (scripts/interpreters.py)
 
 # As installed: bytecode cached (a session with PYTHONDONTWRITEBYTECODE=1 would recompile every run).
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -124,15 +138,83 @@ def importtime(port: int, top: int) -> None:
         print(f"  {heavy}: {'imported' if loaded else 'not imported'}")
 
 
+_DEPENDENCIES = """
+from importlib.metadata import PackageNotFoundError, version
+found = []
+for name in ("typer", "click", "tabulate"):
+    try:
+        found.append(f"{name} {version(name)}")
+    except PackageNotFoundError:
+        pass
+print(", ".join(found))
+"""
+
+
+def every_interpreter(port: int, rounds: int, pyz: Path | None, scratch: Path) -> None:
+    """One row per interpreter: installed portcheck vs its import floor, and the zipapp vs installed."""
+    found = [f for f in interpreters.find_all() if f.path is not None]
+    if pyz is None:
+        pyz = scratch / "portcheck.pyz"
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "build_pyz.py"), "--output", str(pyz)], check=True
+        )
+    table: dict[str, tuple[list[str], None]] = {}
+    dependencies = {}
+    for interpreter in found:
+        assert interpreter.path is not None
+        venv = scratch / f"python{interpreter.version}"
+        print(f"python{interpreter.version}: venv and pip install . ...", flush=True)
+        subprocess.run([interpreter.path, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", str(ROOT)], check=True, stderr=subprocess.DEVNULL
+        )
+        python = str(venv / "bin" / "python")
+        dependencies[interpreter.version] = subprocess.run(
+            [python, "-c", _DEPENDENCIES], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        table[f"{interpreter.version} floor"] = ([python, "-c", "import typer, tabulate, pexpect"], None)
+        table[f"{interpreter.version} installed"] = ([str(venv / "bin" / "portcheck"), str(port)], None)
+        table[f"{interpreter.version} pyz"] = ([interpreter.path, "-I", str(pyz), str(port)], None)
+    alternate(table, 1)  # warm: .pyc files written, caches filled
+    series = alternate(table, rounds)
+    print(f"\n{rounds} alternating rounds, medians; pyz: {pyz} ({pyz.stat().st_size / 1e6:.1f} MB)")
+    print("wall time (CPU time of the process and its children in brackets: steadier on a busy machine)\n")
+    print(
+        f"{'python':9} {'import floor':>17} {'portcheck PORT':>17} {'vs floor':>13} {'pyz -I':>17} "
+        f"{'vs installed':>13}  dependencies (pip's choice)"
+    )
+    for interpreter in found:
+        v = interpreter.version
+        floor, installed, zipped = (series[f"{v} {k}"] for k in ("floor", "installed", "pyz"))
+        print(
+            f"{interpreter.detail:9} {_ms(floor)} {_ms(installed)} {_ratio(installed, floor)} {_ms(zipped)} "
+            f"{_ratio(zipped, installed)}  {dependencies[v]}"
+        )
+    print()
+
+
+def _ms(series: Series) -> str:
+    return f"{series.wall * 1000:6.1f} ({series.cpu * 1000:5.1f}) ms"
+
+
+def _ratio(numerator: Series, denominator: Series) -> str:
+    return f"{numerator.wall / denominator.wall:5.2f}x ({numerator.cpu / denominator.cpu:4.2f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--this-only", action="store_true", help="only the interpreter running this")
+    parser.add_argument("--pyz", type=Path, help="a built portcheck.pyz (default: build one)")
     args = parser.parse_args()
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
+        if not args.this_only:
+            with tempfile.TemporaryDirectory(prefix="bench-live-") as scratch:
+                every_interpreter(port, args.rounds, args.pyz, Path(scratch))
         table = commands(port)
         for argv in table.values():  # warm caches and .pyc files
             timed(argv)

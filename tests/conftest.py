@@ -101,3 +101,11 @@ def docker_lab() -> Iterator[DockerLab]:
         if os.environ.get("CI") and os.environ.get("PORTCHECK_DOCKER_LAB") != "optional":
             pytest.fail(f"Docker lab unavailable in CI: {why}", pytrace=False)
         pytest.skip(f"Docker lab unavailable: {why}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that starts the ssh lab (the `lab` fixture) is marked `sshlab`, so `-m "not sshlab"`
+    leaves out the sshd servers: .ci/run runs them on the default interpreter only."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sshlab)

@@ -42,6 +42,29 @@ def test_bash_completion(line: str, expected: list[str]) -> None:
     assert complete_bash(line) == expected
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("portcheck 80 --format ", ["table", "json", "ndjson", "csv"]),
+        ("portcheck 80 -f n", ["ndjson"]),
+        ("portcheck 80 --state TIME", ["TIME_WAIT"]),
+        ("portcheck 80 --state fin", ["fin_wait1", "fin_wait2"]),  # in the case typed
+        ("portcheck 80 --table-format gi", ["github"]),
+        (
+            "portcheck parse --from netstat",
+            ["netstat-linux", "netstat-bsd", "netstat-windows", "netstat-solaris", "netstat"],
+        ),
+        ("portcheck parse x.txt --format c", ["csv"]),
+        ("portcheck kill 80 --signal ", ["TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"]),
+        ("portcheck kill 80 -s K", ["KILL"]),
+        ("portcheck kill 80 -s k", ["kill"]),
+    ],
+)
+def test_option_values_complete(line: str, expected: list[str]) -> None:
+    """Not file names: the values each option takes, through the same protocol bash uses."""
+    assert complete_bash(line) == expected
+
+
 def test_zsh_completion_of_the_default_command() -> None:
     result = run_cli(env={"_PORTCHECK_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "portcheck 80 --js"})
     assert result.code == 0

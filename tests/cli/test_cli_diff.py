@@ -200,3 +200,11 @@ def test_a_fleet_baseline_against_the_hosts_now(tmp_path: Path, lab: Lab) -> Non
     gone = [(r["host"], r["pid"]) for r in changes["removed"] if r["process"] == "pc-diff-fleet"]
     assert gone == [("srv0", child.pid), ("srv1", child.pid)]
     assert "refused: connection refused" in result.stderr
+
+
+def test_quiet_answers_with_the_status_alone(tmp_path: Path) -> None:
+    old = save(tmp_path / "old.json", [record(443, 100)])
+    new = save(tmp_path / "new.json", [record(80, 100)])
+    assert (run_cli("diff", old, new, "-q").code, run_cli("diff", old, new, "-q").stdout) == (1, "")
+    assert run_cli("diff", old, old, "-q") == run_cli("diff", old, old, "--quiet")
+    assert run_cli("diff", old, old, "-q").code == 0 and run_cli("diff", old, old, "-q").stderr == ""

@@ -167,3 +167,8 @@ def test_a_port_in_time_wait_is_not_offered() -> None:
         time.sleep(0.05)
         client.close()
     assert not binds(port, Proto.TCP)
+
+
+def test_quiet_answers_with_the_status_alone() -> None:
+    result = run_cli("free", "-q")
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")

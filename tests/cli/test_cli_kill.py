@@ -37,6 +37,14 @@ def test_ends_a_real_listener_and_the_port_is_free() -> None:
     assert run_cli(str(child.port)).code == 1
 
 
+def test_quiet_kill_prints_nothing_and_its_status_answers() -> None:
+    """-q as in grep: nothing on stdout; the exit status says whether the port is free afterwards."""
+    with listener("pc-kill-quiet") as child:
+        result = kill(str(child.port), "--yes", "-q")
+        assert child.process.wait(timeout=5) == -15
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
+
+
 def test_sigterm_ignored_means_sigkill_after_the_grace() -> None:
     with listener("pc-stubborn", flags="ignore-term") as child:
         result = kill(str(child.port), "-y", "--grace", "0.5")

@@ -23,6 +23,7 @@ from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec, parse_port_spec
 
 if TYPE_CHECKING:
+    from portcheck.live.executor import Executor
     from portcheck.live.query import Answer
 
 T = TypeVar("T")
@@ -153,13 +154,15 @@ def ask(
     host: str | None = None,
     ssh_config: str | None = None,
     timeout: float,
+    executor: Executor | None = None,
 ) -> Answer:
     """The live query for one machine, this one or `host` over ssh (one host, no prompts), with
-    everything learnt on the way (portcheck.live.query.Answer): what `query` and the CLI run."""
+    everything learnt on the way (portcheck.live.query.Answer): what `query` and the CLI run.
+    `executor` runs the tools here (`--watch --sudo` keeps one, so sudo asks once)."""
     if host is None:
         from portcheck.live.query import inspect
 
-        return inspect(spec, timeout=timeout, sudo=sudo, scope=scope)
+        return inspect(spec, timeout=timeout, sudo=sudo, scope=scope, executor=executor)
     if sudo:
         raise UsageError("sudo runs tools on this machine; for a host, log in as root (root@host)")
     from functools import partial

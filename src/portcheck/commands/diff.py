@@ -52,6 +52,7 @@ def diff_command(
     ] = False,
     timeout: opt.ToolTimeoutOpt = DEFAULT_TIMEOUT,
     quiet: opt.QuietOpt = False,
+    no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
     host: fleet_opt.HostOpt = None,
     hosts_file: fleet_opt.HostsFileOpt = None,
@@ -63,7 +64,7 @@ def diff_command(
     from portcheck.api.diff import compare_snapshots
     from portcheck.api.snapshots import read_file
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
     opt.check_positive(timeout, "--timeout")
     if len(inputs) > 2:
         raise UsageError("diff compares two things: OLD and NEW (or OLD and this machine now)")
@@ -85,7 +86,8 @@ def diff_command(
 
         new = live_snapshot(timeout)
     changes = compare_snapshots(old, new)
-    _show(changes, json_flag, reporter)
+    if not quiet:  # -q: the exit status alone (like grep -q)
+        _show(changes, json_flag, reporter)
     if any(c.changes.changed for c in changes):
         raise typer.Exit(ExitCode.NO_MATCH)
     raise typer.Exit(ExitCode.CANNOT_INSPECT if failed else ExitCode.MATCH)

@@ -42,6 +42,7 @@ def free_command(
     ] = False,
     timeout: opt.ToolTimeoutOpt = DEFAULT_TIMEOUT,
     quiet: opt.QuietOpt = False,
+    no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
 ) -> None:
     """Ports free now and safe for a server: outside the ephemeral range, reserved and excluded
@@ -49,7 +50,7 @@ def free_command(
     from portcheck.api.ports import free_ports
     from portcheck.meaning.freeports import DEFAULT_FIRST, parse_range
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
     opt.check_positive(timeout, "--timeout")
     wanted = parse_range(port_range) if port_range else None
     first, last = (wanted.first, wanted.last) if wanted else (DEFAULT_FIRST, 65535)
@@ -58,7 +59,9 @@ def free_command(
         reporter.info(f"left out {avoided}: {why}")
     for warning in found.warnings:
         reporter.warn(warning)
-    if json_flag:
+    if quiet:
+        pass  # the exit status alone (like grep -q)
+    elif json_flag:
         import json
 
         records = [

@@ -65,7 +65,7 @@ def fields_without_host(fields: str | None) -> str | None:
     """`--fields host,pid` in a fleet query: host is always the first field, so it is dropped here."""
     if fields is None:
         return None
-    return ",".join(f for f in fields.split(",") if f.strip() != "host")
+    return ",".join(f for f in fields.split(",") if f.strip().lower() != "host")
 
 
 def fleet_for(options: HostOptions, timeout: float) -> Fleet:

@@ -62,6 +62,7 @@ def kill_command(
             "-s",
             help=f"First signal: {', '.join(SIGNALS)}. KILL follows after --grace if the port is "
             "still held. Windows: KILL means taskkill /F at once.",
+            autocompletion=opt.complete(lambda: SIGNALS),
         ),
     ] = "TERM",
     grace: Annotated[
@@ -76,6 +77,7 @@ def kill_command(
     pid: opt.PidOpt = None,
     process: opt.ProcessOpt = None,
     quiet: opt.QuietOpt = False,
+    no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
     host: fleet_opt.HostOpt = None,
     hosts_file: fleet_opt.HostsFileOpt = None,
@@ -94,7 +96,9 @@ def kill_command(
     from portcheck.live.question import LiveQuestion
     from portcheck.platforms import current_os
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
+    if quiet:
+        opt.silence_stdout()
     spec = parse_port_spec(*ports)
     first_signal = parse_signal(signal_name)
     if not 0 <= grace < float("inf"):  # nan and inf too

@@ -5,6 +5,7 @@
 
 import gc
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from portcheck.commands.base import (
     JsonOpt,
     ListeningOpt,
     NoHeaderOpt,
+    NoHintsOpt,
     OutputOptions,
     PidOpt,
     ProcessOpt,
@@ -35,6 +37,7 @@ from portcheck.commands.base import (
     VerboseOpt,
     app,
     check_exposure_column,
+    complete,
     emit,
 )
 from portcheck.core.errors import ParseError, UsageError
@@ -52,10 +55,18 @@ Examples:
   pbpaste | portcheck parse --from lsof --strict   force the format; exit 2 on any odd line
 
 \b
-Formats: ss, netstat (Linux, macOS, FreeBSD, Windows -ano/-anob, localised), lsof (table and -F),
-sockstat, /proc/net/tcp*, PowerShell Get-NetTCPConnection, tasklist. Exit status: 0 rows matched,
-1 none (or empty input), 2 unreadable input or bad usage.
+Formats: ss, netstat (Linux, macOS, FreeBSD, OpenBSD, NetBSD, Solaris, Windows -ano/-anob,
+localised), lsof (table and -F), sockstat, fstat, fuser, /proc/net/tcp*, PowerShell
+Get-NetTCPConnection, tasklist. Exit status: 0 rows matched, 1 none (or empty input), 2 unreadable
+input or bad usage, 3 the input is a refusal instead of an answer (`netstat -b` run without
+administrator rights: that machine was not inspected).
 """
+
+
+def _format_names() -> list[str]:
+    from portcheck import parsers
+
+    return [*parsers.FORMATS, *parsers.ALIASES]
 
 
 @app.command("parse", epilog=EPILOG)
@@ -69,7 +80,11 @@ def parse_command(
     ] = None,
     from_format: Annotated[
         Optional[str],
-        typer.Option("--from", help="Force the format instead of detecting it (ss, netstat, ...)."),
+        typer.Option(
+            "--from",
+            help="Force the format instead of detecting it (ss, netstat, ...).",
+            autocompletion=complete(_format_names),
+        ),
     ] = None,
     port: Annotated[
         Optional[list[str]], typer.Option("--port", "-p", help="Only these local ports: N, A-B, A,B.")
@@ -87,21 +102,31 @@ def parse_command(
     pid: PidOpt = None,
     process: ProcessOpt = None,
     json_flag: JsonOpt = False,
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = None,
     fields: FieldsOpt = None,
     no_header: NoHeaderOpt = False,
     table_format: TableFormatOpt = "simple",
     quiet: QuietOpt = False,
+    no_hints: NoHintsOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Read pasted or saved output of ss, netstat, lsof, /proc/net/tcp (any OS) and show the table."""
+    """Read pasted or saved output of ss, netstat, lsof, /proc/net/tcp (any OS) and show the table.
+
+    Exit status: 0 rows matched, 1 none, 2 unreadable input or bad usage, 3 the input is a tool's
+    refusal (netstat -b without administrator rights).
+    """
     from portcheck import parsers
     from portcheck.api.sockets import selection
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
     ports = parse_port_spec(*port) if port else None
     output = OutputOptions.build(
-        json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
+        json_flag=json_flag,
+        fmt=fmt,
+        fields=fields,
+        no_header=no_header,
+        table_format=table_format,
+        quiet=quiet,
     )
     check_exposure_column(exposure, output, False)
     row_filter = selection(
@@ -123,7 +148,21 @@ def parse_command(
         if not any_text:
             reporter.warn("the input is empty: nothing to parse")
             raise typer.Exit(emit([], output))  # `[]` for --json: a script reads "nothing", not an error
+        _hint_owners(rows, reporter)
         raise typer.Exit(emit(rows, output, exposure=exposure))
+
+
+def _hint_owners(rows: list[Socket], reporter: Reporter) -> None:
+    """Rows without a process, in a format whose tool names owners when run as root: say which
+    command to run on the machine the text came from (never --sudo: that runs tools here)."""
+    from portcheck.core.model import State
+    from portcheck.parsers.common import owner_hint
+
+    sources = {r.source for r in rows if r.pid is None and r.state is not State.TIME_WAIT}
+    for source in sorted(sources):
+        hint = owner_hint(source)
+        if hint is not None:
+            reporter.warn(hint)
 
 
 def _read(
@@ -207,8 +246,22 @@ def _open_input(name: str) -> BinaryIO:
     try:
         return path.open("rb")
     except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
+        raise UsageError(f"{name}: no such file{_port_instead(name)}") from None
     except IsADirectoryError:
         raise UsageError(f"{name}: is a directory") from None
     except PermissionError:
         raise UsageError(f"{name}: permission denied") from None
+
+
+def _port_instead(name: str) -> str:
+    """`portcheck parse netstat.txt 8080`: the 8080 was meant as the port."""
+    if not _PORT_LIKE.fullmatch(name):
+        return ""
+    try:
+        spec = parse_port_spec(name)
+    except UsageError:
+        return ""
+    return f" (to keep only port {spec}, write --port {name})"
+
+
+_PORT_LIKE = re.compile(r":?[0-9][0-9,:-]*")

@@ -3,13 +3,17 @@
 # No `from __future__ import annotations`: typer would eval() every parameter's annotation string
 # on every run (~1 ms per command); evaluated once at import they cost nothing there.
 
+import sys
 from typing import Annotated, Optional
 
 import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
-from portcheck.core.errors import UsageError
+from portcheck.core.errors import UsageError, quote
+from portcheck.core.filters import RowFilter
+from portcheck.core.model import ExitCode
+from portcheck.core.portspec import PortSpec
 from portcheck.live.runner import DEFAULT_TIMEOUT
 from portcheck.output.report import Reporter
 
@@ -18,12 +22,14 @@ EPILOG = """\
 Examples:
   portcheck 8080                  who listens on 8080, and the connections on it
   portcheck 80,443 8000-8100      several ports and a range
+  portcheck ssh                   a service name: its IANA port (22)
+  portcheck --pid 1234            every socket of PID 1234
   portcheck                       every listening socket (TCP LISTEN, bound UDP)
   portcheck 53 --udp --json       UDP only, as JSON for a script
   portcheck 5432 --remote         also connections to a remote port 5432 (clients)
   portcheck --exposed --exposure  listeners other machines can reach, and how (all/specific)
   portcheck 22 --sudo             see other users' processes (asks for the sudo password)
-  portcheck 8080 -q && echo busy  the exit status alone: 0 in use, 1 free, 3 cannot tell
+  portcheck 8080 -q && echo busy  nothing printed, only the exit status: 0 in use, 1 free
   portcheck 5432 --hosts db.txt   the same question to every host in db.txt, over ssh
   portcheck 8080 --watch          redraw every 2 s until Ctrl-C; new rows +, gone rows -
   portcheck --watch=0.5 -l        every listener, twice a second
@@ -38,7 +44,10 @@ Windows netstat -ano + tasklist; FreeBSD sockstat, netstat. --verbose says which
 def query_command(
     ports: Annotated[
         Optional[list[str]],
-        typer.Argument(help="Ports: 8080, a range 8000-8100 or a list 80,443. None: every listener."),
+        typer.Argument(
+            help="Ports: 8080, :8080, a range 8000-8100, a list 80,443, or a service name (ssh). None: every "
+            "listener (with --pid, --process or --state: every socket of theirs)."
+        ),
     ] = None,
     timeout: opt.ToolTimeoutOpt = DEFAULT_TIMEOUT,
     sudo: Annotated[
@@ -56,11 +65,12 @@ def query_command(
     pid: opt.PidOpt = None,
     process: opt.ProcessOpt = None,
     json_flag: opt.JsonOpt = False,
-    fmt: opt.FormatOpt = "table",
+    fmt: opt.FormatOpt = None,
     fields: opt.FieldsOpt = None,
     no_header: opt.NoHeaderOpt = False,
     table_format: opt.TableFormatOpt = "simple",
     quiet: opt.QuietOpt = False,
+    no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
     watch: Annotated[
         Optional[float],
@@ -84,9 +94,9 @@ def query_command(
     """
     from portcheck.api.sockets import ask as ask_api
     from portcheck.api.sockets import port_spec, selection
-    from portcheck.live.query import Answer
+    from portcheck.live.query import Answer, local_executor
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
     spec = port_spec(ports) if ports else None
     opt.check_positive(timeout, "--timeout")
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
@@ -96,8 +106,15 @@ def query_command(
         if watch is not None:
             raise UsageError("--watch follows this machine only; it cannot be combined with --host")
         fields = fleet_opt.fields_without_host(fields)
+    if quiet and watch is not None:
+        raise UsageError("--watch draws a table and --quiet prints nothing: give one")
     output = opt.OutputOptions.build(
-        json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
+        json_flag=json_flag,
+        fmt=fmt,
+        fields=fields,
+        no_header=no_header,
+        table_format=table_format,
+        quiet=quiet,
     )
     opt.check_exposure_column(exposure, output, fleet.wanted or watch is not None)
     row_filter = selection(
@@ -107,7 +124,8 @@ def query_command(
         udp=udp,
         ipv4=ipv4,
         ipv6=ipv6,
-        listening=listening or spec is None,
+        # Without a port the question is "who listens?", unless it names an owner or a state.
+        listening=listening or (spec is None and not (pid or process or state)),
         states=state,
         pids=pid,
         process=process,
@@ -118,18 +136,61 @@ def query_command(
 
         request = Request(spec, timeout, row_filter)
         raise typer.Exit(fleet_opt.query_hosts(fleet, request, output, reporter))
+    # One executor for every look: with --watch --sudo, sudo's password is asked once, not per refresh.
+    executor = local_executor(sudo, keep_password=watch is not None)
 
     def ask() -> Answer:
-        return ask_api(spec, row_filter, sudo=sudo, timeout=timeout)
+        return ask_api(spec, row_filter, sudo=sudo, timeout=timeout, executor=executor)
 
     if watch is not None:
         from portcheck.commands import watch as watching
 
         watching.check_interval(watch)
         watching.check_format(output)
-        title = "portcheck " + (" ".join(ports) if ports else "(every listener)")
-        nothing = f"nothing uses port {spec}" if spec else "no listening sockets"
+        selected = ", ".join(selection_words(row_filter, default_listening=True))
+        title = "portcheck " + (" ".join(ports) if ports else f"({selected or 'every listener'})")
+        nothing = nothing_line(spec, row_filter)
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
     opt.report_answer(reporter, answer)
-    raise typer.Exit(opt.emit(answer.rows, output, exposure=exposure))
+    code = opt.emit(answer.rows, output, exposure=exposure)
+    if code is ExitCode.NO_MATCH:
+        code = report_nothing(
+            reporter, spec, row_filter, shown=not quiet and (sys.stderr.isatty() or verbose)
+        )
+    raise typer.Exit(code)
+
+
+def report_nothing(
+    reporter: Reporter, spec: Optional[PortSpec], row_filter: RowFilter, *, shown: bool
+) -> ExitCode:
+    """The answer "free" for a person: one line on stderr ("nothing uses port 8002") when someone is
+    at the terminal (or asked --verbose); a script gets the exit status alone. The one place the
+    query says what it concluded from finding no row: what else is learnt about a free port is added
+    here, and the exit status is returned from here."""
+    if shown:
+        reporter.status(nothing_line(spec, row_filter))
+    return ExitCode.NO_MATCH
+
+
+def nothing_line(spec: Optional[PortSpec], row_filter: RowFilter) -> str:
+    """`nothing uses port 8002`, or which selection found nothing (`nothing on port 8002 matches: udp`)."""
+    narrowed = selection_words(row_filter, default_listening=spec is None)
+    if spec is None:
+        return f"no socket matches: {', '.join(narrowed)}" if narrowed else "no listening sockets"
+    if narrowed:
+        return f"nothing on port {spec} matches: {', '.join(narrowed)}"
+    return f"nothing uses port {spec}"
+
+
+def selection_words(row_filter: RowFilter, *, default_listening: bool = False) -> list[str]:
+    """The options that narrowed the rows, as a person reads them (`udp`, `IPv6`, `PID 5`)."""
+    words = sorted(p.value for p in row_filter.protos or ())
+    words += sorted({"ipv4": "IPv4", "ipv6": "IPv6"}[f.value] for f in row_filter.families or ())
+    if row_filter.listening and not default_listening:
+        words.append("listening")
+    words += sorted(str(s) for s in row_filter.states or ())
+    words += [f"PID {p}" for p in sorted(row_filter.pids or ())]
+    if row_filter.process is not None:
+        words.append(f"process like {quote(row_filter.process)}")
+    return words

@@ -54,6 +54,7 @@ def wait_command(
         bool, typer.Option("--json", help="Print the rows of the last look as JSON (the listeners).")
     ] = False,
     quiet: opt.QuietOpt = False,
+    no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
 ) -> None:
     """Wait until a port is listening (a server is up) or free (it is gone); quiet, for scripts."""
@@ -61,7 +62,9 @@ def wait_command(
     from portcheck.live.question import LiveQuestion, holds_port
     from portcheck.platforms import current_os
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
+    if quiet and json_flag:
+        raise UsageError("--quiet prints nothing on stdout, so --json would print nothing either: drop one")
     spec = parse_port_spec(*ports)
     if listening == free:
         raise UsageError("say what to wait for: --listening or --free")

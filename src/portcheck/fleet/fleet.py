@@ -31,7 +31,7 @@ from portcheck.core.model import ExitCode, Socket
 from portcheck.core.portspec import PortSpec
 from portcheck.fleet.ssh import Connection, ControlDir, HostError, Reason, Settings, Target, parse_target
 from portcheck.fleet.sshauth import Asker, Teller
-from portcheck.live.hints import OWN_SOCKETS_HINT, SUDO_HINT
+from portcheck.live.hints import FILTERED_OUT_HINT, HIDDEN_OWNERS_HINT, OWN_SOCKETS_HINT, SUDO_HINT
 from portcheck.live.query import Answer, inspect
 from portcheck.live.runner import ToolError, which
 from portcheck.platforms import platform_for
@@ -50,6 +50,7 @@ DEFAULT_PARALLEL = 8
 while a 40-host fleet still takes a handful of round trips, not forty."""
 REMOTE_HINTS = {
     SUDO_HINT: "log in as root (root@host) to see processes owned by other users",
+    FILTERED_OUT_HINT: HIDDEN_OWNERS_HINT + "log in as root (root@host) to see them",
     OWN_SOCKETS_HINT: "lsof without root shows only your own processes' sockets; log in as root (root@host)",
 }
 """The local hints' advice (--sudo) does not apply to a remote host."""

@@ -1,7 +1,7 @@
 """Hints that save a helpdesk call: what a surprising row means and how to see more.
 
 They are computed from the final rows (after every filter), so a hint is only given about what the
-person is looking at. Each is one line for stderr; the CLI prints them, --quiet silences them.
+person is looking at. Each is one line for stderr; the CLI prints them, --quiet and --no-hints silence them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,13 @@ WINDOWS_ELEVATION_HINT = (
     "so that netstat -b can name each socket's executable"
 )
 OWN_SOCKETS_HINT = "lsof without root shows only your own processes' sockets; " + SUDO_HINT
+HIDDEN_OWNERS_HINT = (
+    "some sockets here show no process (without root, other users' processes are hidden), so --pid and "
+    "--process cannot match them; "
+)
+FILTERED_OUT_HINT = HIDDEN_OWNERS_HINT + SUDO_HINT
+"""Said when --pid or --process dropped such sockets: an empty answer would otherwise look like
+"that process holds nothing"."""
 TIME_WAIT_HINT = (
     "TIME_WAIT rows are closed connections the kernel keeps for a while: no process owns them "
     "(Windows shows PID 0)"
@@ -37,6 +44,7 @@ FORWARDERS = {
     "rootlessport": "a rootless Podman container (podman ps)",
     "wslrelay.exe": "WSL (look inside the WSL distribution)",
     "wslrelay": "WSL (look inside the WSL distribution)",
+    "kubectl": "a Kubernetes pod (a `kubectl port-forward` left running)",
 }
 
 
@@ -53,16 +61,20 @@ def hints_for(
     windows: bool = False,
     own_sockets_only: bool = False,
     shows_owners: bool = True,
+    filtered_out: Sequence[Socket] = (),
     local: bool = True,
 ) -> list[str]:
-    """`user` is who ran the tools (their sockets are visible without privilege); `local`: the rows
-    are this machine's (its resolver can say what `localhost` is)."""
+    """`user` is who ran the tools (their sockets are visible without privilege). `filtered_out`: rows
+    that --pid or --process removed (every other selection kept them). `local`: the rows are this
+    machine's (its /etc/hosts can say what `localhost` is)."""
     hints: list[str] = []
     if not shows_owners:
         if rows:
             hints.append(NO_OWNERS_HINT)
     elif own_sockets_only and not privileged:
         hints.append(OWN_SOCKETS_HINT)
+    elif not privileged and not windows and any(_unowned(r) and r.user != user for r in filtered_out):
+        hints.append(FILTERED_OUT_HINT)
     elif not privileged and not windows and any(_unowned(r) and r.user != user for r in rows):
         hints.append(SUDO_HINT)
     if privileged and shows_owners and any(_unowned(r) for r in rows):

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 LABEL_WIDTH = 14
 MAX_USERS_SHOWN = 4
+ANY_PORT = 'port 0 means "any port": a program that binds it gets a free port the OS chooses'
+RESERVED = "Reserved"
+"""IANA's description of a number it keeps back (0, 1024, 49151): registered to no service."""
 
 
 # --- the text report ----------------------------------------------------------------------------------
@@ -48,7 +51,7 @@ def _meaning(info: PortInfo, section: _Section) -> None:
     section.add(
         "IANA range",
         f"{iana.name} ports ({', '.join(iana.also_called)}), {iana.first}-{iana.last}",
-        iana.meaning,
+        ANY_PORT if port == 0 else iana.meaning,
     )
     section.add("Registered", *(_service_lines(info)) or [f"nothing registered with IANA on {port}"])
     known = [f"{'/'.join(u.protocols)}: {u.text}" for u in info.known]
@@ -128,6 +131,9 @@ def _service_lines(info: PortInfo) -> list[str]:
     for (protocols, first, last, description), names in grouped.items():
         where = ", ".join(protocols) + ("" if first == last else f"; ports {first}-{last}")
         named = ", ".join(n for n in names if n)
+        if not named and description == RESERVED:
+            lines.append(f"reserved by IANA ({where}): kept back and assigned to no service")
+            continue
         head = f"{named} ({where})" if named else where
         lines.append(f"{head}: {description}" if description else head)
     return lines
@@ -142,7 +148,9 @@ def _machine_lines(info: PortInfo) -> list[str]:
         lines.append(f"{system.os}: ephemeral ports {shown}")
     reserved = system.containing(ProbeKind.RESERVED, port)
     inside = [r for r in ephemeral if port in r.range]
-    if reserved:
+    if port == 0 and ephemeral:
+        lines.append(f"a bind to port 0 gets a free port from the ephemeral range ({ephemeral[0].range})")
+    elif reserved:
         lines.append(
             f"{port} is reserved ({reserved[0].source}: {reserved[0].range}): the kernel never hands it "
             "out as an ephemeral port, so a server can count on it"
@@ -215,13 +223,24 @@ def _in_use_line(info: PortInfo) -> str:
 
 
 def _row_text(row: Socket, local: str) -> str:
+    """`tcp 0.0.0.0:80 LISTEN by nginx (PID 1)`. A UDP socket without a peer has no state worth naming
+    (its state word is NONE): it is `bound by` its process. A forwarder (docker-proxy, kubectl) says
+    where the real server runs."""
+    from portcheck.live.hints import FORWARDERS
+
+    unbound_state = row.state is State.NONE
+    state = "" if unbound_state else f" {row.state}"
     if row.pid is not None:
-        owner = f"by {escape_controls(row.process or '?')} (PID {row.pid})"
+        verb = "bound by" if unbound_state else "by"
+        owner = f"{verb} {escape_controls(row.process or '?')} (PID {row.pid})"
+        forwards_to = FORWARDERS.get((row.process or "").lower())
+        if forwards_to:
+            owner += f", which forwards it to {forwards_to}"
     elif row.state is State.TIME_WAIT:
         owner = "(a closed connection: no process)"
     else:
-        owner = "(no process shown)"
-    return f"{row.proto} {local} {row.state} {owner}"
+        owner = "bound (no process shown)" if unbound_state else "(no process shown)"
+    return f"{row.proto} {local}{state} {owner}"
 
 
 # --- the JSON contract --------------------------------------------------------------------------------

@@ -104,11 +104,13 @@ class Question(NamedTuple):
     match_remote: bool = False
     protos: frozenset[Proto] | None = None
     families: frozenset[Family] | None = None
+    every_socket: bool = False
+    """No port, but every socket rather than the listeners (`portcheck --pid N`: all of that PID's)."""
 
     @property
     def listing(self) -> bool:
         """No port: every listening socket on the machine."""
-        return self.ports is None
+        return self.ports is None and not self.every_socket
 
     def only_family(self, family: Family) -> bool:
         return self.families is not None and self.families == {family}
@@ -272,8 +274,10 @@ def _lsof_selectors(question: Question) -> list[list[str]]:
     --remote). Its `-sTCP:LISTEN` drops UDP files, so the listing asks TCP and UDP in two runs."""
     family = family_digit(question)
     wanted = protos(question)
-    if question.ports is None:
+    if question.listing:
         return [[f"-i{family}TCP", "-sTCP:LISTEN"] if p is Proto.TCP else [f"-i{family}UDP"] for p in wanted]
+    if question.ports is None:
+        return [[f"-i{family}{wanted[0].value.upper() if len(wanted) == 1 else ''}"]]
     ports = f":{question.ports}" if filterable(question.ports) else ""
     proto = wanted[0].value.upper() if len(wanted) == 1 else ""
     return [[f"-i{family}{proto}{ports}"]]
