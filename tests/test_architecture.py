@@ -23,7 +23,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "src" / "portcheck"
 
-LAYERS = ("core", "output", "parsers", "platforms", "live", "fleet", "info", "commands", "cli")
+LAYERS = ("core", "output", "parsers", "platforms", "live", "fleet", "meaning", "api", "commands", "cli")
 """Lowest first: a module imports only from its own layer or lower ones. `portcheck` itself (only the
 version) sits below them all; `cli` is cli.py and __main__.py."""
 

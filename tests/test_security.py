@@ -176,6 +176,16 @@ NETWORK_MODULES = {
     *("asyncio", "socketserver", "requests", "httpx", "aiohttp", "urllib3"),
 }
 SOCKET_USES_ALLOWED = {"inet_ntop", "inet_pton", "AF_INET", "AF_INET6"}
+FREE_USES_ALLOWED = {
+    "socket",
+    "AF_INET",
+    "AF_INET6",
+    "SOCK_STREAM",
+    "SOCK_DGRAM",
+    "IPPROTO_IPV6",
+    "IPV6_V6ONLY",
+}
+"""`portcheck free` proves a port free by binding it (never listening, connecting or sending)."""
 
 
 def test_nothing_imports_a_network_client() -> None:
@@ -262,6 +272,23 @@ def test_no_network_connection_is_ever_made(tmp_path: Path, args: list[str]) -> 
     assert not any(re.search(r"\blisten\(", line) for line in calls)
     if args[:1] == ["22"] and result.returncode == 1:  # free: the bind test ran, on the wildcards only
         assert any(bind_test.search(line) for line in calls)
+
+
+@pytest.mark.skipif(_strace() is None, reason="needs strace with ptrace allowed (Linux)")
+def test_free_only_binds(tmp_path: Path) -> None:
+    """`portcheck free` binds IPv4 and IPv6 sockets to prove ports free: it never connects or sends."""
+    log = tmp_path / "strace.log"
+    traced = ["-e", "trace=connect,sendto,sendmsg,bind,listen", "-o", str(log)]
+    strace = _strace()
+    assert strace is not None
+    argv = [strace, "-f", "-qq", *traced, sys.executable, "-m", "portcheck", "free", "-n", "2"]
+    result = subprocess.run(argv, capture_output=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    binds = [line for line in calls if " bind(" in line or line.startswith("bind(")]
+    assert any("AF_INET6" in line for line in binds) and any("sa_family=AF_INET," in line for line in binds)
+    others = [line for line in calls if line not in binds and "sa_family=AF_INET" in line]
+    assert others == [] and not any("listen(" in line for line in calls)
 
 
 # --- sudo: the password goes to sudo's terminal and nowhere else -------------------------------------------

@@ -34,6 +34,9 @@ if _COLLECTING:
     gc.enable()
 
 COMMAND_MODULES = {
+    "check": "portcheck.commands.check",
+    "diff": "portcheck.commands.diff",
+    "free": "portcheck.commands.free",
     "info": "portcheck.commands.info",
     "kill": "portcheck.commands.kill",
     "parse": "portcheck.commands.parse",
@@ -104,6 +107,10 @@ INPUT_SIDE_COMMANDS = frozenset({"parse"})
 """Commands that read only what they are given: a bug there is reported like unreadable input (exit 2).
 Every other command inspects a machine (`info` probes its port ranges and who uses the port), so a bug
 there means it could not be inspected (exit 3)."""
+
+PLUGIN_COMMANDS = frozenset({"check"})
+"""Commands with the monitoring-plugin contract: every failure is `UNKNOWN: reason` on stdout, exit 3
+(Nagios plugin guidelines: invalid arguments too)."""
 
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
@@ -190,6 +197,8 @@ def _output_failed(error: OSError) -> NoReturn:
 
 def _last_resort(error: Exception, args: list[str]) -> NoReturn:
     usage = _usage_error_message(error, args)
+    if args and args[0] in PLUGIN_COMMANDS and not os.environ.get("PORTCHECK_DEBUG"):
+        _unknown(usage or f"internal error: {type(error).__name__}: {excerpt(str(error), 200)}")
     if usage is not None:
         Reporter().error(usage)
         sys.exit(ExitCode.USAGE)
@@ -203,6 +212,15 @@ def _last_resort(error: Exception, args: list[str]) -> NoReturn:
         "https://github.com/portcheck/portcheck/issues (PORTCHECK_DEBUG=1 shows the traceback)."
     )
     sys.exit(side)
+
+
+def _unknown(reason: str) -> NoReturn:
+    """A plugin command that could not decide: UNKNOWN, where the monitoring core reads it."""
+    from portcheck.api.check import unknown_output
+
+    sys.stdout.write(unknown_output(reason))
+    sys.stdout.flush()
+    sys.exit(3)
 
 
 def _usage_error_message(error: Exception, args: list[str]) -> str | None:

@@ -25,7 +25,7 @@ def complete_bash(line: str) -> list[str]:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("portcheck ", ["info", "kill", "parse", "query", "wait"]),
+        ("portcheck ", ["check", "diff", "free", "info", "kill", "parse", "query", "wait"]),
         ("portcheck ki", ["kill"]),
         ("portcheck 8080 --js", ["--json"]),  # the default command: query's options
         ("portcheck 8080 --wa", ["--watch"]),
@@ -34,6 +34,8 @@ def complete_bash(line: str) -> list[str]:
         ("portcheck info 80 --no-", ["--no-check"]),
         ("portcheck kill 80 --gr", ["--grace"]),
         ("portcheck wait 80 --fr", ["--free"]),
+        ("portcheck check 443 --ex", ["--expect", "--exposed"]),
+        ("portcheck 80 --expo", ["--exposed", "--exposure"]),
     ],
 )
 def test_bash_completion(line: str, expected: list[str]) -> None:
@@ -84,6 +86,9 @@ def test_show_completion_prints_the_script(shell: str) -> None:
         ("info", "portcheck info 60653"),
         ("kill", "portcheck kill 8080 --yes"),
         ("wait", "portcheck wait 8080 --free"),
+        ("check", "portcheck check 443 --process nginx"),
+        ("free", "portcheck free --count 3 --json"),
+        ("diff", "portcheck diff baseline.json"),
     ],
 )
 def test_help_has_examples(command: str, example: str) -> None:

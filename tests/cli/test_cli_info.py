@@ -397,7 +397,7 @@ def test_the_curated_list_covers_the_common_ports() -> None:
     common += [389, 443, 445, 465, 500, 514, 587, 631, 636, 853, 873, 993, 995, 1080, 1194, 1433, 1521]
     common += [1883, 1900, 2049, 2375, 3000, 3128, 3306, 3389, 4200, 5000, 5037, 5173, 5353, 5355, 5432]
     common += [5672, 5900, 5985, 6379, 6443, 7000, 8000, 8080, 8443, 8888, 9000, 9090, 9092, 9200, 27017]
-    from portcheck.info.known_ports import known_uses
+    from portcheck.meaning.known_ports import known_uses
 
     assert len(common) >= 60
     assert [port for port in common if not known_uses(port)] == []
@@ -435,7 +435,7 @@ def test_info_takes_a_service_name() -> None:
 
 def test_a_forwarders_row_says_where_the_server_runs() -> None:
     from portcheck.core.model import Family, Proto, Socket, State
-    from portcheck.info.report import _row_text
+    from portcheck.meaning.report import _row_text
 
     row = Socket(Proto.TCP, Family.IPV4, "0.0.0.0", 8080, None, None, State.LISTEN, 2211, "docker-proxy")
     assert _row_text(row, "0.0.0.0:8080") == (

@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from portcheck import __version__
 from portcheck.core.errors import UsageError
 from portcheck.core.filters import RowFilter
-from portcheck.core.model import ExitCode, Family, Proto, Socket, State
+from portcheck.core.model import ExitCode, Socket, State
 from portcheck.core.portspec import PortSpec
 from portcheck.output.report import Reporter
 
@@ -144,6 +144,16 @@ PidOpt = Annotated[Optional[list[int]], typer.Option("--pid", help="Only this PI
 ProcessOpt = Annotated[
     Optional[str], typer.Option("--process", help="Only processes whose name contains this.")
 ]
+ExposedOpt = Annotated[
+    bool,
+    typer.Option("--exposed", help="Only listeners reachable from other machines (not loopback-only)."),
+]
+ExposureOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exposure", help="Add an EXPOSURE column: loopback, all (interfaces) or specific (addresses)."
+    ),
+]
 RemoteOpt = Annotated[
     bool, typer.Option("--remote", help="Also match rows whose remote port is the port (clients).")
 ]
@@ -213,58 +223,22 @@ class OutputOptions:
         return cls(chosen, field_list, not no_header, table_format, quiet)
 
 
-def build_filter(
-    *,
-    ports: PortSpec | None,
-    remote: bool,
-    tcp: bool,
-    udp: bool,
-    ipv4: bool,
-    ipv6: bool,
-    listening: bool,
-    states: Sequence[str] | None,
-    pids: Sequence[int] | None,
-    process: str | None,
-) -> RowFilter:
-    from portcheck.core.states import lookup_state
-
-    protos = frozenset(p for p, on in ((Proto.TCP, tcp), (Proto.UDP, udp)) if on) or None
-    families = frozenset(f for f, on in ((Family.IPV4, ipv4), (Family.IPV6, ipv6)) if on) or None
-    wanted_states: set[State] = set()
-    for word in states or ():
-        state = lookup_state(word)
-        if state is None:
-            names = ", ".join(s.value for s in State)
-            raise UsageError(f"unknown state {word!r}; states are: {names}")
-        wanted_states.add(state)
-    return RowFilter(
-        ports=ports,
-        match_remote=remote,
-        protos=protos,
-        families=families,
-        listening=listening,
-        states=frozenset(wanted_states) or None,
-        pids=frozenset(pids) if pids else None,
-        process=process,
-    )
-
-
 def port_scope(
     ports: PortSpec, *, tcp: bool, udp: bool, ipv4: bool, ipv6: bool, listening: bool = False
 ) -> RowFilter:
     """Which sockets on the ports count for `kill` and `wait` (local ports only, any state)."""
-    return build_filter(
-        ports=ports,
-        remote=False,
-        tcp=tcp,
-        udp=udp,
-        ipv4=ipv4,
-        ipv6=ipv6,
-        listening=listening,
-        states=None,
-        pids=None,
-        process=None,
-    )
+    from portcheck.api.sockets import selection
+
+    return selection(ports=ports, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)
+
+
+def check_exposure_column(exposure: bool, output: OutputOptions, elsewhere: bool) -> None:
+    """--exposure is a column of the single-machine table; JSON and CSV keep the record's fields."""
+    if exposure and (output.format != "table" or elsewhere):
+        raise UsageError(
+            "--exposure adds a column to this machine's table; for scripts, --exposed keeps the "
+            "listeners other machines can reach"
+        )
 
 
 @dataclass(frozen=True)
@@ -286,13 +260,27 @@ def terminal_settings() -> Terminal:
     return Terminal(shutil.get_terminal_size().columns, colour)
 
 
-def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
-    """Render rows to stdout and return the exit code the contract gives for them."""
-    from portcheck.output.render import sort_rows
+def emit(rows: list[Socket], output: OutputOptions, *, exposure: bool = False) -> ExitCode:
+    """Render rows to stdout and return the exit code the contract gives for them. `exposure` adds
+    the EXPOSURE column to a table (--exposure)."""
+    from portcheck.output.render import Table, sort_rows
 
     ordered = sort_rows(rows)
-    write_rows(ordered, output)
+    write_rows(Table(ordered, after=exposure_column(ordered)) if exposure else ordered, output)
     return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
+
+
+def exposure_column(rows: Sequence[Socket]) -> list[tuple[str, list[str]]]:
+    """`--exposure`: each listener's reach (loopback, all, specific; ? when the address is unknown);
+    empty for a connection, whose reach is its listener's."""
+    from portcheck.core.exposure import exposure_of
+    from portcheck.core.model import is_listening
+
+    cells = []
+    for row in rows:
+        reach = exposure_of(row.local_address) if is_listening(row) else ""
+        cells.append("?" if reach is None else str(reach))
+    return [("exposure", cells)]
 
 
 def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None:

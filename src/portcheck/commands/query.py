@@ -12,7 +12,7 @@ from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
 from portcheck.core.errors import UsageError, quote
 from portcheck.core.filters import RowFilter
-from portcheck.core.portspec import PortSpec, parse_port_spec
+from portcheck.core.portspec import PortSpec
 from portcheck.live.runner import DEFAULT_TIMEOUT
 from portcheck.output.report import Reporter
 
@@ -26,6 +26,7 @@ Examples:
   portcheck                       every listening socket (TCP LISTEN, bound UDP)
   portcheck 53 --udp --json       UDP only, as JSON for a script
   portcheck 5432 --remote         also connections to a remote port 5432 (clients)
+  portcheck --exposed --exposure  listeners other machines can reach, and how (all/specific)
   portcheck 22 --sudo             see other users' processes (asks for the sudo password)
   portcheck 8080 -q && echo busy  nothing printed, only the exit status: 0 in use, 1 free
   portcheck 5432 --hosts db.txt   the same question to every host in db.txt, over ssh
@@ -52,6 +53,8 @@ def query_command(
         bool, typer.Option("--sudo", help="Run the tools through sudo to see every user's processes.")
     ] = False,
     remote: opt.RemoteOpt = False,
+    exposed: opt.ExposedOpt = False,
+    exposure: opt.ExposureOpt = False,
     tcp: opt.TcpOpt = False,
     udp: opt.UdpOpt = False,
     ipv4: opt.Ipv4Opt = False,
@@ -96,10 +99,12 @@ def query_command(
     usage, 3 the machine could not be inspected (no usable tool, timeout, sudo refused). When no tool
     lists a port, portcheck tries to bind it: a port that cannot be bound is in use (0).
     """
-    from portcheck.live.query import Answer, inspect, local_executor
+    from portcheck.api.sockets import ask as ask_api
+    from portcheck.api.sockets import port_spec, selection
+    from portcheck.live.query import Answer, local_executor
 
     reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
-    spec = parse_port_spec(*ports) if ports else None
+    spec = port_spec(ports) if ports else None
     opt.check_positive(timeout, "--timeout")
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
     if fleet.wanted:
@@ -118,7 +123,8 @@ def query_command(
         table_format=table_format,
         quiet=quiet,
     )
-    row_filter = opt.build_filter(
+    opt.check_exposure_column(exposure, output, fleet.wanted or watch is not None)
+    row_filter = selection(
         ports=spec,
         remote=remote,
         tcp=tcp,
@@ -130,6 +136,7 @@ def query_command(
         states=state,
         pids=pid,
         process=process,
+        exposed=exposed,
     )
     if fleet.wanted:
         from portcheck.fleet.fleet import Request
@@ -140,7 +147,7 @@ def query_command(
     executor = local_executor(sudo, keep_password=watch is not None)
 
     def ask() -> Answer:
-        return inspect(spec, timeout=timeout, sudo=sudo, scope=row_filter, executor=executor)
+        return ask_api(spec, row_filter, sudo=sudo, timeout=timeout, executor=executor)
 
     if watch is not None:
         from portcheck.commands import watch as watching
@@ -153,7 +160,7 @@ def query_command(
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
     opt.report_answer(reporter, answer)
-    opt.emit(answer.rows, output)
+    opt.emit(answer.rows, output, exposure=exposure)
     from portcheck.commands.verdict import local_verdict
 
     shown = not quiet and (sys.stderr.isatty() or verbose)

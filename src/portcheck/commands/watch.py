@@ -50,16 +50,18 @@ def check_format(output: OutputOptions) -> None:
 
 
 def mark_changes(previous: Sequence[Socket] | None, current: Sequence[Socket]) -> list[tuple[str, Socket]]:
-    """Rows with their marks, in table order: `+` new, `-` gone (shown this once), ` ` unchanged. The
-    first refresh has nothing to compare with, so nothing is marked."""
+    """Rows with their marks, in table order: `+` new, `-` gone (shown this once), ` ` unchanged. Rows
+    are matched as `portcheck diff` matches them (portcheck.core.changes: socket and process name,
+    not PID). The first refresh has nothing to compare with, so nothing is marked."""
+    from portcheck.core.changes import compare
     from portcheck.output.render import sort_rows
 
     if previous is None:
         return [(" ", row) for row in sort_rows(current)]
-    before, now = set(previous), set(current)
-    gone = [row for row in previous if row not in now]
-    marks = {row: "-" for row in gone} | {row: " " if row in before else "+" for row in current}
-    return [(marks[row], row) for row in sort_rows([*current, *gone])]
+    changes = compare(previous, current)
+    marks = {id(row): "+" for row in changes.added}
+    marks.update((id(row), "-") for row in changes.removed)
+    return [(marks.get(id(row), " "), row) for row in sort_rows([*current, *changes.removed])]
 
 
 def watch(

@@ -300,6 +300,7 @@ def _answer(
             own_sockets_only=not outcome.step.sees_all,
             shows_owners=outcome.step.shows_owners,
             filtered_out=filtered_out,
+            local=executor.local,
         ),
     ]
     return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried)

@@ -28,10 +28,14 @@ class Table:
     """Rows, in the order shown, with what goes before each of them. (A plain class: a dataclass would
     cost every `portcheck PORT` a few hundred microseconds to define.)"""
 
-    __slots__ = ("hosts", "marks", "rows")
+    __slots__ = ("after", "hosts", "marks", "rows")
 
     def __init__(
-        self, rows: Sequence[Socket], hosts: Sequence[str] | None = None, marks: Sequence[str] | None = None
+        self,
+        rows: Sequence[Socket],
+        hosts: Sequence[str] | None = None,
+        marks: Sequence[str] | None = None,
+        after: Sequence[tuple[str, Sequence[str]]] = (),
     ) -> None:
         self.rows = rows
         self.hosts = hosts
@@ -39,6 +43,9 @@ class Table:
         self.marks = marks
         """One short string per row for a first, headerless table column: `--watch` marks new rows `+`
         and gone rows `-` (tables only)."""
+        self.after = after
+        """Columns that are no record field, after the others: (name, one cell per row), tables only
+        (`--exposure`)."""
 
 
 def as_table(rows: Sequence[Socket] | Table) -> Table:
@@ -206,6 +213,9 @@ def render_table(
     rows, hosts, marks = shown.rows, shown.hosts, shown.marks
     columns = list(fields) if fields else default_columns(rows)
     body = _columns(rows, columns)
+    for name, cells in shown.after:
+        columns = [*columns, name]
+        body.append([escape_controls(cell) for cell in cells])
     if hosts is not None:
         columns = [HOST_FIELD, *columns]
         body = [[escape_controls(host) for host in hosts], *body]

@@ -14,8 +14,14 @@ from typing import TYPE_CHECKING
 
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import FIELDS, Proto, Socket, State
-from portcheck.info.portinfo import PortInfo, ProbedRange, SystemPorts
 from portcheck.live.verdict import port_in_use
+from portcheck.meaning.portinfo import PortInfo, ProbedRange, SystemPorts
+from portcheck.meaning.records import (
+    MachineRecord,
+    MeaningRecord,
+    PortReport,
+    RangeRecord,
+)
 from portcheck.platforms.base import ProbeKind
 
 if TYPE_CHECKING:
@@ -245,8 +251,8 @@ def _row_text(row: Socket, local: str) -> str:
 # --- the JSON contract --------------------------------------------------------------------------------
 
 
-def _range_json(probed: ProbedRange) -> dict[str, object]:
-    record: dict[str, object] = {
+def _range_json(probed: ProbedRange) -> RangeRecord:
+    record: RangeRecord = {
         "protocols": [p.value for p in probed.protos],
         "first": probed.range.first,
         "last": probed.range.last,
@@ -265,12 +271,12 @@ def _row_json(row: Socket) -> dict[str, object]:
     return dict(zip(FIELDS, row))
 
 
-def to_json(info: PortInfo) -> dict[str, object]:
+def to_json(info: PortInfo) -> PortReport:
     """The `portcheck info --json` object (README "portcheck info" documents every key)."""
-    return {**meaning_json(info), **machine_json(info)}
+    return PortReport(**meaning_json(info), **machine_json(info))
 
 
-def meaning_json(info: PortInfo) -> dict[str, object]:
+def meaning_json(info: PortInfo) -> MeaningRecord:
     """What the number means, the same on every machine: the part `info --host` prints once."""
     return {
         "port": info.port,
@@ -300,7 +306,7 @@ def meaning_json(info: PortInfo) -> dict[str, object]:
 MACHINE_KEYS = ("system", "in_use", "in_use_error")
 
 
-def machine_json(info: PortInfo) -> dict[str, object]:
+def machine_json(info: PortInfo) -> MachineRecord:
     """What one machine does with the port: `system`, `in_use`, `in_use_error` (MACHINE_KEYS)."""
     system = info.system
     return {

@@ -1,6 +1,6 @@
 """What a port number means: its IANA range, the services registered on it, the well-known unofficial
 uses, and what a machine does with it (its ephemeral range, Linux's reserved ports, Windows' excluded
-ranges, and whether something uses it now). portcheck.info.report presents it, as text and as JSON.
+ranges, and whether something uses it now). portcheck.meaning.report presents it, as text and as JSON.
 
 The machine's ranges come from its platform's probes, run through an Executor like the query plans,
 so the same code answers for this machine (LocalExecutor) or for an ssh host (`on_host`, the job
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, NamedTuple
 from portcheck.core.errors import InspectError, ParseError
 from portcheck.core.model import Proto
 from portcheck.core.services import Service, services_for_port
-from portcheck.info.known_ports import KnownUse, known_uses
 from portcheck.live.executor import Executor
 from portcheck.live.query import Answer, probe_lines
 from portcheck.live.runner import ToolError
+from portcheck.meaning.known_ports import KnownUse, known_uses
 from portcheck.parsers.portranges import PortRange
 from portcheck.platforms import platform_for
 from portcheck.platforms.base import OS, ProbeKind
