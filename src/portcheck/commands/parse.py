@@ -38,7 +38,7 @@ from portcheck.commands.base import (
 from portcheck.core.errors import InspectError, ParseError, UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
-from portcheck.core.parsing import ParseContext, ParseNotes
+from portcheck.core.parsing import ParseContext, ParseNotes, PidNames
 from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.output.report import Reporter
 
@@ -137,12 +137,13 @@ def _read(
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.
     first_filter = row_filter._replace(process=None)
-    pid_names: dict[int, str] = {}
+    pid_names = PidNames()  # shared by every input: a row of one names its PID for the tasklist of another
     rows: list[Socket] = []
     any_text = False
     for name in files:
         label = "<stdin>" if name == "-" else name
         ctx = ParseContext(ports.ports if ports else None, match_remote=remote, notes=KeepingNotes())
+        ctx.notes.pid_names = pid_names
         other: Optional[str] = None
         if name == "-" and sys.stdin is not None and sys.stdin.isatty():
             reporter.warn(
@@ -172,7 +173,6 @@ def _read(
                 f"{label}: the lines not understood look like {other} output, and one input is read as "
                 "one tool's output: give each tool's output its own file (portcheck parse a.txt b.txt)"
             )
-        pid_names.update(ctx.notes.pid_names)
     if pid_names:
         rows = [
             r._replace(process=pid_names.get(r.pid)) if r.process is None and r.pid is not None else r

@@ -155,6 +155,11 @@ def entries(
                 None,
                 user,
                 NAME,
+                None,
+                None,
+                None,
+                None,
+                None,
             )
         )
         yield ProcEntry(row, int(inode_text), uid)
