@@ -28,7 +28,11 @@ class RowFilter(NamedTuple):
                 return False
         if self.protos is not None and row.proto not in self.protos:
             return False
-        if self.families is not None and row.family not in self.families:
+        if (
+            self.families is not None
+            and row.family not in self.families
+            and not (row.dual_stack and Family.IPV4 in self.families)  # an IPv6 socket taking IPv4 too
+        ):
             return False
         if self.listening and not is_listening(row):
             return False

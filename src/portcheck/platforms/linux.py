@@ -45,8 +45,8 @@ def _proto_letters(question: Question) -> str:
 
 
 def _family_flags(question: Question) -> list[str]:
-    if question.only_family(Family.IPV4):
-        return ["-4"]
+    """`-6` for IPv6 only. Never `-4`: it hides the IPv6 sockets that take IPv4 too (dual-stack, `*:80`),
+    which `-4` must show; the rows are filtered by family after parsing."""
     if question.only_family(Family.IPV6):
         return ["-6"]
     return []
