@@ -293,6 +293,7 @@ def test_minus_4_keeps_dual_stack_sockets_only() -> None:
     assert ipv4_only(base._replace(dual_stack=True))
     assert not ipv4_only(base._replace(dual_stack=False))
     assert not ipv4_only(base)  # cannot tell: not claimed
+    assert ipv4_only(base._replace(local_address="::ffff:127.0.0.1", state=State.ESTABLISHED))
 
 
 # --- PIDs of any length -------------------------------------------------------------------------------
