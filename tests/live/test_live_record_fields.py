@@ -134,6 +134,26 @@ def test_a_dual_stack_listener_answers_minus_4_and_a_v6only_one_does_not() -> No
         assert f"*:{both}" in table and f"[::]:{both}" not in table
 
 
+@pytest.mark.parametrize("tool", ["netstat", "lsof", None], ids=["netstat", "lsof", "proc"])
+def test_without_ss_dual_stack_is_unknown_and_the_machines_default_is_said(
+    tmp_path: Path, tool: str | None
+) -> None:
+    if tool is not None and shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    if Path("/proc/sys/net/ipv6/bindv6only").read_text().strip() != "0":
+        pytest.skip("net.ipv6.bindv6only is not 0 here")
+    with holding(LISTENERS_V6) as (both, _):
+        result = run_cli(
+            both,
+            "--listening",
+            "--json",
+            env={"PATH": only_tools(tmp_path / "bin", *([tool] if tool else []))},
+        )
+        assert result.code == 0
+        assert [r["dual_stack"] for r in result.json()] == [None]
+        assert "net.ipv6.bindv6only=0" in result.stderr
+
+
 # --- item 4: connected UDP under -u (issue 12 item 2) -----------------------------------------------
 
 CONNECTED_UDP = """

@@ -274,6 +274,7 @@ def _answer(
         rows = [r for r in rows if row_filter(r)]
     hints = [
         *extra_hints,
+        *(system.local_hints(rows) if executor.local else ()),
         *hints_for(
             rows,
             privileged=privileged,

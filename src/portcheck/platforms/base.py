@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
-from portcheck.core.model import Family, Proto
+from portcheck.core.model import Family, Proto, Socket
 from portcheck.core.portspec import PortSpec
 from portcheck.core.strenum import StrEnum
 
@@ -208,6 +208,11 @@ class Platform(ABC):
     @abstractmethod
     def signal_description(self, signal_name: str, grace: float) -> str:
         """The whole escalation, as the confirmation question names it."""
+
+    def local_hints(self, rows: Sequence[Socket]) -> list[str]:
+        """What this machine's own settings add to the rows of a local query (a remote host's are not
+        read): nothing, unless the OS says otherwise."""
+        return []
 
     def answers_uname(self, name: str) -> bool:
         if name in self.unames:
