@@ -265,6 +265,19 @@ def test_ss_cgroup_names_the_service_and_v6only_the_dual_stack() -> None:
     ]
 
 
+def test_rows_in_containers_are_named_by_id_on_stderr_and_container_stays_null() -> None:
+    ctx = ParseContext()
+    paths = [f"/docker/{n:x}" + "0" * 63 for n in range(5)]
+    rows = parse(
+        "ss",
+        [f"tcp LISTEN 0 9 127.0.0.1:{8000 + n} 0.0.0.0:* ino:1 sk:1 cgroup:{p}" for n, p in enumerate(paths)],
+        ctx,
+    )
+    assert [r.container for r in rows] == [None] * 5  # a name is what the field promises; a paste has ids
+    (note,) = [m for m in ctx.notes.messages if "containers" in m]
+    assert "(000000000000, 100000000000, 200000000000)" in note  # the first three, short ids
+
+
 def test_windows_b_service_lines_name_the_rows_service() -> None:
     rows = parse(
         "netstat-windows",

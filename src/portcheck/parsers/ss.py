@@ -20,7 +20,7 @@ from portcheck.core.addresses import (
     remote_endpoint,
     split_colon,
 )
-from portcheck.core.cgroups import service_unit
+from portcheck.core.cgroups import container_id, service_unit
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
 from portcheck.core.states import STATE_BY_WORD, lookup_state
@@ -264,13 +264,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     netidless = ctx.proto
     held: list[Socket] | None = None
     ipv6 = Family.IPV6
+    containers: dict[str, None] = {}  # ids of the containers whose cgroups hold rows (the first few)
     for lineno, raw, line in source:
         if line is FILTERED_OUT:  # rows the port filter rejects: each ends the row before it
             if pending is not None:
                 if held is None:
-                    yield from _rows(*pending)
+                    yield from _rows(*pending, containers)
                 else:
-                    held.extend(_rows(*pending))
+                    held.extend(_rows(*pending, containers))
                 pending = None
             continue
         tokens = line.split()
@@ -308,16 +309,16 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                         held = [] if held is None else held
                     elif held is not None:
                         if pending is not None:
-                            held.extend(_rows(*pending))
+                            held.extend(_rows(*pending, containers))
                             pending = None
                         yield from _release(held, netidless)
                         held = None
                 proto = netidless or Proto.TCP
         if pending is not None:
             if held is None:
-                yield from _rows(*pending)
+                yield from _rows(*pending, containers)
             else:
-                held.extend(_rows(*pending))
+                held.extend(_rows(*pending, containers))
                 if len(held) >= MAX_HELD:
                     notes.warn(NETID_GUESS)
                     netidless = Proto.TCP
@@ -373,12 +374,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         pending = (fields, dual_stack, extras)
     if pending is not None:
         if held is None:
-            yield from _rows(*pending)
+            yield from _rows(*pending, containers)
         else:
-            held.extend(_rows(*pending))
+            held.extend(_rows(*pending, containers))
     if held is not None:
         notes.warn(NETID_GUESS)
         yield from held
+    if containers:
+        notes.warn(IN_CONTAINERS.format(ids=", ".join(id[:12] for id in containers)))
 
 
 _ADDRESS = r"(?:\[[0-9A-Za-z:.%_*-]*\]|[0-9.*]+(?:%[A-Za-z0-9_.-]+)?)"
@@ -411,7 +414,17 @@ def _pid(text: str) -> int | None:
     return int(text) if len(text) <= MAX_PID_DIGITS else pid_number(text)
 
 
-def _rows(fields: Fields, dual_stack: bool | None, extras: str) -> tuple[Socket, ...] | list[Socket]:
+MAX_CONTAINER_IDS = 3
+"""Container ids a note names, at most (the first ones seen)."""
+IN_CONTAINERS = (
+    "some rows are in containers, which ss names by cgroup id only ({ids}): `docker ps --filter id=ID` "
+    "(or podman ps) on that machine gives their names"
+)
+
+
+def _rows(
+    fields: Fields, dual_stack: bool | None, extras: str, containers: dict[str, None]
+) -> tuple[Socket, ...] | list[Socket]:
     """One row per owning process (a pre-forked server shares one socket among many). Each field comes
     from its own place in the extras (see split_users): owners only from the `users:(...)` group."""
     if not extras:
@@ -431,7 +444,12 @@ def _rows(fields: Fields, dual_stack: bool | None, extras: str) -> tuple[Socket,
             user = _user(head)
         if " cgroup:" in details:
             path = _cgroup(details)
-            service = service_unit(path) if path else None
+            if path:
+                service = service_unit(path)
+                if service is None and len(containers) < MAX_CONTAINER_IDS:
+                    found = container_id(path)
+                    if found is not None:
+                        containers[found] = None
         if "v6only:" in details and fields[2] == "::":  # only a wildcard may take IPv4 as well
             v6only = _v6only(details)
             dual_stack = dual_stack if v6only is None else not v6only
