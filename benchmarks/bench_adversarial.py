@@ -75,6 +75,21 @@ LINES: dict[str, str] = {
     "Solaris -u PID of digits": "*.22 *.* root " + _run("1", LENGTH - 64) + " sshd 0 0 0 0 LISTEN",
     "fstat address of colons": "root sshd 1 3* internet stream tcp 0x0 " + _run("1:"),
     "fstat arrows": "root sshd 1 3* internet stream tcp 0x0 *:22 " + _run("<-- "),
+    # PIDs (and uids, inodes) of thousands of digits: int() refuses more than 4,300
+    "ss PID of digits": SS_PREFIX + '"a",pid=' + _run("9", LENGTH - 64) + ",fd=3))",
+    "netstat PID of digits": "tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN " + _run("9", LENGTH - 64) + "/sshd",
+    "lsof PID of digits": "sshd " + _run("9", LENGTH - 64) + " root 3u IPv4 1 0t0 TCP *:22 (LISTEN)",
+    "lsof -F PID of digits": "p" + _run("9", LENGTH - 8),
+    "Windows PID of digits": "  TCP 0.0.0.0:22 0.0.0.0:0 LISTENING " + _run("9", LENGTH - 64),
+    "tasklist PID of digits": '"x.exe","' + _run("9", LENGTH - 64) + '","Console","1","8 K"',
+    "sockstat PID of digits": "root sshd " + _run("9", LENGTH - 64) + " 3 tcp4 *:22 *:*",
+    "macOS -v PID of digits": "tcp4 0 0 *.22 *.* LISTEN 0 0 131072 131072 sshd:"
+    + _run("9", LENGTH - 96)
+    + " 00100",
+    "/proc uid of digits": PROC_PREFIX
+    + "00000000:00000000 00:00000000 00000000 "
+    + _run("9", LENGTH - 128)
+    + " 0 1",
 }
 """Name -> one adversarial line."""
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from portcheck.core.model import FIELDS
 from tests.conftest import run_cli
 from tests.helpers.cli import listener
 from tests.helpers.sshd import Lab, fleet
@@ -27,7 +28,7 @@ def record(
     fields.update(
         remote_address=None, remote_port=None, state="LISTEN", pid=pid, process=process, user="root"
     )
-    return {**fields, "source": "ss", **extra}
+    return {**dict.fromkeys(FIELDS), **fields, "source": "ss", **extra}
 
 
 def save(path: Path, records: list[dict[str, object]]) -> str:

@@ -21,6 +21,7 @@ import ctypes, socket, sys
 name, address, port, v6only = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 ctypes.CDLL(None).prctl(15, name.encode(), 0, 0, 0)
 server = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET)
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # a dual-stack [::] beside 127.0.0.1
 if ":" in address:
     server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if v6only else 0)
 server.bind((address, port))
@@ -103,9 +104,10 @@ def test_hint_for_ipv4_and_ipv6_loopback_held_by_different_processes() -> None:
 
 
 def test_hint_for_a_loopback_server_beside_an_ipv6_wildcard() -> None:
-    with bound("pc-exp-lo", "127.0.0.1") as (port, lo), bound("pc-exp-any6", "::", port) as (_, any6):
-        result = run_cli(str(port), "--quiet")
-        (hint,) = hint_lines(run_cli(str(port)).stderr)
+    with bound("pc-exp-lo", "127.0.0.1") as (port, lo):  # noqa: SIM117 (3.9 has no parenthesised with)
+        with bound("pc-exp-any6", "::", port, v6only=False) as (_, any6):  # dual-stack: IPv4 too
+            result = run_cli(str(port), "--quiet")
+            (hint,) = hint_lines(run_cli(str(port)).stderr)
     assert hint_lines(result.stderr) == []  # --quiet
     v6 = f"pc-exp-any6 (PID {any6})"
     assert (

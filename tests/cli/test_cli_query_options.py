@@ -35,6 +35,11 @@ TYPES = {
     "process": (str, type(None)),
     "user": (str, type(None)),
     "source": (str,),
+    "dual_stack": (bool, type(None)),
+    "cmdline": (str, type(None)),
+    "started": (str, type(None)),
+    "service": (str, type(None)),
+    "container": (str, type(None)),
 }
 
 
@@ -125,7 +130,10 @@ def test_json_ndjson_and_csv_agree(holder: Holder) -> None:
     assert [json.loads(line) for line in ndjson.stdout.splitlines()] == as_json
     table = list(csv.reader(io.StringIO(run_cli(ports, "-f", "csv").stdout)))
     assert table[0] == list(FIELDS)
-    as_text = [["" if v is None else str(v) for v in r.values()] for r in as_json]
+    as_text = [
+        ["" if v is None else json.dumps(v) if isinstance(v, bool) else str(v) for v in r.values()]
+        for r in as_json
+    ]
     assert table[1:] == as_text
     no_header = list(csv.reader(io.StringIO(run_cli(ports, "-f", "csv", "--no-header").stdout)))
     assert no_header == as_text

@@ -193,7 +193,7 @@ def test_a_new_state_word_on_every_row_is_not_a_line_per_row(tmp_path: Path) -> 
     assert stderr.splitlines()[4:] == [
         "portcheck: unknown state word 'W4' (1 row): shown as LISTEN when the peer is a wildcard, "
         "else UNKNOWN",
-        "portcheck: 295 more unknown state words (295 rows)",
+        "portcheck: 295 more rows with other unknown state words",
     ]
 
 

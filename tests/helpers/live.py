@@ -71,10 +71,19 @@ class Holder:
         return [str(p["tcp4"]), f"{p['tcp6']},{p['udp4']}", str(p["udp6"])]
 
 
+_BEFORE_SOURCE = FIELDS[: FIELDS.index("source")]
+
+
 def records(source: str | None, *rows: tuple[object, ...]) -> list[dict[str, object]]:
-    """JSON records from tuples in contract field order, `source` last (None: left out)."""
-    fields = FIELDS if source is not None else FIELDS[:-1]
-    return [dict(zip(fields, (*row, source)[: len(fields)])) for row in rows]
+    """JSON records from tuples in contract field order up to `user`, then `source` (None: left out),
+    then the fields added after it: the tuple's further values in their order, null past its end."""
+    added = FIELDS[len(_BEFORE_SOURCE) + 1 :]
+    own = {"source": source} if source is not None else {}
+    width = len(_BEFORE_SOURCE)
+    return [
+        {**dict(zip(_BEFORE_SOURCE, row)), **own, **dict.fromkeys(added), **dict(zip(added, row[width:]))}
+        for row in rows
+    ]
 
 
 @contextmanager

@@ -179,7 +179,7 @@ def test_freebsd_sockstat_listening_and_connected(tmp_path: Path) -> None:
     same_rows(
         result,
         "sockstat",
-        ("tcp", "ipv6", "::", 22, None, None, "LISTEN", 745, "sshd", "root"),
+        ("tcp", "ipv6", "::", 22, None, None, "LISTEN", 745, "sshd", "root", False),  # tcp6: v6-only
         ("tcp", "ipv4", "0.0.0.0", 22, None, None, "LISTEN", 745, "sshd", "root"),
         ("tcp", "ipv4", "192.168.71.163", 22, "192.168.71.1", 56321, "ESTABLISHED", 2207, "sshd", "root"),
     )
@@ -194,7 +194,7 @@ def test_freebsd_without_sockstat_uses_netstat(tmp_path: Path) -> None:
         result,
         "netstat-bsd",
         ("tcp", "ipv4", "192.168.71.163", 22, "192.168.71.1", 56321, "ESTABLISHED", None, None, None),
-        ("tcp", "ipv6", "::", 22, None, None, "LISTEN", None, None, None),
+        ("tcp", "ipv6", "::", 22, None, None, "LISTEN", None, None, None, False),  # tcp6: v6-only
         ("tcp", "ipv4", "0.0.0.0", 22, None, None, "LISTEN", None, None, None),
     )
     assert "sockstat: not installed" in result.stderr

@@ -43,6 +43,11 @@ def sockets(text: st.SearchStrategy[str]) -> st.SearchStrategy[Socket]:
         st.one_of(st.none(), text, st.sampled_from(["=HYPERLINK()", "+x", "-y", "@z", "nginx"])),
         st.one_of(st.none(), text),
         st.one_of(text, st.sampled_from(["ss", "lsof"])),
+        st.one_of(st.none(), st.booleans()),  # dual_stack
+        st.one_of(st.none(), text, st.sampled_from(["=cmd|' /C calc'!A0", "/usr/sbin/nginx -g daemon off;"])),
+        st.one_of(st.none(), text, st.just("2026-12-04T16:46:39Z")),
+        st.one_of(st.none(), text, st.sampled_from(["nginx.service", "RpcSs, Dnscache", "-x"])),
+        st.one_of(st.none(), text),
     )
 
 
@@ -65,7 +70,15 @@ def tabulated(rows: list[Socket], columns: list[str], header: bool, style: str, 
     header=st.booleans(),
     plain=st.booleans(),
     colour=st.booleans(),
-    fields=st.sampled_from([None, ("state", "pid", "process"), ("user",), ("local", "remote")]),
+    fields=st.sampled_from(
+        [
+            None,
+            ("state", "pid", "process"),
+            ("user",),
+            ("local", "remote"),
+            ("local", "dual_stack", "service"),
+        ]
+    ),
 )
 def test_simple_and_plain_tables_are_tabulates(
     rows: list[Socket], header: bool, plain: bool, colour: bool, fields: tuple[str, ...] | None
@@ -95,9 +108,18 @@ def test_json_is_the_json_modules(rows: list[Socket], fields: tuple[str, ...] | 
     assert out.getvalue() == "".join(encode(r) + "\n" for r in records)
 
 
+def _csv_text(value: object) -> str:
+    """A cell as the contract writes it: empty for null, `true`/`false` as JSON writes a bool."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return neutralise_formula(str(value))
+
+
 @given(
     rows=st.lists(sockets(ANY_TEXT), max_size=8),
-    fields=st.sampled_from([None, ("user",), ("pid", "process")]),
+    fields=st.sampled_from([None, ("user",), ("pid", "process"), ("dual_stack", "cmdline", "service")]),
 )
 def test_csv_is_the_csv_modules(rows: list[Socket], fields: tuple[str, ...] | None) -> None:
     columns = list(fields or FIELDS)
@@ -106,7 +128,7 @@ def test_csv_is_the_csv_modules(rows: list[Socket], fields: tuple[str, ...] | No
     writer.writerow(columns)
     for row in rows:
         record = dict(zip(FIELDS, row))
-        writer.writerow(["" if record[c] is None else neutralise_formula(str(record[c])) for c in columns])
+        writer.writerow([_csv_text(record[c]) for c in columns])
     out = io.StringIO()
     render(rows, "csv", out, fields=fields)
     assert out.getvalue() == expected.getvalue()

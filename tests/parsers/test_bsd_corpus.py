@@ -73,10 +73,11 @@ def test_freebsd12_corpus_rows() -> None:
     assert ctx.notes.skipped == 0
     assert len(rows) == 6  # the UNIX-domain section is skipped
     assert Socket(Proto.TCP, Family.IPV4, "0.0.0.0", 22, None, None, State.LISTEN, source=NAME) in rows
-    assert Socket(Proto.TCP, Family.IPV6, "::", 22, None, None, State.LISTEN, source=NAME) in rows
+    v6only = {"dual_stack": False}  # FreeBSD's `tcp6` (not `tcp46`): IPV6_V6ONLY is set
+    assert Socket(Proto.TCP, Family.IPV6, "::", 22, None, None, State.LISTEN, source=NAME, **v6only) in rows
     assert Socket(Proto.TCP, Family.IPV4, "127.0.0.1", 25, None, None, State.LISTEN, source=NAME) in rows
     assert Socket(Proto.UDP, Family.IPV4, "0.0.0.0", 514, None, None, State.NONE, source=NAME) in rows
-    assert Socket(Proto.UDP, Family.IPV6, "::", 514, None, None, State.NONE, source=NAME) in rows
+    assert Socket(Proto.UDP, Family.IPV6, "::", 514, None, None, State.NONE, source=NAME, **v6only) in rows
     established = Socket(
         Proto.TCP, Family.IPV4, "192.168.71.163", 22, "192.168.71.1", 56321, State.ESTABLISHED, source=NAME
     )

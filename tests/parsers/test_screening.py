@@ -83,7 +83,7 @@ def _parse(name: str, lines: list[str], ctx: ParseContext) -> tuple[list[Socket]
         notes.first_skipped,
         notes.unknown_states,
         list(notes.messages),
-        notes.pid_names,
+        notes.pid_names.names,
     )
 
 

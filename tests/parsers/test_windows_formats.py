@@ -26,7 +26,7 @@ def parse_pid_names(lines: list[str]) -> dict[int, str]:
     """The tasklist format's own parse: no sockets, every PID's name in the notes."""
     ctx = ParseContext()
     assert list(tasklist.parse(lines, ctx)) == []
-    return ctx.notes.pid_names
+    return ctx.notes.pid_names.names
 
 
 LISTEN_60653 = "  TCP    0.0.0.0:60653          0.0.0.0:0              LISTENING       7212"
@@ -49,6 +49,11 @@ def test_findstr_lone_line_from_stdin() -> None:
             "process": None,
             "user": None,
             "source": "netstat-windows",
+            "dual_stack": None,
+            "cmdline": None,
+            "started": None,
+            "service": None,
+            "container": None,
         }
     ]
     assert result.stderr == ""

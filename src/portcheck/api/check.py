@@ -17,8 +17,8 @@ from portcheck.core.exposure import Exposure, exposure_of
 from portcheck.core.model import Socket, State, is_listening
 from portcheck.core.strenum import StrEnum
 from portcheck.core.thresholds import Threshold, parse_threshold
-from portcheck.live.verdict import holds_port
 from portcheck.live.runner import DEFAULT_TIMEOUT
+from portcheck.live.verdict import holds_port
 from portcheck.output.plugin import Perf, PluginState, plugin_output, worst
 
 MAX_NAMED = 3

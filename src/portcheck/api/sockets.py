@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO, TypeVar, Union, overload
 from portcheck.core.errors import InspectError, ParseError, UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Family, Proto, Socket, State
-from portcheck.core.parsing import ParseContext, ParseNotes
+from portcheck.core.parsing import ParseContext, ParseNotes, PidNames
 from portcheck.core.portspec import PortSpec, parse_port_spec
 
 if TYPE_CHECKING:
@@ -265,14 +265,21 @@ def read_input(
     remote: bool = False,
     strict: bool = False,
     keep: Callable[[Socket], bool] | None = None,
+    pid_names: PidNames | None = None,
 ) -> ParseResult:
     """One input: decode, detect, parse (rows failing `keep` dropped as they stream past, so a filtered
-    parse of a huge file holds only what it keeps)."""
+    parse of a huge file holds only what it keeps). A tasklist in the input names the rows' PIDs; with
+    `pid_names` (shared by several inputs: `portcheck parse netstat.txt tasklist.txt`) the names are
+    collected there and the caller names the rows once every input is read."""
     from portcheck.parsers.offline import KeepingNotes, other_format, parse_stream
 
     ctx = ParseContext(ports.ports if ports else None, match_remote=remote, notes=KeepingNotes())
+    if pid_names is not None:
+        ctx.notes.pid_names = pid_names
     parsed = parse_stream(stream, ctx, forced)
     rows = list(parsed.rows if keep is None else filter(keep, parsed.rows))
+    if pid_names is None and ctx.notes.pid_names:
+        rows = name_pids(rows, ctx.notes.pid_names)
     result = ParseResult(rows, parsed.format, parsed.encoding, ctx.notes)
     if ctx.notes.refused is not None:  # `netstat -b` refused: the sender's machine was not inspected
         raise InspectError(ctx.notes.refused)
@@ -291,7 +298,7 @@ def refuse_skipped(notes: ParseNotes) -> None:
         raise ParseError(f"line not understood (--strict{such})", line, text)
 
 
-def name_pids(rows: Iterable[Socket], names: dict[int, str]) -> list[Socket]:
+def name_pids(rows: Iterable[Socket], names: PidNames) -> list[Socket]:
     """Process names for PIDs shown without one, from a tasklist read alongside."""
     return [
         r._replace(process=names.get(r.pid)) if r.process is None and r.pid is not None else r for r in rows

@@ -43,6 +43,7 @@ from portcheck.commands.base import (
 from portcheck.core.errors import ParseError, UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
+from portcheck.core.parsing import PidNames
 from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.output.report import Reporter
 
@@ -184,7 +185,7 @@ def _read(
     # --process is checked once the names are filled in.
     first_filter = row_filter._replace(process=None)
     keep = None if first_filter.is_trivial else first_filter.__call__
-    pid_names: dict[int, str] = {}
+    pid_names = PidNames()  # shared by every input: a row of one names its PID for the tasklist of another
     rows: list[Socket] = []
     any_text = False
     for name in files:
@@ -196,7 +197,13 @@ def _read(
         try:
             with _open_input(name) as stream:
                 parsed = read_input(
-                    stream, forced=forced, ports=ports, remote=remote, strict=strict, keep=keep
+                    stream,
+                    forced=forced,
+                    ports=ports,
+                    remote=remote,
+                    strict=strict,
+                    keep=keep,
+                    pid_names=pid_names,
                 )
         except ParseError as error:
             raise UsageError(error.describe(label)) from error
@@ -214,7 +221,6 @@ def _read(
                 "input is read as one tool's output: give each tool's output its own file "
                 "(portcheck parse a.txt b.txt)"
             )
-        pid_names.update(parsed.notes.pid_names)
     if pid_names:
         rows = name_pids(rows, pid_names)
     if row_filter.process is not None:

@@ -52,9 +52,14 @@ def port_number(text: str, proto: Proto | str | None = None) -> int | None:
 
 
 def split_colon(text: str) -> tuple[str, str]:
-    """`[::1]:80` -> (`::1`, `80`); `:::80` -> (`::`, `80`); `*:*` -> (`*`, `*`). No port: (text, "")."""
+    """`[::1]:80` -> (`::1`, `80`); `:::80` -> (`::`, `80`); `*:*` -> (`*`, `*`). No port: (text, "").
+    A zone or device stays with the host wherever it was printed: `[fe80::1]%eth0:80` (ss),
+    `[fe80::1%eth0]:80` and `fe80::1%eth0:80` all give (`fe80::1%eth0`, `80`)."""
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
+        if rest.startswith("%"):  # ss: `[fe80::1]%eth0:8190`, the device after the brackets
+            zone, _, port = rest.rpartition(":")
+            return host + zone, port
         return host, rest[1:] if rest.startswith(":") else ""
     host, sep, port = text.rpartition(":")
     if not sep:

@@ -92,7 +92,7 @@ def receivers(listeners: Sequence[Socket], destination: str) -> list[Socket]:
     ]
     wild6 = [r for r in listeners if exposure_of(r.local_address) is Exposure.ALL and _v6(r.local_address)]
     if ipv4:
-        return wild4 or [r for r in wild6 if getattr(r, "dual_stack", None) is not False]
+        return wild4 or [r for r in wild6 if r.dual_stack is not False]
     return wild6
 
 

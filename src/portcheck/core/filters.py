@@ -12,6 +12,12 @@ from portcheck.core.model import Family, Proto, Socket, State, is_listening
 from portcheck.core.portspec import PortSpec
 
 
+def _carries_ipv4(row: Socket) -> bool:
+    """An IPv6 socket that IPv4 reaches: a dual-stack listener (`*:80`), or a connection it accepted
+    from an IPv4 client, whose addresses are IPv4-mapped (`::ffff:127.0.0.1`)."""
+    return bool(row.dual_stack) or row.local_address.startswith("::ffff:")
+
+
 class RowFilter(NamedTuple):
     ports: PortSpec | None = None
     match_remote: bool = False
@@ -31,7 +37,11 @@ class RowFilter(NamedTuple):
                 return False
         if self.protos is not None and row.proto not in self.protos:
             return False
-        if self.families is not None and row.family not in self.families:
+        if (
+            self.families is not None
+            and row.family not in self.families
+            and not (Family.IPV4 in self.families and _carries_ipv4(row))
+        ):
             return False
         if self.listening and not is_listening(row):
             return False

@@ -66,11 +66,26 @@ class Socket(NamedTuple):
     process: str | None = None
     user: str | None = None
     source: str = ""
+    # Fields added later, in the order they were added (DESIGN.md "Adding fields"): only ever appended.
+    dual_stack: bool | None = None
+    """An IPv6 socket on the wildcard `::` that also accepts IPv4 (IPV6_V6ONLY=0); None where the source
+    cannot tell, and for every other address (where it says nothing about IPv4)."""
+    cmdline: str | None = None
+    started: str | None = None
+    """Process start time, ISO 8601 UTC (`2026-12-04T16:46:39Z`)."""
+    service: str | None = None
+    """The supervisor's name for the process: a systemd unit, Windows service names joined by ", "."""
+    container: str | None = None
 
 
 make_socket: Callable[[tuple[object, ...]], Socket] = partial(tuple.__new__, Socket)
-"""A Socket from a tuple of all eleven values, without NamedTuple's Python-level __new__ (which costs as
-much again as building the tuple): for parsers, which build one per row of a 100,000-row paste."""
+"""A Socket from a tuple of all sixteen values, without NamedTuple's Python-level __new__ (which costs as
+much again as building the tuple): for parsers, which build one per row of a 100,000-row paste. A
+parser that knows none of the later fields ends its tuple with NO_EXTRAS's five Nones written out
+(a literal tuple costs nothing more to build; joining two tuples would)."""
+
+NO_EXTRAS: tuple[None, None, None, None, None] = (None, None, None, None, None)
+"""dual_stack, cmdline, started, service, container: what most sources cannot tell."""
 
 FIELDS: tuple[str, ...] = Socket._fields
 """Field names in contract order, for JSON, CSV and `--fields`."""

@@ -17,18 +17,76 @@ from portcheck.core.errors import excerpt
 from portcheck.core.model import Proto, State
 from portcheck.core.states import lookup_state
 
+MAX_UNKNOWN_WORDS = 16
+"""Distinct unknown state words kept, each with its count; a hostile paste with a new word on every row
+adds to one count of "other words" instead (3M such rows kept 561 MB of words before)."""
+MAX_WORD = 64
+"""Characters of an unknown state word kept for the message."""
+
+
+class PidNames:
+    """PID -> process name, from a tasklist in the same input (a paste of `netstat -ano` and `tasklist`
+    together, in either order, or `portcheck parse netstat.txt tasklist.txt`), in bounded memory: the
+    names of at most MAX_PID_NAMES distinct PIDs are kept, the rest counted (`dropped`) for the caller
+    to say so.
+
+    A bounded map rather than "only the PIDs rows need": a tasklist that comes first is read before any
+    row says which PIDs it needs, and stdin cannot be read twice; remembering the PIDs of the rows
+    read before a tasklist cost a tenth of a 100,000-row parse, for inputs no machine prints. A real
+    machine runs a few thousand processes; 1.5M lines of tasklist kept 629 MB before."""
+
+    __slots__ = ("dropped", "names")
+
+    MAX_PID_NAMES = 65_536
+
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
+        self.dropped = 0
+
+    def add(self, pid: int, name: str) -> None:
+        names = self.names
+        if len(names) < self.MAX_PID_NAMES or pid in names:
+            names[pid] = name
+        else:
+            self.dropped += 1
+
+    def get(self, pid: int | None) -> str | None:
+        return self.names.get(pid) if pid is not None else None
+
+    def update(self, other: PidNames) -> None:
+        for pid, name in other.names.items():
+            self.add(pid, name)
+        self.dropped += other.dropped
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
 
 class ParseNotes:
     """Diagnostics collected while parsing; rendered by the CLI, never printed by a parser."""
 
-    __slots__ = ("first_skipped", "messages", "pid_names", "refused", "skipped", "unknown_states")
+    __slots__ = (
+        "first_skipped",
+        "messages",
+        "other_unknown_rows",
+        "pid_names",
+        "refused",
+        "skipped",
+        "unknown_states",
+    )
 
     def __init__(self) -> None:
         self.skipped = 0
         self.first_skipped: tuple[int, str] | None = None
         self.unknown_states: dict[str, int] = {}
+        """The first MAX_UNKNOWN_WORDS distinct unknown state words (cut to MAX_WORD) and their rows."""
+        self.other_unknown_rows = 0
+        """Rows with an unknown state word beyond those: counted, the words not kept."""
         self.messages: dict[str, None] = {}  # an ordered set: each warning once
-        self.pid_names: dict[int, str] = {}  # PID -> process name found in the same input (tasklist)
+        self.pid_names = PidNames()  # PID -> process name found in the same input (tasklist)
         self.refused: str | None = None
         """Set when the input is a tool's refusal to answer rather than an answer (`netstat -b` run
         without administrator rights): what to tell the person. A parser only says so; the caller
@@ -43,8 +101,15 @@ class ParseNotes:
     def warn(self, message: str) -> None:
         self.messages[message] = None
 
-    def unknown_state(self, word: str) -> None:
-        self.unknown_states[word] = self.unknown_states.get(word, 0) + 1
+    def unknown_state(self, word: str, rows: int = 1) -> None:
+        word = word[:MAX_WORD]
+        states = self.unknown_states
+        if word in states:
+            states[word] += rows
+        elif len(states) < MAX_UNKNOWN_WORDS:
+            states[word] = rows
+        else:
+            self.other_unknown_rows += rows
 
     def merge(self, other: ParseNotes) -> None:
         """Fold the notes of another input (the second file of `portcheck parse a b`) into these."""
@@ -52,7 +117,8 @@ class ParseNotes:
             self.first_skipped = other.first_skipped
         self.skipped += other.skipped
         for word, count in other.unknown_states.items():
-            self.unknown_states[word] = self.unknown_states.get(word, 0) + count
+            self.unknown_state(word, count)
+        self.other_unknown_rows += other.other_unknown_rows
         self.messages.update(other.messages)
         self.pid_names.update(other.pid_names)
         self.refused = self.refused or other.refused
@@ -67,7 +133,7 @@ class ParseContext:
     `screening=False` turns that off (tests compare both ways).
     """
 
-    __slots__ = ("match_remote", "notes", "ports", "screening", "wide")
+    __slots__ = ("match_remote", "notes", "ports", "proto", "screening", "wide")
 
     def __init__(
         self,
@@ -77,6 +143,7 @@ class ParseContext:
         notes: ParseNotes | None = None,
         screening: bool = True,
         wide: bool = False,
+        proto: Proto | None = None,
     ) -> None:
         self.ports = ports
         self.match_remote = match_remote
@@ -85,6 +152,10 @@ class ParseContext:
         self.wide = wide
         """The text answers a live plan's command, which asks for untruncated columns (`netstat -W`):
         a parser then never guesses that a column was cut, nor tells anyone to add -W."""
+        self.proto = proto
+        """The one transport the tool was asked for, when the live query knows it (`ss -u`): what a
+        row that does not say its protocol is (ss prints no Netid column when asked one protocol).
+        None for a paste, whose rows or sections must tell."""
 
     def wants(self, local_port: int | None, remote_port: int | None = None) -> bool:
         """False only when a port filter is set and neither port (remote only with --remote) is in it."""

@@ -121,7 +121,7 @@ def _reached(rows: Sequence[Socket], where: str) -> str:
 
     text = _owners(rows)
     if where in (LOOPBACK_V4, OTHER_V4) and any(
-        ":" in r.local_address and getattr(r, "dual_stack", None) is None for r in rows
+        ":" in r.local_address and r.dual_stack is None for r in rows
     ):
         text += " if it accepts IPv4 too (dual stack), else refused"
     return text

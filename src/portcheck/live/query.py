@@ -20,7 +20,7 @@ from portcheck import parsers
 from portcheck.core.decode import text_lines
 from portcheck.core.errors import InspectError, ParseError, excerpt, quote
 from portcheck.core.filters import RowFilter
-from portcheck.core.model import Socket
+from portcheck.core.model import Proto, Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec
 from portcheck.live.executor import Executor, LocalExecutor
@@ -160,7 +160,9 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
     for command in step.commands:
         result = executor.run(command.argv, timeout=timeout, env=command.env or None)
         _check_status(step, result)
-        ctx = ParseContext(_port_set(question), match_remote=question.match_remote, wide=True)
+        ctx = ParseContext(
+            _port_set(question), match_remote=question.match_remote, wide=True, proto=_asked_proto(question)
+        )
         try:
             parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
         except ParseError as error:  # binary output: the tool is broken, the next one may not be
@@ -175,6 +177,13 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
     if step.pid_names is not None and any(r.pid is not None and r.process is None for r in rows):
         rows = _name_pids(rows, step, step.pid_names, executor, timeout, notes)
     return _Outcome(step, rows, notes, [str(c) for c in step.commands])
+
+
+def _asked_proto(question: Question) -> Proto | None:
+    """The protocol every tool of the plan was asked for, when only one was (`portcheck 53 -u`)."""
+    if question.protos is not None and len(question.protos) == 1:
+        return next(iter(question.protos))
+    return None
 
 
 def _port_set(question: Question) -> frozenset[int] | None:
@@ -242,7 +251,6 @@ def _name_pids(
         notes.warn(f"process names unavailable ({error})")
         return rows
     names = found.notes.pid_names
-    names = {**names, **notes.pid_names}  # names netstat -b printed itself win
     return [
         r._replace(process=names.get(r.pid)) if r.pid is not None and r.process is None else r for r in rows
     ]
@@ -292,6 +300,7 @@ def _answer(
         rows = [r for r in rows if row_filter(r)]
     hints = [
         *extra_hints,
+        *(system.local_hints(rows) if executor.local else ()),
         *hints_for(
             rows,
             privileged=privileged,

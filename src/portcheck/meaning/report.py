@@ -218,7 +218,7 @@ def _in_use_line(info: PortInfo) -> str:
         return (
             f"no ({info.in_use.tool}): only TIME_WAIT rows (closed connections: no process holds {info.port})"
         )
-    shown = [_row_text(r, endpoint(r.local_address, r.local_port, r.family)) for r in rows]
+    shown = [_row_text(r, endpoint(r.local_address, r.local_port, r.family, r.dual_stack)) for r in rows]
     unique = list(dict.fromkeys(shown))
     more = len(unique) - MAX_USERS_SHOWN
     text = "; ".join(unique[:MAX_USERS_SHOWN])

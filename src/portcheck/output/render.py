@@ -121,10 +121,16 @@ def resolve_fields(words: Sequence[str], *, table: bool) -> tuple[str, ...]:
     return tuple(resolved)
 
 
-def endpoint(address: str | None, port: int | None, family: Family | None) -> str:
-    """`0.0.0.0:22`, `[::1]:631`, `*` for no peer, `host:?` when the source cut the port off."""
+def endpoint(
+    address: str | None, port: int | None, family: Family | None, dual_stack: bool | None = None
+) -> str:
+    """`0.0.0.0:22`, `[::1]:631`, `*` for no peer, `host:?` when the source cut the port off, and `*:22`
+    for an IPv6 wildcard that takes IPv4 too (dual-stack; a v6-only one stays `[::]:22`), as ss shows
+    them."""
     if address is None and port is None:
         return "*"
+    if dual_stack and address == "::":
+        return f"*:{'?' if port is None else port}"
     shown = address or "*"
     if ":" in shown or (family is Family.IPV6 and shown == "*"):
         shown = f"[{shown}]"
@@ -134,10 +140,12 @@ def endpoint(address: str | None, port: int | None, family: Family | None) -> st
 def _cell(row: Socket, column: str) -> str:
     # Addresses come from the same untrusted text as names (a host name, a pasted line): escaped too.
     if column == "local":
-        return escape_controls(endpoint(row.local_address, row.local_port, row.family))
+        return escape_controls(endpoint(row.local_address, row.local_port, row.family, row.dual_stack))
     if column == "remote":
         return escape_controls(endpoint(row.remote_address, row.remote_port, row.family))
     value = getattr(row, column)
+    if type(value) is bool:
+        return _BOOLEAN_TEXT[value]
     return "" if value is None else escape_controls(str(value))
 
 
@@ -184,6 +192,8 @@ def _columns(rows: Sequence[Socket], columns: Sequence[str]) -> list[list[str]]:
                 [
                     ""
                     if (value := row[at]) is None
+                    else _BOOLEAN_TEXT[value]
+                    if type(value) is bool
                     else (text if (text := str(value)).isprintable() else escape_controls(text))
                     for row in rows
                 ]
@@ -374,7 +384,11 @@ def _json_records(rows: Iterable[Socket]) -> Iterator[str]:
     except ImportError:  # an interpreter without the C accelerator
         from json.encoder import encode_basestring as q
 
-    for proto, family, local, port, remote, rport, state, pid, process, user, source in rows:
+    boolean = {None: "null", True: "true", False: "false"}
+    for (
+        proto, family, local, port, remote, rport, state, pid, process, user, source,
+        dual_stack, cmdline, started, service, container,
+    ) in rows:  # fmt: skip
         yield (
             f'{{"proto": {q(proto)}, "family": {"null" if family is None else q(family)}, '
             f'"local_address": {"null" if local is None else q(local)}, '
@@ -383,7 +397,12 @@ def _json_records(rows: Iterable[Socket]) -> Iterator[str]:
             f'"remote_port": {"null" if rport is None else rport}, "state": {q(state)}, '
             f'"pid": {"null" if pid is None else pid}, '
             f'"process": {"null" if process is None else q(process)}, '
-            f'"user": {"null" if user is None else q(user)}, "source": {q(source)}}}'
+            f'"user": {"null" if user is None else q(user)}, "source": {q(source)}, '
+            f'"dual_stack": {boolean[dual_stack]}, '
+            f'"cmdline": {"null" if cmdline is None else q(cmdline)}, '
+            f'"started": {"null" if started is None else q(started)}, '
+            f'"service": {"null" if service is None else q(service)}, '
+            f'"container": {"null" if container is None else q(container)}}}'
         )
 
 
@@ -446,6 +465,10 @@ def render_csv(
     writer.writerows(_csv_cells(rows, indexes))
 
 
+_BOOLEAN_TEXT = {True: "true", False: "false"}
+"""dual_stack in CSV and tables as JSON writes it (str() would give `True`)."""
+
+
 def _csv_cells(rows: Iterable[Socket], indexes: list[int]) -> Iterator[Sequence[object]]:
     """Each row's cells, formulas neutralised, None as an empty cell; the csv module writes ints and
     the (str) enums as text itself. Ports and PIDs are non-negative ints, which no spreadsheet reads as
@@ -458,11 +481,16 @@ def _csv_cells(rows: Iterable[Socket], indexes: list[int]) -> Iterator[Sequence[
                 if (value := row[i]) is None
                 else value
                 if type(value) is int and value >= 0
+                else _BOOLEAN_TEXT[value]
+                if type(value) is bool
                 else ("'" + text if (text := str(value)).startswith(start) else text)
                 for i in indexes
             ]
         return
-    for proto, family, local, port, remote, rport, state, pid, process, user, source in rows:
+    for (
+        proto, family, local, port, remote, rport, state, pid, process, user, source,
+        dual_stack, cmdline, started, service, container,
+    ) in rows:  # fmt: skip
         yield (
             proto,
             "" if family is None else family,
@@ -475,6 +503,11 @@ def _csv_cells(rows: Iterable[Socket], indexes: list[int]) -> Iterator[Sequence[
             "" if process is None else "'" + process if process.startswith(start) else process,
             "" if user is None else "'" + user if user.startswith(start) else user,
             "'" + source if source.startswith(start) else source,
+            "" if dual_stack is None else _BOOLEAN_TEXT[dual_stack],
+            "" if cmdline is None else "'" + cmdline if cmdline.startswith(start) else cmdline,
+            "" if started is None else "'" + started if started.startswith(start) else started,
+            "" if service is None else "'" + service if service.startswith(start) else service,
+            "" if container is None else "'" + container if container.startswith(start) else container,
         )
 
 

@@ -62,8 +62,13 @@ class Reporter:
                 f"{where}unknown state word {quote(word, 40)} ({count} {rows}): shown as LISTEN when the "
                 "peer is a wildcard, else UNKNOWN"
             )
-        if len(words) > MAX_STATE_WORDS:
-            rest = sum(count for _, count in words[MAX_STATE_WORDS:])
-            self.warn(f"{where}{len(words) - MAX_STATE_WORDS} more unknown state words ({rest} rows)")
+        rest = sum(count for _, count in words[MAX_STATE_WORDS:]) + notes.other_unknown_rows
+        if rest:
+            self.warn(f"{where}{rest} more rows with other unknown state words")
+        if notes.pid_names.dropped:
+            self.warn(
+                f"{where}the tasklist lists more than {notes.pid_names.MAX_PID_NAMES} processes: the names "
+                f"of {notes.pid_names.dropped} more were not kept, so some rows may show no process name"
+            )
         for message in notes.messages:
             self.warn(f"{where}{message}")

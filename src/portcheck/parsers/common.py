@@ -138,6 +138,26 @@ def sniff_score(sample: list[str], predicate: Callable[[str], bool], header_bonu
     return count_matching(sample, predicate) / nonblank + header_bonus
 
 
+MAX_PID_DIGITS = 10
+"""A PID has at most this many digits (leading zeros aside): Windows' are 32-bit (10 digits), Linux's at
+most 4,194,304, the BSDs' 99,999. Anything longer in a PID column is no PID."""
+
+
+def pid_number(text: str) -> int | None:
+    """The PID a column holds, or None: not decimal digits (what int() reads, not every character
+    str.isdigit() accepts), or more than MAX_PID_DIGITS of them. int() is never handed a long run
+    (it refuses more than 4,300 digits, which a hostile paste would turn into an internal error). A
+    row whose PID column is no PID keeps its socket and shows no PID: the port answer stands, and
+    nothing is ever signalled on a guess."""
+    if not text.isdecimal():
+        return None
+    if len(text) > MAX_PID_DIGITS:
+        text = text.lstrip("0")
+        if len(text) > MAX_PID_DIGITS:
+            return None
+    return int(text) if text else 0
+
+
 def owner(text: str) -> str:
     """A socket's owner as a tool printed it: a login name, or a uid when the tool ran numerically
     (`netstat -ne`, `lsof -l`, `lsof -F u`). uid 0 is `root` on every Unix, so it gets its name (as ss
@@ -163,6 +183,7 @@ def socket_row(
     pid: int | None = None,
     process: str | None = None,
     user: str | None = None,
+    dual_stack: bool | None = None,
 ) -> Socket:
     """A record from a local (host, port) and a peer (host, port text) as printed: the wildcard local
     host named by family, a wildcard peer as no peer at all."""
@@ -170,5 +191,5 @@ def socket_row(
     remote_address, remote_port = remote_endpoint(*peer, proto)
     return make_socket(
         (proto, family, local_address(host, family), port, remote_address, remote_port, state, pid, process,
-         user, source)
+         user, source, dual_stack, None, None, None, None)
     )  # fmt: skip

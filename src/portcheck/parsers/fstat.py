@@ -21,7 +21,7 @@ from typing import NamedTuple
 from portcheck.core.addresses import family_of, local_address, port_number, remote_endpoint, split_colon
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
-from portcheck.parsers.common import HEADER_ONLY_SCORE, clean, cleaned
+from portcheck.parsers.common import HEADER_ONLY_SCORE, clean, cleaned, pid_number
 
 NAME = "fstat"
 
@@ -55,10 +55,13 @@ class Row(NamedTuple):
 
 def _domain_at(tokens: list[str]) -> int | None:
     """Index of `internet`/`internet6` after USER, CMD (one word or more), PID and FD."""
+    found = None
     for index in range(3, min(len(tokens), 4 + _MAX_CMD_WORDS)):
         if tokens[index] in _DOMAINS:
-            return index
-    return None
+            if found is not None:  # CMD imitates the columns after it: which is fstat's own is unknown
+                return None
+            found = index
+    return found
 
 
 def _is_fd(token: str) -> bool:
@@ -86,9 +89,8 @@ def read_row(tokens: list[str], ports: frozenset[int] | None = None) -> Row | st
     if at is None:
         return None
     fd_at = at - 1 if tokens[at - 1] != "*" else at - 2
-    if fd_at < 2 or not _is_fd(tokens[fd_at]) or not tokens[fd_at - 1].isdecimal():
-        return None
-    if len(tokens[fd_at - 1]) > 10 or at + 2 >= len(tokens):
+    pid = pid_number(tokens[fd_at - 1]) if fd_at >= 2 and _is_fd(tokens[fd_at]) else None
+    if pid is None or at + 2 >= len(tokens):
         return None
     proto = _PROTOS.get(tokens[at + 2])
     if proto is None:
@@ -111,9 +113,8 @@ def read_row(tokens: list[str], ports: frozenset[int] | None = None) -> Row | st
             return None
     elif len(rest) > 1:
         return None
-    pid = tokens[fd_at - 1]
     command = " ".join(tokens[1 : fd_at - 1])
-    return Row(tokens[0], command, int(pid), proto, _DOMAINS[tokens[at]], local, peer)
+    return Row(tokens[0], command, pid, proto, _DOMAINS[tokens[at]], local, peer)
 
 
 def _is_pcb(token: str) -> bool:
@@ -172,7 +173,7 @@ def _record(row: Row, ctx: ParseContext) -> Socket | None:
     family = row.family if host == "*" else family_of(host) or row.family
     return make_socket(
         (proto, family, local_address(host, family), local_port, remote_address, remote_port, state,
-         row.pid, row.command, row.user, NAME)
+         row.pid, row.command, row.user, NAME, None, None, None, None, None)
     )  # fmt: skip
 
 

@@ -26,7 +26,7 @@ from typing import NamedTuple
 from portcheck.core.addresses import family_of, port_number
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
-from portcheck.parsers.common import HEADER_ONLY_SCORE, clean, cleaned
+from portcheck.parsers.common import HEADER_ONLY_SCORE, clean, cleaned, pid_number
 
 NAME = "fuser"
 
@@ -166,16 +166,12 @@ def read_verbose(text: str) -> Owner | None:
     if _ACCESS.fullmatch(parts[1]):
         pid = None
         command = text.split(None, 2)[2] if len(parts) > 2 else ""
-    elif _is_pid(parts[1]) and _ACCESS.fullmatch(parts[2]):
-        pid = int(parts[1])
+    elif pid_number(parts[1]) is not None and _ACCESS.fullmatch(parts[2]):
+        pid = pid_number(parts[1])
         command = parts[3] if len(parts) > 3 else ""
     else:
         return None
     return Owner(pid, command.strip() or None, None if user == "(unknown)" else user)
-
-
-def _is_pid(text: str) -> bool:
-    return len(text) <= 10 and text.isascii() and text.isdecimal()
 
 
 class _Reader:
@@ -201,7 +197,7 @@ class _Reader:
         for owner in owners:
             yield make_socket(
                 (target.proto, family, UNKNOWN_ADDRESS, target.port, target.peer, target.peer_port, state,
-                 owner.pid, owner.process, owner.user, NAME)
+                 owner.pid, owner.process, owner.user, NAME, None, None, None, None, None)
             )  # fmt: skip
 
     def start(self, command: Command) -> None:

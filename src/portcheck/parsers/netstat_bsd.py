@@ -37,7 +37,7 @@ from portcheck.core.addresses import (
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
 from portcheck.core.states import STATE_BY_WORD
-from portcheck.parsers.common import FILTERED_OUT, Lines, clean, sniff_score
+from portcheck.parsers.common import FILTERED_OUT, Lines, clean, pid_number, sniff_score
 
 NAME = "netstat-bsd"
 
@@ -87,8 +87,9 @@ WIDTH = 22
 """Address column width without -A; netstat cuts `host.port ` to it unless -W is given."""
 WIDTH_WITH_SOCKET = 18
 """Address column width when -A puts the socket address (and on macOS the Flowhash) first."""
-_MAX_NAME_WORDS = 12
-"""Words a Tahoe process name may span before its `:pid`."""
+_MAX_NAME_WORDS = 17
+"""Words a Tahoe `process:pid` column may span: the name is the process's p_name, at most 32 characters
+(2 * MAXCOMLEN; `Code Helper (Plugin)` is 20), so at most 16 words and the one that ends in `:pid`."""
 _WIDEST_CUT_PORT = 6553
 """A port shown at the full column width is complete only if one more digit would exceed 65535."""
 
@@ -105,12 +106,13 @@ NO_STATE_HINT = (
 class Layout:
     """What the last header line says: address column width, and where the pid sits (macOS -v)."""
 
-    __slots__ = ("headed", "pid_before", "plain_ipv4", "wide", "width")
+    __slots__ = ("headed", "pid_after", "pid_before", "plain_ipv4", "wide", "width")
 
     def __init__(self) -> None:
         self.width: int | None = None  # None: take it from the row (18 with -A, else 22)
         self.wide = False  # -W: addresses are never cut
         self.pid_before: int | None = None  # columns after (state) that precede the pid column
+        self.pid_after: tuple[int, int] | None = None  # columns after the pid column: plain, `name:pid`
         self.headed = False  # False for grep'd rows: no header to place columns by
         self.plain_ipv4 = False  # OpenBSD's or NetBSD's header: `tcp`/`udp` rows are IPv4
 
@@ -131,6 +133,8 @@ class Layout:
             for index, name in enumerate(tail):
                 if name == "pid" or name.endswith(":pid"):  # `process:pid` on Tahoe
                     layout.pid_before = index
+                    named = sum(1 for later in tail[index + 1 :] if ":" in later)
+                    layout.pid_after = (len(tail) - index - 1 - named, named)
                     break
         return layout
 
@@ -241,50 +245,71 @@ def _host_cut(host: str) -> bool:
     return host.endswith(":") and not host.endswith("::")
 
 
-def _owner_from_header(tail: list[str], before: int) -> tuple[int | None, str | None]:
+def _name_pid(tail: list[str], start: int, end: int) -> tuple[int | None, str | None]:
+    """Tahoe's `process:pid` column spanning tail[start..end], the pid after the last colon of its last
+    word; (None, None) when that word is not `name:digits`."""
+    name, sep, pid = tail[end].rpartition(":")
+    if not sep or not pid.isdecimal():
+        return None, None
+    return pid_number(pid), " ".join([*tail[start:end], name]).strip() or None
+
+
+def _owner_from_header(
+    tail: list[str], before: int, after: tuple[int, int] | None = None
+) -> tuple[int | None, str | None]:
     """pid (and on Tahoe the process name) from the columns after (state), starting where the header
-    put the pid column. Tahoe's `process:pid` may span several words (`Autodesk Fusion:22712`): the
-    column ends at the first word that ends in `:digits`, whatever columns follow it."""
+    put the pid column. Tahoe's `process:pid` may span several words (`Autodesk Fusion:22712`), and a
+    name may itself hold `word:digits` (`x:928 y`, printed `x:928 y:4127`). Where the header puts only
+    single-word columns after it (`after`: their count, and how many more `name:pid` columns follow),
+    the column ends that many words before the row's end: exact, whatever the name holds. Otherwise it
+    ends at the first word that ends in `:digits`."""
     if before >= len(tail):
         return None, None
     if tail[before].isdecimal():
-        return int(tail[before]), None
+        return pid_number(tail[before]), None
+    if after is not None and after[1] == 0:
+        end = len(tail) - after[0] - 1
+        found = _name_pid(tail, before, end) if end >= before else (None, None)
+        if found[0] is not None:
+            return found  # else a row with columns missing: read it as a header-less one would be
     for index in range(before, min(len(tail), before + _MAX_NAME_WORDS)):
-        name, sep, pid = tail[index].rpartition(":")
+        _, sep, pid = tail[index].rpartition(":")
         if sep and pid.isdecimal():
-            return int(pid), " ".join([*tail[before:index], name]).strip() or None
+            return _name_pid(tail, before, index)
     return None, None
 
 
 def _owner_without_header(tail: list[str]) -> tuple[int | None, str | None]:
     """A grep'd `netstat -anv` row has no header to place the pid; only layouts whose columns identify
-    themselves are read: Tahoe's `name:pid`, Mojave's hexadecimal `0x` state and options (optionally
-    after -b's byte counters), and Sonoma/Sequoia's 16-digit gencnt. Anything else gives no pid."""
-    for index, token in enumerate(tail):
-        name, sep, pid = token.rpartition(":")
+    themselves are read: Tahoe's `name:pid` (the last word with a colon: the columns after it have none),
+    Mojave's hexadecimal `0x` state and options (optionally after -b's byte counters), and
+    Sonoma/Sequoia's 16-digit gencnt. Anything else gives no pid."""
+    for index in range(len(tail) - 1, -1, -1):
+        name, sep, pid = tail[index].rpartition(":")
         if sep and pid.isdecimal() and name:
             start = index  # the name's first word follows the last numeric column
             while start > 0 and not tail[start - 1].isdecimal():
                 start -= 1
-            return _owner_from_header(tail, start)
+            return _name_pid(tail, start, index)
     count = len(tail)
     if count in (6, 8) and tail[-2].startswith("0x") and tail[-4].isdecimal():
-        return int(tail[-4]), None
+        return pid_number(tail[-4]), None
     if count in (12, 14):
         gencnt = tail[count - 6]
         if len(gencnt) == 16 and _HEX.fullmatch(gencnt) and tail[count - 10].isdecimal():
-            return int(tail[count - 10]), None
+            return pid_number(tail[count - 10]), None
     return None, None
 
 
 class _Reader:
     """Parsing state across lines: the current header's layout, and cut detection."""
 
-    __slots__ = ("ctx", "layout")
+    __slots__ = ("ctx", "layout", "v6_section")
 
     def __init__(self, ctx: ParseContext) -> None:
         self.ctx = ctx
         self.layout = Layout()
+        self.v6_section = False  # NetBSD's `Active Internet6 connections`: macOS and FreeBSD have none
 
     def port(self, address: tuple[str, str, str], proto: Proto, width: int) -> int | None:
         """The port of `(printed, host, port)`, or None when netstat cut it; either cut is noted."""
@@ -338,13 +363,25 @@ class _Reader:
         pid, process = None, None
         if tail:
             if layout.pid_before is not None:
-                pid, process = _owner_from_header(tail, layout.pid_before)
+                pid, process = _owner_from_header(tail, layout.pid_before, layout.pid_after)
             elif not layout.headed:
                 pid, process = _owner_without_header(tail)
         local = host if host not in WILDCARD_HOSTS else local_address(host, family)
         return make_socket(
-            (proto, family, local, local_port, remote_address, remote_port, state, pid, process, None, NAME)
-        )
+            (proto, family, local, local_port, remote_address, remote_port, state, pid, process, None, NAME,
+             self.dual_stack(word) if local == "::" else None, None, None, None, None)
+        )  # fmt: skip
+
+    def dual_stack(self, word: str | None) -> bool | None:
+        """macOS and FreeBSD print `tcp46`/`udp46` for an IPv6 socket that takes IPv4 too and `tcp6` for
+        one with IPV6_V6ONLY; OpenBSD and NetBSD print `tcp6` for every IPv6 socket, so a `tcp6` row
+        tells only under a macOS/FreeBSD header (`(state)`, in no `Active Internet6` section)."""
+        if word is None or not word.endswith("6"):
+            return None
+        if word.endswith("46"):
+            return True
+        layout = self.layout
+        return False if layout.headed and not layout.plain_ipv4 and not self.v6_section else None
 
     def state(self, row: Row, proto: Proto, peer_host: str, peer_port: str) -> tuple[State, list[str]]:
         """The state and the columns after it. UDP has no state (NONE); -L rows are listeners; TCP rows
@@ -427,6 +464,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if _is_banner(line):
             internet = _is_inet_banner(line)
             reader.layout = Layout()
+            reader.v6_section = line.startswith("Active Internet6")
             source.screen = screen(WIDTH)
             continue
         if not internet:  # UNIX, kernel control and event sockets, kernel control modules

@@ -31,6 +31,7 @@ from portcheck.parsers.common import (
     clean,
     owner,
     owner_hint,
+    pid_number,
     row_state,
     sniff_score,
     socket_row,
@@ -128,9 +129,10 @@ def _state_and_user(middle: list[str]) -> tuple[str, str | None] | None:
 def _program(field: str) -> tuple[int | None, str | None]:
     """`1127/sshd` -> (1127, "sshd"); `2322/sshd: kbrazil` keeps its space; `-` -> (None, None)."""
     pid_text, _, name = field.partition("/")
-    if not pid_text.isdecimal():
+    pid = pid_number(pid_text)
+    if pid is None:
         return None, None
-    return int(pid_text), name or None
+    return pid, name or None
 
 
 def _family(declared: Family | None, local_host: str, peer_host: str) -> Family:

@@ -23,7 +23,7 @@ from portcheck.core.addresses import family_of, local_address, port_number, remo
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
 from portcheck.core.states import lookup_state
-from portcheck.parsers.common import HEADER_ONLY_SCORE, clean, cleaned, owner
+from portcheck.parsers.common import HEADER_ONLY_SCORE, clean, cleaned, owner, pid_number
 from portcheck.parsers.netstat_bsd import split_bsd
 
 NAME = "netstat-solaris"
@@ -156,14 +156,14 @@ def _record(row: Row, family: Family | None, ctx: ParseContext) -> Socket | None
     pid = user = process = None
     if row.owner:
         user_text, pid_text, *command = row.owner
-        pid = int(pid_text) if pid_text.isdecimal() and len(pid_text) <= 10 else None
+        pid = pid_number(pid_text)
         user = None if user_text in _NO_OWNER else owner(user_text)
         process = " ".join(command)
         process = None if process in _NO_OWNER else process
     local = local_address(host, family)
     return make_socket(
         (proto, family, local, local_port, remote_address, remote_port, _state(row, ctx), pid, process, user,
-         NAME)
+         NAME, None, None, None, None, None)
     )  # fmt: skip
 
 

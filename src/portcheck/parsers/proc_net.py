@@ -31,7 +31,7 @@ ByteOrder = Literal["little", "big"]
 _ROW = re.compile(
     r"^\d+:\s+([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+"
     r"([0-9A-Fa-f]{8}|[0-9A-Fa-f]{32}):([0-9A-Fa-f]{4})\s+([0-9A-Fa-f]{2})\s+"
-    r"[^\s:]+:[^\s:]+\s+[^\s:]+:[^\s:]+\s+\S+\s+(\d+)\s+-?\d+\s+(\d+)(.*)$"
+    r"[^\s:]+:[^\s:]+\s+[^\s:]+:[^\s:]+\s+\S+\s+(\d{1,10})\s+-?\d+\s+(\d{1,20})(.*)$"
 )
 """The fields after the state are hex or decimal words. Each run's class excludes what follows it
 (`[^\\s:]+` then `:`, `\\S+` then `\\s+`), so a failed match cannot be retried by splitting a run
@@ -155,6 +155,11 @@ def entries(
                 None,
                 user,
                 NAME,
+                None,
+                None,
+                None,
+                None,
+                None,
             )
         )
         yield ProcEntry(row, int(inode_text), uid)

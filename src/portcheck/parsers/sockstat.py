@@ -26,7 +26,7 @@ from portcheck.core.addresses import (
 from portcheck.core.model import Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
 from portcheck.core.states import lookup_state
-from portcheck.parsers.common import clean, cleaned, sniff_score
+from portcheck.parsers.common import clean, cleaned, pid_number, sniff_score
 
 NAME = "sockstat"
 
@@ -69,9 +69,12 @@ def _is_id(token: str) -> bool:
 
 
 def find_proto(tokens: list[str]) -> int | None:
-    """Index of the PROTO column: the first known protocol word after USER, COMMAND (possibly several
-    words), PID and FD."""
+    """Index of the PROTO column: the known protocol word after USER, COMMAND (possibly several words),
+    PID and FD. A row with two such places is refused (None): the command name (before PROTO) or a
+    UNIX socket's path (after it) may hold spaces, so either can imitate these columns
+    (`a 1 2 tcp4 *:1 *:*`), and which of the two is sockstat's own cannot be told from the words."""
     last = min(len(tokens), 4 + _MAX_COMMAND_WORDS)
+    found = None
     for index in range(4, last):
         word = tokens[index]
         if (
@@ -79,8 +82,10 @@ def find_proto(tokens: list[str]) -> int | None:
             and _is_id(tokens[index - 1])
             and _is_id(tokens[index - 2])
         ):
-            return index
-    return None
+            if found is not None:
+                return None
+            found = index
+    return found
 
 
 def _is_port(text: str) -> bool:
@@ -115,7 +120,8 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             elif not (in_sctp and all(_is_address(t) for t in tokens)):
                 notes.skip(lineno, raw)
             continue
-        proto = _PROTOS.get(tokens[at])
+        word = tokens[at]
+        proto = _PROTOS.get(word)
         in_sctp = tokens[at].startswith("sctp")
         if proto is None:  # UNIX-domain or SCTP: a valid row, not a TCP/UDP socket
             continue
@@ -133,8 +139,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             if not ctx.wants(local_port, remote):
                 continue
         family = family_from_proto(tokens[at]) or family_of(host) or family_of(peer_host)
+        # tcp46/udp46: an IPv6 socket that takes IPv4 too; tcp6/udp6: IPV6_V6ONLY set.
+        # (only the wildcard `::` may take IPv4 as well: for any other address it says nothing)
+        dual_stack = (
+            (True if word.endswith("46") else False if word.endswith("6") else None)
+            if host in ("*", "::", "[::]")
+            else None
+        )
         remote_address, remote_port = remote_endpoint(peer_host, peer_port, proto)
-        pid = tokens[at - 2]
         row = make_socket(
             (
                 proto,
@@ -144,10 +156,15 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 remote_address,
                 remote_port,
                 _state(tokens[at + 3 :], proto, (peer_host, peer_port), state_column, ctx),
-                int(pid) if pid.isdecimal() else None,
+                pid_number(tokens[at - 2]),
                 _unknown(" ".join(tokens[1 : at - 2])),
                 _unknown(tokens[0]),
                 NAME,
+                dual_stack,
+                None,
+                None,
+                None,
+                None,
             )
         )
         if row not in seen:

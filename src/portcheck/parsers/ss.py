@@ -20,10 +20,19 @@ from portcheck.core.addresses import (
     remote_endpoint,
     split_colon,
 )
+from portcheck.core.cgroups import container_id, service_unit
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
 from portcheck.core.states import STATE_BY_WORD, lookup_state
-from portcheck.parsers.common import FILTERED_OUT, Lines, clean, row_state, sniff_score
+from portcheck.parsers.common import (
+    FILTERED_OUT,
+    MAX_PID_DIGITS,
+    Lines,
+    clean,
+    pid_number,
+    row_state,
+    sniff_score,
+)
 
 NAME = "ss"
 
@@ -139,11 +148,29 @@ def _is_header(line: str) -> bool:
     return line.startswith(("Netid", "State")) and "Recv-Q" in line
 
 
-def _proto_for(tokens: list[str], start: int) -> Proto | None:
-    """The transport: the Netid column, or without it (`ss -t`/`ss -u`) a guess from the state."""
-    if start == 1:
-        return _PROTOS.get(tokens[0])
-    return Proto.UDP if tokens[0] == "UNCONN" else Proto.TCP
+def _told_by_state(word: str) -> Proto | None:
+    """What a row without Netid (`ss -t`, `ss -u`) says of its protocol by its state: a UDP socket is
+    UNCONN or ESTAB, a TCP socket never UNCONN (the kernel's socket dump has no unbound TCP sockets), so
+    UNCONN is UDP, ESTAB either, and every other state TCP."""
+    if word == "UNCONN":
+        return Proto.UDP
+    return None if word == "ESTAB" else Proto.TCP
+
+
+MAX_HELD = 1000
+"""Rows of a table without Netid held back, at most, until a later row tells their protocol."""
+NETID_GUESS = (
+    "ss printed no Netid column and no row tells TCP from UDP (ESTAB rows only): they are shown as TCP; "
+    "`ss -tunap` prints the column"
+)
+
+
+def _release(held: list[Socket], proto: Proto) -> list[Socket]:
+    """Rows held back while their table's protocol was unknown (built as TCP), now that it is known.
+    Only the protocol changes: an ESTAB row's other fields read the same for TCP and UDP."""
+    if proto is Proto.TCP:
+        return held
+    return [row._replace(proto=proto) for row in held]
 
 
 def _state(word: str, proto: Proto, peer: tuple[str, str], ctx: ParseContext) -> State:
@@ -165,8 +192,50 @@ def _user(extras: str) -> str | None:
 
 
 def _unbalanced(extras: str) -> bool:
-    """True when a `users:((...` group is cut off, as e-mail line wrapping leaves it."""
-    return "users:(" in extras and extras.count("(") > extras.count(")")
+    """True when the `users:((...` group is cut off, as e-mail line wrapping leaves it."""
+    return extras.startswith("users:(") and _USERS_END not in extras
+
+
+_USERS_END = "))"
+"""How the `users:(...)` group ends: ss prints `users:(` then `("name",pid=N,fd=N),` per process and
+`)`, and a name never holds `)` (ss reads it from /proc/PID/stat with `%[^)]`)."""
+
+
+def split_users(extras: str) -> tuple[str, str]:
+    """(the `users:(...)` group, the text after it). ss prints the group first, right after the peer
+    address, and every later field after it: `-o`'s timer, `-e`'s `uid:`, `ino:`, `sk:` and
+    `cgroup:<path>`, `v6only:`... A cgroup path is chosen by whoever created the cgroup and may hold
+    `users:(("nginx",pid=928,fd=3))`: text after the group never names an owner."""
+    if not extras.startswith("users:("):
+        return "", extras
+    end = extras.find(_USERS_END)
+    if end < 0:
+        return extras, ""
+    end += len(_USERS_END)
+    return extras[:end], extras[end:]
+
+
+_CGROUP_TAIL = re.compile(
+    r"(?:\s+(?:v6only:[01]|[<-]-[->]|tos:\S*|tclass:\S*|class_id:\S*|cgroup:\S*|bpf\S*))+$"
+)
+"""What ss may print after `cgroup:<path>` (v6only, the shutdown mask, -Q's tos, --cgroup's own copy),
+cut from the end to leave the path."""
+_V6ONLY = re.compile(r"\sv6only:([01])(?=\s|$)")
+
+
+def _cgroup(details: str) -> str | None:
+    """The path after `cgroup:` (it may hold spaces), without the fields ss prints after it."""
+    at = details.find(" cgroup:")
+    if at < 0:
+        return None
+    path = details[at + len(" cgroup:") :]
+    return _CGROUP_TAIL.sub("", path) if " " in path else path
+
+
+def _v6only(details: str) -> bool | None:
+    """`-e`'s `v6only:N`, printed after the cgroup path: the last one is ss's own."""
+    found = _V6ONLY.findall(details)
+    return found[-1] == "1" if found else None
 
 
 Fields = tuple[Proto, Optional[Family], str, Optional[int], Optional[str], Optional[int], State]
@@ -180,7 +249,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     notes = ctx.notes
     ports = ctx.ports
     match_remote = ctx.match_remote
-    pending: tuple[Fields, str] | None = None  # a row whose continuation line may still follow
+    pending: tuple[Fields, bool | None, str] | None = None  # a row whose continuation may still follow
     # `*` means different things by ss version: iproute2 >= 4.17 prints IPv4 wildcards as 0.0.0.0 and
     # IPv6 as [::], keeping `*` for a dual-stack IPv6 socket; older ss printed `*` for IPv4 and `:::`
     # for IPv6. The input tells which ss wrote it (brackets and `pid=` are new, `:::` is old): the first
@@ -189,10 +258,20 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     modern: bool | None = None
     screen = ctx.screen(_USUAL_ROW)
     source = Lines(lines)
+    # Without Netid (`ss -t`, `ss -u`) the rows' protocol is what the live query asked for, or else
+    # what the first row that tells says (see _told_by_state). Rows before it (ESTAB, either protocol)
+    # are held back (built as TCP) until one tells, MAX_HELD at most.
+    netidless = ctx.proto
+    held: list[Socket] | None = None
+    ipv6 = Family.IPV6
+    containers: dict[str, None] = {}  # ids of the containers whose cgroups hold rows (the first few)
     for lineno, raw, line in source:
         if line is FILTERED_OUT:  # rows the port filter rejects: each ends the row before it
             if pending is not None:
-                yield from _rows(*pending)
+                if held is None:
+                    yield from _rows(*pending, containers)
+                else:
+                    held.extend(_rows(*pending, containers))
                 pending = None
             continue
         tokens = line.split()
@@ -204,17 +283,47 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         else:
             found = _row_start(tokens)
             if found is None:
-                if pending is not None and (first.startswith("users:(") or _unbalanced(pending[1])):
-                    pending = (pending[0], pending[1] + " " + line)
+                if pending is not None and (
+                    (first.startswith("users:(") and not pending[2]) or _unbalanced(pending[2])
+                ):
+                    pending = (pending[0], pending[1], (pending[2] + " " + line).lstrip())
                     continue
-                if _is_header(line) or _is_extras(tokens):
+                if _is_header(line):
+                    if held is not None:  # the table ended without telling
+                        notes.warn(NETID_GUESS)
+                        yield from held
+                        held = None
+                    netidless = ctx.proto  # another table: its own rows tell again
+                    continue
+                if _is_extras(tokens):
                     continue
                 notes.skip(lineno, raw)
                 continue
             start = found
-            proto = _proto_for(tokens, start)
+            if start == 1:
+                proto = _PROTOS.get(first)
+            else:
+                if netidless is None:
+                    netidless = _told_by_state(first)
+                    if netidless is None:
+                        held = [] if held is None else held
+                    elif held is not None:
+                        if pending is not None:
+                            held.extend(_rows(*pending, containers))
+                            pending = None
+                        yield from _release(held, netidless)
+                        held = None
+                proto = netidless or Proto.TCP
         if pending is not None:
-            yield from _rows(*pending)
+            if held is None:
+                yield from _rows(*pending, containers)
+            else:
+                held.extend(_rows(*pending, containers))
+                if len(held) >= MAX_HELD:
+                    notes.warn(NETID_GUESS)
+                    netidless = Proto.TCP
+                    yield from held
+                    held = None
             pending = None
         if proto is None:  # netlink, unix, raw...: a valid row, not a TCP/UDP socket
             continue
@@ -233,8 +342,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             continue
         peer_host, peer_port_text = split_colon(peer_text)
         family = family_of(local_host) or family_of(peer_host)
-        if family is None and local_host.startswith("*"):
-            family = Family.IPV6 if modern or peer_host.startswith(("[", ":")) else None
+        # iproute2 >= 4.17 prints an IPv6 wildcard without IPV6_V6ONLY as `*`, with it as `[::]`
+        dual_stack: bool | None = None
+        if family is None:
+            if local_host.startswith("*"):
+                family = Family.IPV6 if modern or peer_host.startswith(("[", ":")) else None
+                dual_stack = True if modern and family is Family.IPV6 else None
+        elif modern and family is ipv6 and local_text.startswith("[::]"):
+            dual_stack = False
         remote_address, remote_port = remote_endpoint(peer_host, peer_port_text, proto)
         word = tokens[start]
         if word == "UNCONN":
@@ -244,7 +359,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         fields = (
             proto,
             family,
-            local_address(local_host, family),
+            local_address(local_host, family) if "%" not in local_host else _scoped(local_host, family),
             local_port,
             remote_address,
             remote_port,
@@ -256,9 +371,17 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if len(tokens) > start + 5:
             at = line.find(peer_text, line.find(local_text) + len(local_text)) + len(peer_text)
             extras = line[at:].strip()
-        pending = (fields, extras)
+        pending = (fields, dual_stack, extras)
     if pending is not None:
-        yield from _rows(*pending)
+        if held is None:
+            yield from _rows(*pending, containers)
+        else:
+            held.extend(_rows(*pending, containers))
+    if held is not None:
+        notes.warn(NETID_GUESS)
+        yield from held
+    if containers:
+        notes.warn(IN_CONTAINERS.format(ids=", ".join(id[:12] for id in containers)))
 
 
 _ADDRESS = r"(?:\[[0-9A-Za-z:.%_*-]*\]|[0-9.*]+(?:%[A-Za-z0-9_.-]+)?)"
@@ -279,21 +402,71 @@ def _ss_generation(line: str, local_text: str) -> bool | None:
     return None
 
 
-def _rows(fields: Fields, extras: str) -> tuple[Socket, ...] | list[Socket]:
-    """One row per owning process (a pre-forked server shares one socket among many)."""
+def _scoped(host: str, family: Family | None) -> str:
+    """A host bound to a device or with a zone (`*%eth0`, `0.0.0.0%eth0`, `fe80::1%eth0`): the address
+    named as any other, the `%zone` kept."""
+    bare, _, zone = host.partition("%")
+    return f"{local_address(bare, family)}%{zone}"
+
+
+def _pid(text: str) -> int | None:
+    """pid_number for the digits _USER matched, without a call for the usual short ones."""
+    return int(text) if len(text) <= MAX_PID_DIGITS else pid_number(text)
+
+
+MAX_CONTAINER_IDS = 3
+"""Container ids a note names, at most (the first ones seen)."""
+IN_CONTAINERS = (
+    "some rows are in containers, which ss names by cgroup id only ({ids}): `docker ps --filter id=ID` "
+    "(or podman ps) on that machine gives their names"
+)
+
+
+def _rows(
+    fields: Fields, dual_stack: bool | None, extras: str, containers: dict[str, None]
+) -> tuple[Socket, ...] | list[Socket]:
+    """One row per owning process (a pre-forked server shares one socket among many). Each field comes
+    from its own place in the extras (see split_users): owners only from the `users:(...)` group."""
     if not extras:
-        return (make_socket((*fields, None, None, None, NAME)),)
-    user = _user(extras) if "uid:" in extras or "ino:" in extras else None
-    owners = _USER.findall(extras) if "users:(" in extras else []
+        return (make_socket((*fields, None, None, None, NAME, dual_stack, None, None, None, None)),)
+    if extras.startswith("users:("):  # split_users, inline: this runs once per row
+        end = extras.find(_USERS_END) + 2
+        if end == 1 or end == len(extras):  # no end (cut short), or nothing after the group
+            users, details = extras, ""
+        else:
+            users, details = extras[:end], extras[end:]
+    else:
+        users, details = "", extras
+    user = service = None
+    if details:
+        head = details.partition(" cgroup:")[0]  # uid and ino come before the cgroup path
+        if "uid:" in head or "ino:" in head:
+            user = _user(head)
+        if " cgroup:" in details:
+            path = _cgroup(details)
+            if path:
+                service = service_unit(path)
+                if service is None and len(containers) < MAX_CONTAINER_IDS:
+                    found = container_id(path)
+                    if found is not None:
+                        containers[found] = None
+        if "v6only:" in details and fields[2] == "::":  # only a wildcard may take IPv4 as well
+            v6only = _v6only(details)
+            dual_stack = dual_stack if v6only is None else not v6only
+    owners = _USER.findall(users) if users else []
     if len(owners) <= 1:
-        name, pid = (owners[0][0], int(owners[0][1])) if owners else (None, None)
-        return (make_socket((*fields, pid, name, user, NAME)),)
+        name, pid_text = owners[0][:2] if owners else (None, "")
+        # pid_number, inline for the usual short PID (_USER matched decimal digits)
+        pid = int(pid_text) if 0 < len(pid_text) <= MAX_PID_DIGITS else pid_number(pid_text)
+        return (make_socket((*fields, pid, name, user, NAME, dual_stack, None, None, service, None)),)
     seen: set[tuple[str, str]] = set()
     rows = []
     for name, pid, _fd in owners:
         if (name, pid) not in seen:  # the same process holding the socket on two descriptors is one row
             seen.add((name, pid))
-            rows.append(make_socket((*fields, int(pid), name, user, NAME)))
+            rows.append(
+                make_socket((*fields, _pid(pid), name, user, NAME, dual_stack, None, None, service, None))
+            )
     return rows
 
 

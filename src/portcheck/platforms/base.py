@@ -16,11 +16,11 @@ from __future__ import annotations
 import errno
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
-from portcheck.core.model import Family, Proto
+from portcheck.core.model import Family, Proto, Socket
 from portcheck.core.portspec import PortSpec
 from portcheck.core.strenum import StrEnum
 
@@ -265,6 +265,11 @@ class Platform(ABC):
         """How to prove that `pid` holds a socket on `question.ports` just before signalling it."""
 
     bind_advice: ClassVar[BindAdvice]
+
+    def local_hints(self, rows: Sequence[Socket]) -> list[str]:
+        """What this machine's own settings add to the rows of a local query (a remote host's are not
+        read): nothing, unless the OS says otherwise."""
+        return []
 
     def answers_uname(self, name: str) -> bool:
         if name in self.unames:

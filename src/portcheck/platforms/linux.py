@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from portcheck.core.model import Family
+from collections.abc import Sequence
+
+from portcheck.core.model import Family, Socket
 from portcheck.core.portspec import PortSpec
 from portcheck.platforms.base import (
     BOTH_PROTOS,
@@ -25,6 +27,12 @@ from portcheck.platforms.base import (
 )
 
 PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
+BINDV6ONLY = "/proc/sys/net/ipv6/bindv6only"
+DUAL_STACK_HINT = (
+    "{tool} output does not say whether an IPv6 socket on [::] also takes IPv4 (dual_stack is null, and "
+    "-4 does not show it); on this machine it does unless its program set IPV6_V6ONLY "
+    "(net.ipv6.bindv6only={value}, the default); `ss -tlnpe` shows each socket's v6only"
+)
 RESERVED_PORTS = "/proc/sys/net/ipv4/ip_local_reserved_ports"
 OWNERSHIP_SCRIPT = (
     'p=$1; grep "^NSpid:" /proc/self/status 2>/dev/null; '
@@ -63,8 +71,8 @@ def _proto_letters(question: Question) -> str:
 
 
 def _family_flags(question: Question) -> list[str]:
-    if question.only_family(Family.IPV4):
-        return ["-4"]
+    """`-6` for IPv6 only. Never `-4`: it hides the IPv6 sockets that take IPv4 too (dual-stack, `*:80`),
+    which `-4` must show; the rows are filtered by family after parsing."""
     if question.only_family(Family.IPV6):
         return ["-6"]
     return []
@@ -97,6 +105,22 @@ class Linux(PosixPlatform):
             lsof_step(question, privileged),
             Step("/proc", "proc", local_only=True),
         )
+
+    def local_hints(self, rows: Sequence[Socket]) -> list[str]:
+        """netstat, lsof and /proc print nothing about IPV6_V6ONLY (only ss does): for their IPv6
+        wildcard rows, what this machine's default (net.ipv6.bindv6only) makes of a socket whose
+        program did not choose. A default, not the socket's own setting: the rows stay null."""
+        unknown = [r for r in rows if r.dual_stack is None and r.local_address == "::"]
+        if not unknown:
+            return []
+        try:
+            with open(BINDV6ONLY, encoding="ascii") as setting:
+                value = setting.read().strip()
+        except OSError:
+            return []
+        if value != "0":
+            return []
+        return [DUAL_STACK_HINT.format(tool=unknown[0].source, value=value)]
 
     def probes(self) -> tuple[Probe, ...]:
         """One range for TCP and UDP, IPv4 and IPv6 alike; the reserved ports beside it."""

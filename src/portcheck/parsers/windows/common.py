@@ -21,6 +21,7 @@ def endpoint_row(
     pid: int | None,
     process: str | None,
     source: str,
+    service: str | None = None,
 ) -> Socket:
     """A record from `local` (host, port) and `peer` (host, port text) as printed."""
     host, port = local
@@ -32,5 +33,5 @@ def endpoint_row(
         remote_address, remote_port = remote_endpoint(peer_host, peer_port, proto)
     return make_socket(
         (proto, family, local_address(host, family), port, remote_address, remote_port, state, pid, process,
-         None, source)
+         None, source, None, None, None, service, None)
     )  # fmt: skip

@@ -29,7 +29,7 @@ from portcheck.core.localised import (
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.states import STATE_BY_WORD, lookup_state
-from portcheck.parsers.common import FILTERED_OUT, HEADER_ONLY_SCORE, Lines, clean
+from portcheck.parsers.common import FILTERED_OUT, HEADER_ONLY_SCORE, MAX_PID_DIGITS, Lines, clean, pid_number
 from portcheck.parsers.windows.common import NO_PEER_PORTS, WILDCARD_PEER
 from portcheck.parsers.windows.tasklist import TasklistReader, is_tasklist_line
 
@@ -101,15 +101,20 @@ def _row(tokens: list[str], ctx: ParseContext) -> Socket | object | None:
         state, pid_text = State.NONE, tokens[3] if count > 3 else ""
     pid = process = None
     if pid_text:
-        if not pid_text.isdecimal():
+        pid = (
+            int(pid_text)
+            if len(pid_text) <= MAX_PID_DIGITS and pid_text.isdecimal()
+            else pid_number(pid_text)
+        )
+        if pid is None:
             return _NOT_A_ROW
-        pid = int(pid_text)
-        process = ctx.notes.pid_names.get(pid)
+        process = ctx.notes.pid_names.names.get(pid)
     family = Family.IPV6 if ":" in local_host else family_of(local_host) or family_of(peer_host)
     # A peer port outside NO_PEER_PORTS (= the wildcard ports) is a real peer, whatever its host.
     remote_address, remote_port = (None, None) if no_peer else (peer_host, port_number(peer_port_text, proto))
     local = local_host if local_host not in WILDCARD_HOSTS else local_address(local_host, family)
-    fields = (proto, family, local, local_port, remote_address, remote_port, state, pid, process, None, NAME)
+    fields = (proto, family, local, local_port, remote_address, remote_port, state, pid, process, None, NAME,
+              None, None, None, None, None)  # fmt: skip
     return make_socket(fields)
 
 
@@ -129,6 +134,18 @@ def _is_header(line: str, tokens: list[str]) -> bool:
 
 def is_elevation_message(line: str) -> bool:
     return len(line) < 200 and any(marker in line for marker in ELEVATION_MARKERS)
+
+
+def _service_name(line: str, tokens: list[str]) -> str | None:
+    """The service a `-b` line names (`RpcSs`, `Dnscache`): one word, printed between the row and its
+    `[svchost.exe]` line."""
+    if len(tokens) != 1 or not line.isascii() or line in _OWNERSHIP_UNKNOWN:  # zh/ja/ko: one word
+        return None
+    return line if _SERVICE_NAME.match(line) else None
+
+
+MAX_SERVICES = 16
+"""Service lines kept for one row: a svchost hosts a few; a run of thousands is no netstat output."""
 
 
 def _is_owner_line(raw: str, line: str, tokens: list[str]) -> bool:
@@ -151,13 +168,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     notes = ctx.notes
     tasks = TasklistReader(notes)
     pending: Socket | None = None  # the last row, until its `-b` lines (if any) have been read
+    services: list[str] = []  # the service names `-b` printed under the pending row
     after_row = False  # the previous non-blank line was a row or one of its `-b` lines
     rows = 0
     elevation: str | None = None
     for lineno, raw, line in Lines(lines, ctx.screen(_USUAL_ROW)):
         if line is FILTERED_OUT:  # rows the port filter rejects: as below, for a row it rejects
             if pending is not None:
-                yield pending
+                yield _with_services(pending, services) if services else pending
                 pending = None
             after_row = True
             rows += 1
@@ -167,7 +185,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             row = _row(tokens, ctx)
             if row is not _NOT_A_ROW:
                 if pending is not None:
-                    yield pending
+                    yield _with_services(pending, services) if services else pending
                 pending = row if isinstance(row, Socket) else None
                 after_row = True
                 rows += 1
@@ -184,16 +202,29 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             after_row = False
             continue
         if after_row and _is_owner_line(raw, line, tokens):
+            service = _service_name(line, tokens)
+            if service is not None and pending is not None and len(services) < MAX_SERVICES:
+                services.append(service)
             continue
         after_row = False
         notes.skip(lineno, raw)
     if pending is not None:
-        yield pending
+        yield _with_services(pending, services) if services else pending
     if elevation is not None:
         if not rows:
             notes.refused = ELEVATION_MESSAGE.format(quote=elevation)
         else:
             notes.warn(ELEVATION_WARNING)
+
+
+def _with_services(row: Socket, services: list[str]) -> Socket:
+    """The row with the service names `-b` printed under it (joined with ", "), which are then
+    forgotten for the next row."""
+    if not services:
+        return row
+    named = row._replace(service=", ".join(services))
+    services.clear()
+    return named
 
 
 def _looks_like_row(line: str) -> bool:

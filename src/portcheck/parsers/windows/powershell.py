@@ -18,7 +18,7 @@ from portcheck.core.addresses import family_of, port_number
 from portcheck.core.model import Proto, Socket, State
 from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.states import lookup_state
-from portcheck.parsers.common import clean
+from portcheck.parsers.common import clean, pid_number
 from portcheck.parsers.windows.common import NO_PEER_PORTS, WILDCARD_PEER, endpoint_row
 
 NAME = "powershell"
@@ -85,7 +85,7 @@ def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket |
     else:
         state = State.UNKNOWN
     pid_text = values.get("OwningProcess", "")
-    pid = int(pid_text) if pid_text.isdecimal() else None
+    pid = pid_number(pid_text)
     process = next((values[c] for c in _PROCESS_COLUMNS if values.get(c)), None)
     if process is None and pid is not None:
         process = ctx.notes.pid_names.get(pid)

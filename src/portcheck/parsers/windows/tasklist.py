@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 
 from portcheck.core.model import Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
-from portcheck.parsers.common import clean, cleaned
+from portcheck.parsers.common import clean, cleaned, pid_number
 
 NAME = "tasklist"
 
@@ -51,10 +51,10 @@ def table_row(line: str) -> tuple[int, str] | None:
     numbers_after = len(tokens) - 2 - session  # the session number and the memory parts
     if session < 2 or numbers_after < 2 or not tokens[session + 1].isdecimal():
         return None
-    pid = tokens[session - 1]
-    if not pid.isdecimal():
+    pid = pid_number(tokens[session - 1])
+    if pid is None:
         return None
-    return int(pid), " ".join(tokens[: session - 1])
+    return pid, " ".join(tokens[: session - 1])
 
 
 class TasklistReader:
@@ -80,7 +80,7 @@ class TasklistReader:
                 return found
         row = table_row(line)
         if row is not None:
-            self.names[row[0]] = row[1]
+            self.names.add(*row)
             return True
         return self._header(line) or line.startswith(_BANNERS)
 
@@ -91,11 +91,12 @@ class TasklistReader:
             return False
         if len(fields) < 2:
             return False
-        name, pid = fields[0], fields[1]
-        if pid.isdecimal() and name:
-            self.names[int(pid)] = name
+        name, pid_text = fields[0], fields[1]
+        pid = pid_number(pid_text)
+        if pid is not None and name:
+            self.names.add(pid, name)
             return True
-        return pid == "PID"
+        return pid_text == "PID"
 
     def _separator(self, raw: str) -> bool:
         spans = [m.span() for m in _SEPARATOR.finditer(raw)]
@@ -110,10 +111,11 @@ class TasklistReader:
         (name_start, name_end), (pid_start, pid_end) = self.columns or ((0, 0), (0, 0))
         name = raw[name_start:name_end].strip()
         pid = raw[pid_start:pid_end].strip()
-        if name and pid.isdecimal() and raw[name_end : name_end + 1] in (" ", ""):
+        number = pid_number(pid)
+        if name and number is not None and raw[name_end : name_end + 1] in (" ", ""):
             if len(name) >= name_end - name_start:
                 self.notes.warn(TRUNCATED_HINT.format(width=name_end - name_start))
-            self.names[int(pid)] = name
+            self.names.add(number, name)
             return True
         if not raw[:name_end].strip() and raw.strip():
             return True
