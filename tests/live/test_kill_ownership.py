@@ -103,7 +103,7 @@ def test_a_cgroup_named_like_an_owner_cannot_get_a_bystander_signalled() -> None
             child.wait(timeout=10)
             group.rmdir()
     # Both layers hold: the ss parser reads owners only from the `users:` column, so the forged one is
-    # not even listed; were it listed, the kernel check would refuse it (test_a_tool_fooled_into_naming_a_bystander_...).
+    # not even listed; were it listed, the kernel check would refuse it (the fake-ss test below).
     forged = f"PID {innocent.pid} (nginx)"
     assert forged not in result.stdout or (
         f"{forged}: not signalled: PID {innocent.pid} does not hold port {port}" in result.stdout
