@@ -80,7 +80,7 @@ def test_skipped_lines_are_counted_on_stderr_and_strict_fails() -> None:
     text = "[root@web ~]# ss -tlnp | grep 22\n" + SS_TEXT + "-- More --\n"
     result = run_cli("parse", stdin=text)
     assert result.code == 0
-    assert "2 lines not understood, first at line 1" in result.stderr
+    assert "1 line not understood, first at line 8" in result.stderr  # the prompt line is no output
     assert run_cli("parse", "--strict", stdin=text).code == 2
 
 

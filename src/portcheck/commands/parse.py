@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, BinaryIO, Optional
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Optional
 
 import typer
 
@@ -46,6 +46,9 @@ from portcheck.core.model import Socket
 from portcheck.core.parsing import PidNames
 from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.output.report import Reporter
+
+if TYPE_CHECKING:
+    from portcheck.api.sockets import ParseResult
 
 EPILOG = """\
 \b
@@ -212,20 +215,38 @@ def _read(
         if parsed.format is None:
             continue
         any_text = True
-        reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
+        _say_what_was_read(label, parsed, reporter)
         rows.extend(parsed.rows)
         reporter.notes(parsed.notes, label if len(files) > 1 else None)
         if parsed.other_format is not None:
             reporter.warn(
-                f"{label}: the lines not understood look like {parsed.other_format} output, and one "
-                "input is read as one tool's output: give each tool's output its own file "
+                f"{label}: the lines not understood look like {parsed.other_format} output that could not "
+                "be told apart from the rest: give each tool's output its own file "
                 "(portcheck parse a.txt b.txt)"
             )
-    if pid_names:
-        rows = name_pids(rows, pid_names)
+    rows = name_pids(rows, pid_names)
     if row_filter.process is not None:
         rows = [r for r in rows if row_filter(r)]
     return rows, any_text
+
+
+def _say_what_was_read(label: str, parsed: "ParseResult", reporter: Reporter) -> None:
+    """--verbose: the encoding and format, and for a paste of several tools which lines were read as
+    which format."""
+    formats = parsed.formats
+    if len(parsed.sections) <= 1 and len(formats) <= 1:
+        reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
+        return
+    reporter.info(f"{label}: read as {parsed.encoding}, formats {', '.join(formats) or 'none'}")
+    for section in parsed.sections:
+        if section.last is None:
+            lines = f"lines {section.first} to the end"
+        elif section.first == section.last:
+            lines = f"line {section.first}"
+        else:
+            lines = f"lines {section.first}-{section.last}"
+        how = f" ({section.how})" if section.how else ""
+        reporter.info(f"{label}: {lines}: {section.format or 'no format (not understood)'}{how}")
 
 
 @contextmanager

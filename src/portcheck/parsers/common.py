@@ -24,6 +24,8 @@ class Parser(Protocol):
 
     def sniff(self, sample: list[str]) -> float: ...
 
+    def is_header(self, line: str) -> bool: ...
+
 
 OWNER_COMMANDS: dict[str, str] = {
     "ss": "sudo ss -tunap",

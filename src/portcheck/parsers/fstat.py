@@ -177,6 +177,11 @@ def _record(row: Row, ctx: ParseContext) -> Socket | None:
     )  # fmt: skip
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line.split())
+
+
 def sniff(sample: list[str]) -> float:
     """Internet socket rows over the lines that are not other fstat rows (a whole `fstat` is mostly
     files), plus a bonus for the header; the header alone is "nothing matched"."""

@@ -335,6 +335,12 @@ def _kind(line: str) -> str:
     return "quiet" if command is not None and command.targets else ""
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    tokens = line.split()
+    return bool(tokens) and _is_header(tokens)
+
+
 def sniff(sample: list[str]) -> float:
     """Rows and fuser's own lines over the non-blank lines; a PID list counts only beside a name or a
     command line, since digits alone could be anything. A `PORT/PROTO:` name is as telling as another

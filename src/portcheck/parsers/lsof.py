@@ -372,6 +372,11 @@ def _looks_like_row(line: str) -> bool:
     return any(token in _FILE_TYPES for token in tokens[3:7])
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line)
+
+
 def sniff(sample: list[str]) -> float:
     score = sniff_score(sample, _looks_like_row)
     header = any(_is_header(clean(line)) and "NAME" in line for line in sample)

@@ -496,6 +496,12 @@ def _is_bsd_header(line: str) -> bool:
     ) or line.startswith("Current listen queue sizes")
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    tokens = line.split()
+    return bool(tokens) and (_is_header(tokens, line) or _is_banner(line))
+
+
 def sniff(sample: list[str]) -> float:
     header = any(_is_bsd_header(clean(line)) for line in sample)
     return sniff_score(sample, _looks_like_row, 0.5 if header else 0.0)

@@ -343,6 +343,11 @@ def _looks_like_row(line: str) -> bool:
     return first == "unix" and len(tokens) >= 5 and tokens[1].isdecimal() and tokens[2].startswith("[")
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line) or _BANNER.match(line) is not None
+
+
 def sniff(sample: list[str]) -> float:
     score = sniff_score(sample, _looks_like_row)
     header = any(_is_header(line) and "Recv-Q" in line for line in map(clean, sample))

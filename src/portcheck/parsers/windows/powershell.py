@@ -245,6 +245,11 @@ def _looks_like_line(line: str) -> bool:
     return _shape_values(tokens) is not None
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line.split())
+
+
 def sniff(sample: list[str]) -> float:
     cleaned = [clean(raw) for raw in sample]
     properties = any(
