@@ -196,6 +196,10 @@ class Terminal:
     """Columns to fit the table into; None when stdout is not a terminal (scripts get every byte)."""
     colour: bool
 
+    @property
+    def tty(self) -> bool:
+        return self.width is not None
+
 
 def terminal_settings() -> Terminal:
     """Colour and width only for a person at a terminal: never in pipes, with NO_COLOR, or TERM=dumb."""
@@ -233,6 +237,7 @@ def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None
             table_format=output.table_format,
             width=terminal.width,
             colour=terminal.colour,
+            terminal=terminal.tty,
         )
 
 
