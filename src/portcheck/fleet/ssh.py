@@ -230,7 +230,7 @@ class Connection:
             return  # no master to start: the first command logs in itself
         timeout = self.settings.timeout + MASTER_GRACE
         try:
-            result = run(self.master_argv(batch=True), timeout=timeout)
+            result = run(self.master_argv(batch=True), timeout=timeout, leaves_daemon=True)
         except ToolError as error:
             if error.problem is Problem.TIMEOUT:
                 raise HostError(Reason.TIMEOUT, f"no answer within {timeout:g} s") from None
