@@ -257,7 +257,7 @@ def show_rows(rows: list[Socket] | Table) -> None:
 
 def confirm(names: str, plan: str) -> bool:
     """y/N on a terminal; without one, refuse (exit 2) rather than wait for an answer nobody types."""
-    if not sys.stdin.isatty():
+    if sys.stdin is None or not sys.stdin.isatty():  # None: stdin closed (`<&-`)
         raise UsageError(
             "not ending anything: there is no terminal to confirm on; "
             f"pass --yes to end {names} from a script"

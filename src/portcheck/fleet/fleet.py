@@ -33,7 +33,7 @@ from portcheck.fleet.ssh import Connection, ControlDir, HostError, Reason, Setti
 from portcheck.fleet.sshauth import Asker, Teller
 from portcheck.live.hints import OWN_SOCKETS_HINT, SUDO_HINT
 from portcheck.live.query import Answer, inspect
-from portcheck.live.runner import ToolError, which
+from portcheck.live.runner import ToolError, stopping, which
 from portcheck.platforms import platform_for
 from portcheck.platforms.base import OS
 
@@ -234,14 +234,23 @@ class _Session:
         results: dict[int, HostResult[T]] = {
             i: HostResult(self.connections[i].target, failure=f) for i, f in self.failures.items()
         }
-        with ThreadPoolExecutor(max_workers=min(self.fleet.parallel, count)) as pool:
-            jobs: dict[int, Callable[[], HostResult[T] | Connection]]
-            if self.started:
-                jobs = {i: partial(self._do, self.connections[i], job, i) for i in self.executors}
-            else:
-                jobs = {i: partial(self._visit, c, job, i) for i, c in enumerate(self.connections)}
-                self.started = True
+        pool = ThreadPoolExecutor(max_workers=min(self.fleet.parallel, count))
+        jobs: dict[int, Callable[[], HostResult[T] | Connection]]
+        if self.started:
+            jobs = {i: partial(self._do, self.connections[i], job, i) for i in self.executors}
+        else:
+            jobs = {i: partial(self._visit, c, job, i) for i, c in enumerate(self.connections)}
+            self.started = True
+        try:
             self._run_all(pool, jobs, job, results)
+        except BaseException:
+            # Ctrl-C or SIGTERM (or a bug): no worker may take new work, and the tools and ssh clients
+            # they run now are ended, so the workers return at once; the caller then closes the
+            # ControlMasters and removes the control directory (Fleet._connections).
+            with stopping():
+                pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         for i, result in results.items():
             if result.failure is not None and i not in self.failures:
                 self.failures[i] = result.failure
@@ -256,25 +265,20 @@ class _Session:
         results: dict[int, HostResult[T]],
     ) -> None:
         pending = {pool.submit(work): index for index, work in jobs.items()}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    outcome = future.result()
-                    if isinstance(outcome, HostResult):
-                        results[index] = outcome
-                        continue
-                    # Needs a person: log in here, one host at a time, then do the job in a worker.
-                    failure = self._log_in(outcome)
-                    if failure is not None:
-                        results[index] = HostResult(outcome.target, failure=failure)
-                    else:
-                        pending[pool.submit(self._do, outcome, job, index)] = index
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                outcome = future.result()
+                if isinstance(outcome, HostResult):
+                    results[index] = outcome
+                    continue
+                # Needs a person: log in here, one host at a time, then do the job in a worker.
+                failure = self._log_in(outcome)
+                if failure is not None:
+                    results[index] = HostResult(outcome.target, failure=failure)
+                else:
+                    pending[pool.submit(self._do, outcome, job, index)] = index
 
     def _visit(self, connection: Connection, job: HostJob[T], index: int) -> HostResult[T] | Connection:
         """Worker: log in without prompts and do the job; or hand the connection back when a person

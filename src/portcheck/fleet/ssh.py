@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from portcheck.core.errors import InspectError, UsageError, excerpt
+from portcheck.core.errors import InspectError, UsageError, excerpt, quote
 from portcheck.core.strenum import StrEnum
 from portcheck.live.runner import Problem, ToolError, ToolRun, run
 from portcheck.platforms import LOCAL_WINDOWS
