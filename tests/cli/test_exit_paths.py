@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -101,3 +101,95 @@ def test_kill_with_a_closed_stdin_is_the_documented_refusal(
     assert b"internal error" not in result.stderr
     time.sleep(0.1)
     assert holder.poll() is None
+
+
+# --- numbers out of range --------------------------------------------------------------------------
+
+
+POSITIVE = "must be a positive number of seconds, at most 3600"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["80", "--timeout", "1e18"], f"--timeout {POSITIVE}"),
+        (["80", "--timeout", "1e300"], f"--timeout {POSITIVE}"),
+        (["info", "80", "--timeout", "1e18"], f"--timeout {POSITIVE}"),
+        (["kill", "80", "--timeout", "1e18"], f"--timeout {POSITIVE}"),
+        (["kill", "80", "--grace", "1e18"], "--grace must be 0 or more seconds, at most 3600"),
+        (["wait", "80", "--free", "--interval", "1e18"], f"--interval {POSITIVE}"),
+        (
+            ["wait", "80", "--free", "--timeout", "1e18"],
+            "--timeout must be 0 (forever) or more seconds, at most 604800",
+        ),
+        (["80", "--watch", "1e18"], "--watch 1e+18: the refresh interval is in seconds, 0.1 to 3600"),
+        (
+            ["80", "--host", "h", "--parallel", "99999999999999999999"],
+            "--parallel must be at least 1 and at most 64 (hosts asked at once)",
+        ),
+        (["80", "--pid", "99999999999999999999"], "--pid 99999999999999999999: a PID is 0 to 4294967295"),
+        (["kill", "80", "--pid", "-1"], "--pid -1: a PID is 0 to 4294967295"),
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors_that_name_the_range(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.code == 2, result.stderr
+    assert result.stderr == f"portcheck: {message}\n"
+
+
+def test_a_huge_watch_interval_is_not_mistaken_for_a_port() -> None:
+    result = run_cli("80", "--watch", "1e18")
+    assert "to watch port" not in result.stderr
+    assert "to watch port 9000 write `portcheck 9000 --watch`" in run_cli("80", "--watch", "9000").stderr
+
+
+# --- hosts files -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("/dev/zero", "--hosts /dev/zero: binary data, not a list of hosts: only NUL bytes"),
+        ("/dev/urandom", "--hosts /dev/urandom: binary data, not a list of hosts: "),
+    ],
+)
+def test_an_endless_hosts_file_is_refused_at_once(source: str, message: str) -> None:
+    """Before, `--hosts /dev/zero` read 2.4 GB in 10 s and went on; now the first 1 MiB decides."""
+    started = time.monotonic()
+    result = run_cli("80", "--hosts", source, timeout=60)
+    print(f"\n--hosts {source}: exit {result.code} after {time.monotonic() - started:.2f} s")
+    assert result.code == 2
+    assert result.stderr.startswith(f"portcheck: {message}")
+
+
+def test_a_hosts_file_is_bounded_in_size_and_hosts(tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.write_text("# a comment line that is long enough to fill the file\n" * 20_000)
+    result = run_cli("80", "--hosts", str(big))
+    assert (result.code, result.stderr) == (
+        2,
+        f"portcheck: --hosts {big}: larger than 1024 KiB; not a list of hosts\n",
+    )
+    many = tmp_path / "many"
+    many.write_text("".join(f"h{i}\n" for i in range(10_001)))
+    result = run_cli("80", "--hosts", str(many))
+    assert (result.code, result.stderr) == (
+        2,
+        "portcheck: 10001 hosts: one run asks at most 10,000; split the list\n",
+    )
+    endless = run_cli("80", "--hosts", "-", stdin=b"h\n" * 600_000)
+    assert endless.code == 2
+    assert endless.stderr == "portcheck: --hosts -: larger than 1024 KiB; not a list of hosts\n"
+
+
+def test_a_utf16_hosts_file_is_text(tmp_path: Path) -> None:
+    """Notepad's UTF-16 with a BOM: read as text (the host is then checked, and refused here)."""
+    hosts = tmp_path / "hosts.txt"
+    hosts.write_bytes("a;b\r\n".encode("utf-16"))
+    result = run_cli("80", "--hosts", str(hosts))
+    assert (result.code, result.stderr) == (2, "portcheck: invalid host 'a;b': expected [user@]host[:port]\n")
+
+
+def test_an_invalid_host_is_escaped_once() -> None:
+    result = run_cli("80", "--host", "host\nx")
+    assert result.stderr == "portcheck: invalid host 'host\\x0ax': expected [user@]host[:port]\n"

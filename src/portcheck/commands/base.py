@@ -103,9 +103,31 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No hints or warni
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say which tool and encoding were used.")]
 
 
-def check_positive(seconds: float, option: str) -> None:
-    if not 0 < seconds < float("inf"):  # nan and inf too: an infinite timeout could hang for ever
-        raise UsageError(f"{option} must be a positive number of seconds")
+MAX_SECONDS = 3600.0
+"""The longest --timeout (per tool), --interval, --grace and --watch: an hour. Beyond it a number is a
+mistake (`--watch 8080`), and a time near 1e18 s would overflow the clock's own type."""
+MAX_WAIT = 7 * 86400.0
+"""`wait --timeout`: a week (0 waits for ever)."""
+MAX_PID = 2**32 - 1
+"""`--pid`: Windows PIDs are 32-bit; Linux's are at most 4,194,304."""
+
+
+def check_positive(seconds: float, option: str, maximum: float = MAX_SECONDS) -> None:
+    if not 0 < seconds <= maximum:  # nan too: it compares false with every deadline
+        raise UsageError(f"{option} must be a positive number of seconds, at most {maximum:g}")
+
+
+def check_seconds(seconds: float, option: str, maximum: float = MAX_SECONDS, zero: str = "") -> None:
+    """0 to `maximum` seconds; `zero` says what 0 means, when it means something other than none."""
+    if not 0 <= seconds <= maximum:
+        meaning = f" ({zero})" if zero else ""
+        raise UsageError(f"{option} must be 0{meaning} or more seconds, at most {maximum:g}")
+
+
+def check_pids(pids: Sequence[int] | None) -> None:
+    for pid in pids or ():
+        if not 0 <= pid <= MAX_PID:
+            raise UsageError(f"--pid {pid}: a PID is 0 to {MAX_PID}")
 
 
 @dataclass(frozen=True)
@@ -151,6 +173,7 @@ def build_filter(
 ) -> RowFilter:
     from portcheck.core.states import lookup_state
 
+    check_pids(pids)
     protos = frozenset(p for p, on in ((Proto.TCP, tcp), (Proto.UDP, udp)) if on) or None
     families = frozenset(f for f, on in ((Family.IPV4, ipv4), (Family.IPV6, ipv6)) if on) or None
     wanted_states: set[State] = set()

@@ -16,7 +16,6 @@ import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
-from portcheck.core.errors import UsageError
 from portcheck.core.model import ExitCode, Socket
 from portcheck.core.portspec import parse_port_spec
 from portcheck.live.kill import SIGNALS, parse_signal
@@ -97,9 +96,9 @@ def kill_command(
     reporter = Reporter(quiet=quiet, verbose=verbose)
     spec = parse_port_spec(*ports)
     first_signal = parse_signal(signal_name)
-    if not 0 <= grace < float("inf"):  # nan and inf too
-        raise UsageError("--grace must be 0 or more seconds")
+    opt.check_seconds(grace, "--grace")
     opt.check_positive(timeout, "--timeout")
+    opt.check_pids(pid)
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)
     chosen = scope._replace(pids=frozenset(pid) if pid else None, process=process)
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)

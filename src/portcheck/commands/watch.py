@@ -35,7 +35,7 @@ def check_interval(seconds: float) -> None:
     if not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
         hint = (
             f"; to watch port {seconds:g} write `portcheck {seconds:g} --watch`"
-            if seconds > MAX_INTERVAL and seconds.is_integer()
+            if MAX_INTERVAL < seconds <= 65535 and seconds.is_integer()
             else ""
         )
         raise UsageError(

@@ -55,17 +55,37 @@ REMOTE_HINTS = {
 """The local hints' advice (--sudo) does not apply to a remote host."""
 
 
+MAX_HOSTS_FILE = 1024 * 1024
+"""Bytes a --hosts file may hold: a 10,000-host inventory with comments is a few hundred KiB, and a
+bound keeps `--hosts /dev/zero` (or a FIFO that never ends) from being read for ever."""
+MAX_HOSTS = 10_000
+"""Hosts one run may name (--host and --hosts together)."""
+
+
 def read_hosts_file(path: str) -> list[str]:
-    """One host per line; `#` starts a comment; blank lines are skipped. `-` reads stdin."""
+    """One host per line; `#` starts a comment; blank lines are skipped. `-` reads stdin. At most
+    MAX_HOSTS_FILE bytes are read; binary data (/dev/zero, /dev/urandom, an archive) is refused as
+    `portcheck parse` refuses it; UTF-16 and a BOM are read as text."""
+    from portcheck.core.decode import binary_kind, choose_encoding
+
     try:
         if path == "-":
-            text = sys.stdin.read()
+            if sys.stdin is None:
+                raise UsageError("--hosts -: standard input is closed")
+            stdin = getattr(sys.stdin, "buffer", None)
+            data = stdin.read(MAX_HOSTS_FILE + 1) if stdin is not None else sys.stdin.read().encode()
         else:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_HOSTS_FILE + 1)
     except OSError as error:
         raise UsageError(f"--hosts {path}: {error.strerror or error}") from None
-    hosts = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    kind = binary_kind(data[:65536])
+    if kind is not None:
+        raise UsageError(f"--hosts {path}: binary data, not a list of hosts: {kind}")
+    if len(data) > MAX_HOSTS_FILE:
+        raise UsageError(f"--hosts {path}: larger than {MAX_HOSTS_FILE // 1024} KiB; not a list of hosts")
+    codec, _ = choose_encoding(data[:65536])
+    hosts = [line.split("#", 1)[0].strip() for line in data.decode(codec, "replace").splitlines()]
     return [h for h in hosts if h]
 
 
@@ -74,6 +94,8 @@ def targets_from(hosts: Sequence[str], hosts_file: str | None) -> list[Target]:
     names = [*hosts, *(read_hosts_file(hosts_file) if hosts_file else [])]
     if not names:
         raise UsageError(f"--hosts {hosts_file}: no hosts in it")
+    if len(names) > MAX_HOSTS:
+        raise UsageError(f"{len(names)} hosts: one run asks at most {MAX_HOSTS:,}; split the list")
     return [parse_target(name) for name in dict.fromkeys(n.strip() for n in names)]
 
 

@@ -130,7 +130,7 @@ class Target:
 
 
 def _bad_target(text: str, why: str) -> UsageError:
-    return UsageError(f"invalid host {excerpt(text)!r}: {why}")
+    return UsageError(f"invalid host {quote(text)}: {why}")
 
 
 def parse_target(text: str) -> Target:
@@ -291,10 +291,13 @@ class Connection:
             keeper.wait()
 
     def close(self) -> None:
-        """Tell the master to exit. Best effort: ControlPersist ends it anyway."""
+        """Tell the master to exit, if its control socket is there: also after an interruption, when
+        the login was cut short after ssh had already gone to the background as the master (`-f`
+        leaves the process group the runner ends, and would otherwise live ControlPersist's two
+        minutes). Best effort: ControlPersist ends it anyway."""
         self._release()
-        if not self.open or not self.control_path:
-            return
         self.open = False
+        if not self.control_path or not os.path.exists(self.control_path):
+            return
         with contextlib.suppress(ToolError):
             run([*self.argv("-O", "exit"), "--", self.target.host], timeout=self.settings.timeout)
