@@ -318,6 +318,8 @@ def _collect(
         status = child.wait(timeout=max(deadline - time.monotonic(), 0.0))
     except subprocess.TimeoutExpired:
         raise _Timeout from None
+    if _stopping.is_set():  # ended by stopping() (its pipes closed as it died): not an answer
+        raise _Interrupted
     return output, errors, status
 
 
