@@ -90,9 +90,9 @@ def _children(pid: int) -> list[int]:
 
 
 class Sampler(threading.Thread):
-    """Watches a running portcheck: the largest total size of regular files it holds open (disk it
-    uses, deleted temporary files included) and the bytes its tools (its children) wrote
-    (/proc/PID/io wchar)."""
+    """Watches a running portcheck: the largest total size of the regular files it holds open for
+    writing (disk it fills, deleted temporary files included) and the bytes its tools (its children)
+    wrote (/proc/PID/io wchar)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -108,10 +108,11 @@ class Sampler(threading.Thread):
             for fd in fds.iterdir() if fds.exists() else ():
                 try:
                     info = os.stat(fd)
-                except OSError:
+                    flags = Path(f"/proc/{self.pid}/fdinfo/{fd.name}").read_text().split("flags:")[1]
+                except (OSError, IndexError):
                     continue
-                if stat.S_ISREG(info.st_mode):
-                    total += info.st_size
+                if stat.S_ISREG(info.st_mode) and int(flags.split()[0], 8) & (os.O_WRONLY | os.O_RDWR):
+                    total += info.st_size  # a file it writes (the loader's libraries are read only)
             self.disk = max(self.disk, total)
             for child in _children(self.pid):
                 try:
