@@ -186,8 +186,9 @@ def stopping() -> Iterator[None]:
 
 
 def _end_group(child: subprocess.Popen[bytes]) -> None:
-    """End the child and everything it started (a hung `lsof` may have forked helpers). Its process
-    group keeps its number while any member lives, so this never reaches another program's group."""
+    """End the child and everything it started (a hung `lsof` may have forked helpers). A process
+    group keeps its number while any member lives, so this reaches no other program's group; once the
+    last member is gone the call finds nothing (the number comes back only after the PIDs wrap)."""
     with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
         if LOCAL_WINDOWS:
             if child.poll() is None:
