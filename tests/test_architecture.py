@@ -23,7 +23,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "src" / "portcheck"
 
-LAYERS = ("core", "output", "parsers", "platforms", "live", "fleet", "info", "commands", "cli")
+LAYERS = ("core", "output", "parsers", "platforms", "live", "fleet", "meaning", "api", "commands", "cli")
 """Lowest first: a module imports only from its own layer or lower ones. `portcheck` itself (only the
 version) sits below them all; `cli` is cli.py and __main__.py."""
 
@@ -172,6 +172,12 @@ def test_every_platform_is_complete(os_name: OS) -> None:
     signal = platform.signal_plan(4242, "TERM", force=False)
     assert "4242" in signal.command.argv
     assert platform.signal_label("TERM", force=True) and platform.signal_description("TERM", 5.0)
+    for question in QUESTIONS:
+        if question.ports is not None:
+            check = platform.ownership_check(4242, question)
+            assert check.command.argv and check.evidence and callable(check.read)
+    advice = platform.bind_advice
+    assert advice.in_use and advice.denied and "{port}" in advice.denied_text and advice.hidden_reasons
     assert platform.unames or platform.uname_prefixes or platform.ver_banner, "a remote host cannot say it"
     for uname in platform.unames:
         assert platform_for_uname(uname) is platform

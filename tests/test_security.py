@@ -33,6 +33,7 @@ from portcheck.core.errors import UsageError
 from portcheck.core.portspec import parse_port_spec
 from portcheck.platforms import platform_for
 from portcheck.platforms.base import OS, Question
+from portcheck.platforms.linux import OWNERSHIP_SCRIPT
 from tests.conftest import FIXTURES, ROOT, run_cli
 
 SRC = ROOT / "src" / "portcheck"
@@ -69,9 +70,10 @@ FORBIDDEN = re.compile(r"^(os\.(system|popen|startfile|exec\w*|spawn\w*|posix_sp
 SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "csh", "tcsh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"}
 STARTING_MODULES = {"live/runner.py", "live/sudo.py", "fleet/sshauth.py", "fleet/ssh.py"}
 """Where processes start. A new one must be reviewed against SECURITY.md, then added here."""
-REMOTE_SHELL_SCRIPTS = {"fleet/kill.py": "SESSION_CHAIN"}
+REMOTE_SHELL_SCRIPTS = {"fleet/kill.py": "SESSION_CHAIN", "platforms/linux.py": "OWNERSHIP_SCRIPT"}
 """argvs that start `sh -c` on purpose: run on a remote host through ssh, with a fixed script (a
-module constant, no input in it) as the only argument."""
+module constant, no input in it); after it only `$0` (the constant "sh") and `str(...)` of a number
+(kill's ownership check passes the PID, an int, as $1)."""
 
 
 def _is_command_string(node: ast.expr) -> bool:
@@ -111,12 +113,20 @@ def _fixed_remote_script(module: str, argv: ast.List | ast.Tuple) -> bool:
     script = REMOTE_SHELL_SCRIPTS.get(module)
     return (
         script is not None
-        and len(argv.elts) == 3
+        and len(argv.elts) >= 3
         and isinstance(argv.elts[1], ast.Constant)
         and argv.elts[1].value == "-c"
         and isinstance(argv.elts[2], ast.Name)
         and argv.elts[2].id == script
+        and all(_script_argument(i, node) for i, node in enumerate(argv.elts[3:]))
     )
+
+
+def _script_argument(index: int, node: ast.expr) -> bool:
+    """`$0` is the constant "sh"; the others are `str(<int>)`."""
+    if index == 0:
+        return isinstance(node, ast.Constant) and node.value == "sh"
+    return isinstance(node, ast.Call) and _dotted(node.func) == "str" and len(node.args) == 1
 
 
 def _false(node: ast.expr) -> bool:
@@ -146,6 +156,11 @@ def test_the_port_is_an_int_before_any_tool_sees_it(
         for command in (*step.commands, *((step.pid_names.command,) if step.pid_names else ())):
             for word in command.argv:
                 assert SAFE_WORD.fullmatch(word), (text, word)
+    if not spec.ports:
+        return
+    check = platform_for(os_name).ownership_check(4242, Question(spec, remote))
+    words = [w for w in check.command.argv if w != OWNERSHIP_SCRIPT]  # the fixed script (test_no_shell)
+    assert all(SAFE_WORD.fullmatch(word) for word in words), (text, words)
 
 
 @pytest.mark.parametrize("text", ["80;reboot", "80 && id", "$(id)", "`id`", "80|nc", "80\n81", "0x50", "1e3"])
@@ -161,6 +176,16 @@ NETWORK_MODULES = {
     *("asyncio", "socketserver", "requests", "httpx", "aiohttp", "urllib3"),
 }
 SOCKET_USES_ALLOWED = {"inet_ntop", "inet_pton", "AF_INET", "AF_INET6"}
+FREE_USES_ALLOWED = {
+    "socket",
+    "AF_INET",
+    "AF_INET6",
+    "SOCK_STREAM",
+    "SOCK_DGRAM",
+    "IPPROTO_IPV6",
+    "IPV6_V6ONLY",
+}
+"""`portcheck free` proves a port free by binding it (never listening, connecting or sending)."""
 
 
 def test_nothing_imports_a_network_client() -> None:
@@ -175,10 +200,27 @@ def test_nothing_imports_a_network_client() -> None:
             for name in names:
                 if name.split(".")[0] in NETWORK_MODULES:
                     importers.setdefault(module, set()).add(name)
-    assert importers == {"parsers/proc_net.py": {"socket"}}
+    assert importers == {"parsers/proc_net.py": {"socket"}, "live/bindtest.py": {"socket"}}
     tree = dict(_trees())["parsers/proc_net.py"]
     used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and _dotted(n.value) == "socket"}
     assert used <= SOCKET_USES_ALLOWED, used
+
+
+BIND_TEST_SOCKET_USES = {
+    *("socket", "AF_INET", "AF_INET6", "SOCK_STREAM", "SOCK_DGRAM"),
+    *("IPPROTO_IPV6", "IPV6_V6ONLY", "SOL_SOCKET", "SO_REUSEADDR"),
+}
+NEVER_ON_A_SOCKET = {"connect", "connect_ex", "listen", "accept", "send", "sendto", "sendall", "sendmsg"}
+
+
+def test_the_bind_test_only_binds() -> None:
+    """live/bindtest.py, the one module that opens an internet socket: it creates, binds and closes,
+    and nothing in it connects, listens, accepts or sends."""
+    tree = dict(_trees())["live/bindtest.py"]
+    attributes = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute)]
+    used = {n.attr for n in attributes if _dotted(n.value) == "socket"}
+    assert used <= BIND_TEST_SOCKET_USES, used
+    assert not {n.attr for n in attributes} & NEVER_ON_A_SOCKET
 
 
 def _strace() -> str | None:
@@ -202,11 +244,13 @@ def _strace() -> str | None:
 )
 def test_no_network_connection_is_ever_made(tmp_path: Path, args: list[str]) -> None:
     """Every connect/sendto/sendmsg of portcheck and every tool it runs (strace -f): only AF_UNIX (the
-    name service cache) and AF_NETLINK (ss asking the kernel) may appear, never AF_INET or AF_INET6."""
+    name service cache) and AF_NETLINK (ss asking the kernel) may appear, never AF_INET or AF_INET6.
+    The one exception is the bind test of a port no tool listed: a bind() of the IPv4 or IPv6 wildcard,
+    and never a listen() (the socket is closed at once)."""
     log = tmp_path / "strace.log"
     strace = _strace()
     assert strace is not None
-    traced = ["-e", "trace=execve,connect,sendto,sendmsg,bind", "-o", str(log)]
+    traced = ["-e", "trace=execve,connect,sendto,sendmsg,bind,listen", "-o", str(log)]
     result = subprocess.run(
         [strace, "-f", "-qq", *traced, sys.executable, "-m", "portcheck", *args],
         capture_output=True,
@@ -218,8 +262,33 @@ def test_no_network_connection_is_ever_made(tmp_path: Path, args: list[str]) -> 
     assert any("execve(" in line for line in calls), "strace traced nothing"
     # The address each call goes to is its sockaddr's sa_family (ss's netlink requests also carry
     # sdiag_family=AF_INET in their payload: that is the question, not a destination).
-    families = {family for line in calls for family in re.findall(r"\bsa_family=(AF_\w+)", line)}
+    bind_test = re.compile(
+        r'bind\(\d+, \{sa_family=(AF_INET, sin_port=htons\(\d+\), sin_addr=inet_addr\("0\.0\.0\.0"\)'
+        r'|AF_INET6, sin6_port=htons\(\d+\), sin6_flowinfo=htonl\(0\), inet_pton\(AF_INET6, "::",)'
+    )
+    others = [line for line in calls if not bind_test.search(line)]
+    families = {family for line in others for family in re.findall(r"\bsa_family=(AF_\w+)", line)}
     assert families <= {"AF_UNIX", "AF_NETLINK"}, families
+    assert not any(re.search(r"\blisten\(", line) for line in calls)
+    if args[:1] == ["22"] and result.returncode == 1:  # free: the bind test ran, on the wildcards only
+        assert any(bind_test.search(line) for line in calls)
+
+
+@pytest.mark.skipif(_strace() is None, reason="needs strace with ptrace allowed (Linux)")
+def test_free_only_binds(tmp_path: Path) -> None:
+    """`portcheck free` binds IPv4 and IPv6 sockets to prove ports free: it never connects or sends."""
+    log = tmp_path / "strace.log"
+    traced = ["-e", "trace=connect,sendto,sendmsg,bind,listen", "-o", str(log)]
+    strace = _strace()
+    assert strace is not None
+    argv = [strace, "-f", "-qq", *traced, sys.executable, "-m", "portcheck", "free", "-n", "2"]
+    result = subprocess.run(argv, capture_output=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    binds = [line for line in calls if " bind(" in line or line.startswith("bind(")]
+    assert any("AF_INET6" in line for line in binds) and any("sa_family=AF_INET," in line for line in binds)
+    others = [line for line in calls if line not in binds and "sa_family=AF_INET" in line]
+    assert others == [] and not any("listen(" in line for line in calls)
 
 
 # --- sudo: the password goes to sudo's terminal and nowhere else -------------------------------------------

@@ -38,6 +38,9 @@ if _COLLECTING:
     gc.enable()
 
 COMMAND_MODULES = {
+    "check": "portcheck.commands.check",
+    "diff": "portcheck.commands.diff",
+    "free": "portcheck.commands.free",
     "info": "portcheck.commands.info",
     "kill": "portcheck.commands.kill",
     "parse": "portcheck.commands.parse",
@@ -108,6 +111,10 @@ INPUT_SIDE_COMMANDS = frozenset({"parse"})
 """Commands that read only what they are given: a bug there is reported like unreadable input (exit 2).
 Every other command inspects a machine (`info` probes its port ranges and who uses the port), so a bug
 there means it could not be inspected (exit 3)."""
+
+PLUGIN_COMMANDS = frozenset({"check"})
+"""Commands with the monitoring-plugin contract: every failure is `UNKNOWN: reason` on stdout, exit 3
+(Nagios plugin guidelines: invalid arguments too)."""
 
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
@@ -258,7 +265,9 @@ def _output_failed(error: OSError) -> NoReturn:
 
 
 def _last_resort(error: Exception, args: list[str]) -> NoReturn:
-    usage = _usage_error_message(error)
+    usage = _usage_error_message(error, args)
+    if args and args[0] in PLUGIN_COMMANDS and not os.environ.get("PORTCHECK_DEBUG"):
+        _unknown(usage or f"internal error: {type(error).__name__}: {excerpt(str(error), 200)}")
     if usage is not None:
         Reporter().error(usage)
         sys.exit(ExitCode.USAGE)
@@ -274,7 +283,16 @@ def _last_resort(error: Exception, args: list[str]) -> NoReturn:
     sys.exit(side)
 
 
-def _usage_error_message(error: Exception) -> str | None:
+def _unknown(reason: str) -> NoReturn:
+    """A plugin command that could not decide: UNKNOWN, where the monitoring core reads it."""
+    from portcheck.api.check import unknown_output
+
+    sys.stdout.write(unknown_output(reason))
+    sys.stdout.flush()
+    sys.exit(3)
+
+
+def _usage_error_message(error: Exception, args: list[str]) -> str | None:
     """Click's usage errors (unknown option, missing argument), reduced to one line. `portcheck -1`
     reaches click as an unknown option; it is a negative port, and said so."""
     exit_code = getattr(error, "exit_code", None)
@@ -283,5 +301,18 @@ def _usage_error_message(error: Exception) -> str | None:
     if exit_code == 2 and isinstance(option, str) and option[1:].isdigit():
         return f"invalid port {option!r}: ports cannot be negative"
     if exit_code == 2 and callable(format_message):
-        return f"{format_message()} (see portcheck --help)"
+        return f"{format_message()} (see {_help_for(error, args)})"
     return None
+
+
+def _help_for(error: Exception, args: list[str]) -> str:
+    """The help that explains the mistake: the command's own (`portcheck kill --help`), or the
+    group's when no command was reached. Click names the command in the error's context, except for
+    a mistake its option parser finds (an option missing its value), where the routed arguments do."""
+    context = getattr(error, "ctx", None)
+    path = getattr(context, "command_path", None)
+    if isinstance(path, str) and path != "portcheck":
+        return f"{path} --help"
+    if args and args[0] in COMMAND_MODULES:
+        return f"portcheck {args[0]} --help"
+    return "portcheck --help"

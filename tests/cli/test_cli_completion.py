@@ -25,7 +25,7 @@ def complete_bash(line: str) -> list[str]:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("portcheck ", ["info", "kill", "parse", "query", "wait"]),
+        ("portcheck ", ["check", "diff", "free", "info", "kill", "parse", "query", "wait"]),
         ("portcheck ki", ["kill"]),
         ("portcheck 8080 --js", ["--json"]),  # the default command: query's options
         ("portcheck 8080 --wa", ["--watch"]),
@@ -34,9 +34,34 @@ def complete_bash(line: str) -> list[str]:
         ("portcheck info 80 --no-", ["--no-check"]),
         ("portcheck kill 80 --gr", ["--grace"]),
         ("portcheck wait 80 --fr", ["--free"]),
+        ("portcheck check 443 --ex", ["--expect", "--exposed"]),
+        ("portcheck 80 --expo", ["--exposed", "--exposure"]),
     ],
 )
 def test_bash_completion(line: str, expected: list[str]) -> None:
+    assert complete_bash(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("portcheck 80 --format ", ["table", "json", "ndjson", "csv"]),
+        ("portcheck 80 -f n", ["ndjson"]),
+        ("portcheck 80 --state TIME", ["TIME_WAIT"]),
+        ("portcheck 80 --state fin", ["fin_wait1", "fin_wait2"]),  # in the case typed
+        ("portcheck 80 --table-format gi", ["github"]),
+        (
+            "portcheck parse --from netstat",
+            ["netstat-linux", "netstat-bsd", "netstat-windows", "netstat-solaris", "netstat"],
+        ),
+        ("portcheck parse x.txt --format c", ["csv"]),
+        ("portcheck kill 80 --signal ", ["TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"]),
+        ("portcheck kill 80 -s K", ["KILL"]),
+        ("portcheck kill 80 -s k", ["kill"]),
+    ],
+)
+def test_option_values_complete(line: str, expected: list[str]) -> None:
+    """Not file names: the values each option takes, through the same protocol bash uses."""
     assert complete_bash(line) == expected
 
 
@@ -61,6 +86,9 @@ def test_show_completion_prints_the_script(shell: str) -> None:
         ("info", "portcheck info 60653"),
         ("kill", "portcheck kill 8080 --yes"),
         ("wait", "portcheck wait 8080 --free"),
+        ("check", "portcheck check 443 --process nginx"),
+        ("free", "portcheck free --count 3 --json"),
+        ("diff", "portcheck diff baseline.json"),
     ],
 )
 def test_help_has_examples(command: str, example: str) -> None:

@@ -4,6 +4,7 @@ machine's real ephemeral range, and the macOS, FreeBSD and Windows probes throug
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import sys
@@ -112,7 +113,7 @@ def test_known_unofficial_uses() -> None:
     assert "nothing registered with IANA on 60653" in run_cli("info", "60653", "--no-check").stdout
 
 
-@pytest.mark.parametrize("bad", ["70000", "-1", "$(id)", "80,443", "http"])
+@pytest.mark.parametrize("bad", ["70000", "-1", "$(id)", "80,443", "htp", "x11", "raid-am"])
 def test_bad_port_exits_2_quoting_it(bad: str) -> None:
     result = run_cli("info", bad)
     assert result.code == 2
@@ -361,3 +362,83 @@ def test_windows_in_use_comes_from_netstat(tmp_path: Path) -> None:
     none = run_as("windows", tmp_path / "no-tools", "5000")
     assert none.code == 0
     assert "In use        could not tell: cannot inspect this machine's sockets" in none.stdout
+
+
+# --- issue 12: what info says about the common ports ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("port", "expected"),
+    [
+        ("22", "sshd"),
+        ("80", "nginx"),
+        ("80", "PID 4 (System) here is HTTP.sys"),
+        ("443", "HTTP.sys"),
+        ("5985", "HTTP.sys"),
+        ("5986", "HTTP.sys"),
+        ("53", "systemd-resolved listens on 127.0.0.53:53"),
+        ("53", "DNSStubListener=no"),
+        ("5355", "systemd-resolved"),
+        ("5000", "System Settings > General > AirDrop & Handoff > AirPlay Receiver"),
+        ("7000", "macOS AirPlay Receiver"),
+        ("3000", "Node 17+ resolves `localhost` to ::1 first"),
+        ("8080", "kubectl port-forward"),
+        ("2049", "no process owns the socket even for root"),
+    ],
+)
+def test_known_uses_of_the_ports_helpdesks_see(port: str, expected: str) -> None:
+    uses = info_json(port, "--no-check")["known_uses"]
+    assert isinstance(uses, list)
+    assert any(expected in use["text"] for use in uses), uses
+
+
+def test_the_curated_list_covers_the_common_ports() -> None:
+    common = [20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 88, 110, 111, 123, 135, 137, 138, 139, 143, 161]
+    common += [389, 443, 445, 465, 500, 514, 587, 631, 636, 853, 873, 993, 995, 1080, 1194, 1433, 1521]
+    common += [1883, 1900, 2049, 2375, 3000, 3128, 3306, 3389, 4200, 5000, 5037, 5173, 5353, 5355, 5432]
+    common += [5672, 5900, 5985, 6379, 6443, 7000, 8000, 8080, 8443, 8888, 9000, 9090, 9092, 9200, 27017]
+    from portcheck.meaning.known_ports import known_uses
+
+    assert len(common) >= 60
+    assert [port for port in common if not known_uses(port)] == []
+
+
+def test_port_0_means_any_port() -> None:
+    text = run_cli("info", "0", "--no-check").stdout
+    assert 'port 0 means "any port": a program that binds it gets a free port the OS chooses' in text
+    assert "only root" not in text  # not "a root-only port"
+    assert "outside the ephemeral range" not in text
+
+
+def test_reserved_says_what_it_means() -> None:
+    for port in ("0", "1024"):
+        lines = run_cli("info", port, "--no-check").stdout.splitlines()
+        assert "Registered    reserved by IANA (tcp, udp): kept back and assigned to no service" in lines
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a real UDP socket and ss")
+def test_an_unconnected_udp_socket_is_bound_by_its_process() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as bound:
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        text = run_cli("info", str(port)).stdout
+    assert re.search(
+        rf"In use +yes \(\w+\): udp 127\.0\.0\.1:{port} bound by \S+ \(PID {os.getpid()}\)", text
+    ), text
+    assert "NONE" not in text
+
+
+def test_info_takes_a_service_name() -> None:
+    data = info_json("ssh", "--no-check")
+    assert data["port"] == 22
+
+
+def test_a_forwarders_row_says_where_the_server_runs() -> None:
+    from portcheck.core.model import Family, Proto, Socket, State
+    from portcheck.meaning.report import _row_text
+
+    row = Socket(Proto.TCP, Family.IPV4, "0.0.0.0", 8080, None, None, State.LISTEN, 2211, "docker-proxy")
+    assert _row_text(row, "0.0.0.0:8080") == (
+        "tcp 0.0.0.0:8080 LISTEN by docker-proxy (PID 2211), which forwards it to a Docker container "
+        "(docker ps)"
+    )

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import Result, run_cli
 from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli, stateful_script
-from tests.helpers.live import fake_tool, recorded_argv, unprivileged_python
+from tests.helpers.live import fake_tool, macos_kill_as_nobody, recorded_argv, run_as_nobody
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux processes")
 
@@ -30,11 +29,20 @@ def test_ends_a_real_listener_and_the_port_is_free() -> None:
         result = kill(str(child.port), "--yes")
         assert result.code == 0, result.stderr
         assert child.process.wait(timeout=5) == -15  # SIGTERM
-    header, _, row, *rest = result.stdout.splitlines()
-    assert header.split() == ["PROTO", "LOCAL", "REMOTE", "STATE", "PID", "PROCESS", "USER"]
-    assert row.split()[:6] == ["tcp", f"127.0.0.1:{child.port}", "*", "LISTEN", str(child.pid), "pc-kill-me"]
-    assert rest == [f"PID {child.pid} (pc-kill-me): ended by SIGTERM", f"Port {child.port} is free."]
+    assert result.stdout.splitlines() == [
+        f"PID {child.pid} (pc-kill-me, user root): listening on {child.port}/tcp",
+        f"PID {child.pid} (pc-kill-me): ended by SIGTERM",
+        f"Port {child.port} is free.",
+    ]
     assert run_cli(str(child.port)).code == 1
+
+
+def test_quiet_kill_prints_nothing_and_its_status_answers() -> None:
+    """-q as in grep: nothing on stdout; the exit status says whether the port is free afterwards."""
+    with listener("pc-kill-quiet") as child:
+        result = kill(str(child.port), "--yes", "-q")
+        assert child.process.wait(timeout=5) == -15
+    assert (result.code, result.stdout, result.stderr) == (0, "", "")
 
 
 def test_sigterm_ignored_means_sigkill_after_the_grace() -> None:
@@ -47,7 +55,10 @@ def test_sigterm_ignored_means_sigkill_after_the_grace() -> None:
     )
 
 
-@pytest.mark.parametrize(("given", "shown", "status"), [("int", "SIGINT", -2), ("SIGKILL", "SIGKILL", -9)])
+@pytest.mark.parametrize(
+    ("given", "shown", "status"),
+    [("int", "SIGINT", -2), ("SIGKILL", "SIGKILL", -9), ("9", "SIGKILL", -9), ("15", "SIGTERM", -15)],
+)
 def test_signal_option(given: str, shown: str, status: int) -> None:
     with listener("pc-signalled") as child:
         result = kill(str(child.port), "-y", "--signal", given)
@@ -56,11 +67,62 @@ def test_signal_option(given: str, shown: str, status: int) -> None:
     assert f"PID {child.pid} (pc-signalled): ended by {shown}" in result.stdout
 
 
-@pytest.mark.parametrize("args", [["--signal", "9"], ["--signal", "STOP"], ["--grace", "-1"], ["70000"]])
+@pytest.mark.parametrize("args", [["--signal", "10"], ["--signal", "STOP"], ["--grace", "-1"], ["70000"]])
 def test_usage_errors_exit_2(args: list[str]) -> None:
     result = kill(*(args if args == ["70000"] else ["8080", *args]), "--yes")
     assert result.code == 2
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_hup_is_not_followed_by_sigkill() -> None:
+    """HUP asks a server to reload: a process that stays after it keeps running, and says so."""
+    with listener("pc-reloads", flags="ignore-hup") as child:
+        result = kill(str(child.port), "-y", "--signal", "HUP", "--grace", "0.3")
+        assert child.alive()
+    assert result.code == 1
+    assert (
+        f"PID {child.pid} (pc-reloads): still holds the port after SIGHUP (SIGHUP does not ask a program "
+        "to exit, so nothing stronger followed)"
+    ) in result.stdout
+
+
+SERVING = r"""
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, b"pc-busy", 0, 0, 0)
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen()
+print(server.getsockname()[1], flush=True)
+accepted = [server.accept()[0] for _ in range(3)]
+print("accepted", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_question_names_processes_not_connections() -> None:
+    """`kill PORTS` on a server with connections: one line per process, its listening ports and how
+    many connections, on stderr with the question (no terminal here: the refusal follows)."""
+    busy = subprocess.Popen(
+        [sys.executable, "-c", SERVING], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert busy.stdout is not None
+    port = int(busy.stdout.readline())
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    try:
+        assert busy.stdout.readline() == "accepted\n"
+        with listener("pc-other") as other:
+            result = kill(f"{port},{other.port}")
+            assert busy.poll() is None and other.alive()
+    finally:
+        for client in clients:
+            client.close()
+        busy.kill()
+        busy.wait(timeout=10)
+    assert result.code == 2
+    lines = result.stderr.splitlines()
+    assert f"PID {busy.pid} (pc-busy, user root): listening on {port}/tcp; 3 connections" in lines
+    assert f"PID {other.pid} (pc-other, user root): listening on {other.port}/tcp" in lines
+    assert not any("ESTABLISHED" in line for line in lines)
 
 
 def test_without_a_terminal_and_without_yes_it_refuses_with_exit_2() -> None:
@@ -70,7 +132,9 @@ def test_without_a_terminal_and_without_yes_it_refuses_with_exit_2() -> None:
         assert child.alive()
     assert "no terminal to confirm on; pass --yes" in result.stderr
     assert f"PID {child.pid} (pc-spared)" in result.stderr
-    assert "pc-spared" in result.stdout  # what it would have ended is still shown
+    # what it would have ended is still shown, with the question: on stderr
+    assert f"PID {child.pid} (pc-spared, user root): listening on {child.port}/tcp" in result.stderr
+    assert result.stdout == ""
 
 
 def test_its_own_parent_is_refused() -> None:
@@ -141,6 +205,58 @@ def test_answer_no_ends_nothing_and_yes_ends_it() -> None:
         assert session.exitstatus == 0, session.before
         assert f"PID {child.pid} (pc-asked): ended by SIGTERM" in session.before
         assert child.process.wait(timeout=5) == -15
+
+
+def test_with_stdout_in_a_file_the_question_is_on_the_terminal(tmp_path: Path) -> None:
+    import pexpect
+
+    from tests.conftest import ROOT
+
+    out = tmp_path / "out.txt"
+    with listener("pc-filed") as child:
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PC_OUT": str(out)}
+        line = f'"{sys.executable}" -m portcheck kill {child.port} > "$PC_OUT"'
+        session = pexpect.spawn("sh", ["-c", line], env=env, timeout=30, encoding="utf-8")
+        session.expect(rf"PID {child.pid} \(pc-filed, user root\): listening on {child.port}/tcp")
+        session.expect(r"End PID \d+ \(pc-filed\) with SIGTERM \(SIGKILL after 5 s\)\? \[y/N\]")
+        session.sendline("y")
+        session.expect(pexpect.EOF)
+        session.close()
+        assert session.exitstatus == 0, session.before
+        assert child.process.wait(timeout=5) == -15
+    assert out.read_text() == f"PID {child.pid} (pc-filed): ended by SIGTERM\nPort {child.port} is free.\n"
+
+
+def test_ctrl_c_during_the_grace_says_what_was_signalled() -> None:
+    """Ctrl-C while the process has had SIGTERM and kill waits for the port: a newline, what was sent
+    to whom, no SIGKILL, exit 130."""
+    import pexpect
+
+    with listener("pc-slow", flags="note-term") as child:
+        session = spawn_cli("kill", str(child.port), "--grace", "60")
+        session.expect(r"\[y/N\]")
+        session.sendline("y")
+        assert child.process.stdout is not None
+        assert child.process.stdout.readline() == "TERM\n"  # the signal arrived; kill is in its grace
+        session.sendintr()
+        session.expect(pexpect.EOF)
+        session.close()
+        assert child.alive()
+    assert session.exitstatus == 130, session.before
+    assert (
+        f"\r\nPID {child.pid} (pc-slow): interrupted: SIGTERM sent; stopped before it let go of port "
+        f"{child.port}, so no SIGKILL followed"
+    ) in session.before
+
+
+def test_as_another_user_the_hint_is_sudo_portcheck_kill() -> None:
+    """kill has no --sudo: its advice for hidden owners is `sudo portcheck kill PORT`."""
+    with listener("pc-not-yours") as child:
+        done = run_as_nobody("-m", "portcheck", "kill", str(child.port), "--yes")
+        assert child.alive()
+    assert done.returncode == 1, done.stderr
+    assert f"run `sudo portcheck kill {child.port}` to see and end other users' processes" in done.stderr
+    assert "--sudo" not in done.stderr
 
 
 def test_a_pid_that_let_go_before_the_answer_is_skipped() -> None:
@@ -217,29 +333,8 @@ def test_without_a_kill_program_it_signals_by_itself(tmp_path: Path) -> None:
 
 
 def test_another_users_process_is_permission_denied() -> None:
-    runner = unprivileged_python()
-    if runner is None:
-        pytest.skip("cannot run portcheck as the user nobody here (not root, or files unreadable)")
-    prefix, env = runner
-    with listener("pc-roots") as child, tempfile.TemporaryDirectory(prefix="portcheck-bin-") as directory:
-        os.chmod(directory, 0o755)
-        live_lsof(Path(directory))
-        (Path(directory) / "kill").symlink_to("/bin/kill")
-        done = subprocess.run(
-            [*prefix, "-m", "portcheck", "kill", str(child.port), "--yes"],
-            env={
-                **os.environ,
-                **env,
-                "PATH": directory,
-                PLATFORM_VARIABLE: "macos",
-                "PC_PID": str(child.pid),
-                "PC_PORT": str(child.port),
-            },
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+    with listener("pc-roots") as child:
+        done = macos_kill_as_nobody(LIVE_LSOF, child.pid, child.port, with_kill=True)
         assert child.alive()
     assert done.returncode == 1, done.stderr
     assert f"PID {child.pid} (pc-lsof): permission denied: it belongs to another user" in done.stdout

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from portcheck.core.model import FIELDS
+from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, run_cli
+from tests.helpers.live import fake_tool
 
 SS_TEXT = (FIXTURES / "linux" / "ss-old-no-pid-labels.txt").read_text()
 
@@ -93,3 +96,43 @@ def test_unknown_table_format_is_refused() -> None:
     assert "gird" in result.stderr and "grid" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert run_cli("parse", "--table-format", "grid", stdin=SS_TEXT).stdout.startswith("+")
+
+
+# --- hints about the machine the paste came from (issue 12) ---------------------------------------------
+
+SS_WITHOUT_OWNERS = (
+    "Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+    "tcp   LISTEN 0      128    0.0.0.0:8080       0.0.0.0:*\n"
+)
+
+
+def test_a_paste_without_owners_names_the_command_to_run_there() -> None:
+    """Not --sudo (that runs tools on THIS machine): the command, as root, on the machine the text is from."""
+    result = run_cli("parse", stdin=SS_WITHOUT_OWNERS)
+    assert result.code == 0
+    assert result.stderr == (
+        "portcheck: some sockets show no process: if the ss output was made without root (or without its "
+        "process option), run `sudo ss -tunap` on the machine it came from to see every owner\n"
+    )
+    czech = run_cli("parse", str(FIXTURES / "linux" / "netstat-tunap-cs-nobody.txt"))
+    assert czech.code == 0
+    assert czech.stderr.count("run `sudo netstat -tunap` on the machine it came from") == 1, czech.stderr
+    assert "--sudo" not in czech.stderr
+    windows = run_cli("parse", str(FIXTURES / "windows" / "netstat-ano-de-cp850.txt"))
+    assert "sudo" not in windows.stderr  # every PID is there without elevation
+
+
+ADDRESS_OF_23 = (
+    "tcp6       0      0 ::ffff:10.10.200.1:8080 :::*                    LISTEN      4242/server\n"
+)
+
+
+def test_netstat_w_is_suggested_for_a_paste_not_after_running_it(tmp_path: Path) -> None:
+    """The live query runs `netstat -W`: an address exactly 23 characters wide was not cut."""
+    pasted = run_cli("parse", stdin=ADDRESS_OF_23)
+    assert "run netstat -W (wide)" in pasted.stderr
+    fake_tool(tmp_path, "netstat", output=ADDRESS_OF_23)
+    live = run_cli("8080", "--verbose", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "linux"})
+    assert live.code == 0, live.stderr
+    assert "answered by netstat: netstat -tunapeW" in live.stderr
+    assert "-W (wide)" not in live.stderr and "::ffff:10.10.200.1" in live.stdout

@@ -18,7 +18,7 @@ from portcheck.core.model import FIELDS, State
 from portcheck.live.hints import OWN_SOCKETS_HINT
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
-from tests.helpers.cli import listener, reserved_port, spawn_cli
+from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli
 from tests.helpers.live import Holder, fake_tool, socket_holder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
@@ -180,26 +180,40 @@ def test_usage_errors_exit_2_with_one_line(args: list[str]) -> None:
 
 def test_exit_codes_0_1_3(tmp_path: Path, holder: Holder) -> None:
     assert run_cli(str(holder.ports["tcp4"])).code == 0
-    with reserved_port() as free:
-        nothing = run_cli(str(free))
+    with reserved_port() as hidden:  # bound, not listening: no tool lists it
+        nothing = run_cli(str(hidden), "--no-bind")
+        found = run_cli(str(hidden), "--json")
     assert (nothing.code, nothing.stdout) == (1, "")
+    assert (found.code, found.json()) == (0, [])  # the bind test: something holds it
+    assert f"binding 0.0.0.0:{hidden} (tcp) fails with EADDRINUSE" in found.stderr
+    free = run_cli(str(free_port()))
+    assert (free.code, free.stdout) == (1, "")
     cannot = run_cli("8080", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
     assert cannot.code == 3 and "cannot inspect" in cannot.stderr
 
 
-def test_quiet_silences_hints_but_not_data(tmp_path: Path) -> None:
+def test_no_hints_silences_hints_but_not_data(tmp_path: Path) -> None:
     fake_tool(tmp_path, "lsof", output=FIXTURES / "live" / "macos-lsof-i.txt")
     env = {"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"}
     loud = run_cli("8080", env=env)
     assert OWN_SOCKETS_HINT in loud.stderr
-    quiet = run_cli("8080", "--quiet", env=env)
-    assert quiet.code == 0 and quiet.stderr == "" and quiet.stdout == loud.stdout
+    hushed = run_cli("8080", "--no-hints", env=env)
+    assert hushed.code == 0 and hushed.stderr == "" and hushed.stdout == loud.stdout
+
+
+def test_quiet_prints_nothing_like_grep_q(tmp_path: Path) -> None:
+    """`if portcheck 8080 -q; then`: the exit status alone, no table and no hints."""
+    fake_tool(tmp_path, "lsof", output=FIXTURES / "live" / "macos-lsof-i.txt")
+    env = {"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"}
+    quiet = run_cli("8080", "-q", env=env)
+    assert (quiet.code, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert (run_cli("8081", "--quiet", env=env).code, run_cli("8081", "--quiet", env=env).stdout) == (1, "")
 
 
 def test_empty_owner_columns_are_dropped(tmp_path: Path) -> None:
     """FreeBSD netstat names no processes: no PID, PROCESS or USER column at all."""
     fake_tool(tmp_path, "netstat", output=FIXTURES / "live" / "freebsd-netstat-anW.txt")
-    result = run_cli("22", "-q", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "freebsd"})
+    result = run_cli("22", "--no-hints", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "freebsd"})
     assert result.code == 0, result.stderr
     assert result.stdout.splitlines()[0].split() == ["PROTO", "LOCAL", "REMOTE", "STATE"]
 
@@ -258,3 +272,110 @@ def test_colour_on_a_terminal_and_none_with_no_color() -> None:
         plain.expect(pexpect.EOF)
     assert "\x1b[32mLISTEN" in coloured.before
     assert "\x1b[" not in plain.before
+
+
+def test_no_color_set_but_empty_keeps_colour() -> None:
+    """no-color.org: only a NO_COLOR that is set AND not empty turns colour off."""
+    import pexpect
+
+    with listener("pc-colour") as child:
+        session = spawn_cli(str(child.port), env={"NO_COLOR": ""})
+        session.expect(pexpect.EOF)
+    assert "\x1b[32mLISTEN" in session.before
+
+
+# --- issue 12: what -q, the output options and a free port say -------------------------------------------
+
+
+def test_quiet_prints_nothing_for_real_sockets(holder: Holder) -> None:
+    port = str(holder.ports["tcp4"])
+    busy = run_cli(port, "-q")
+    assert (busy.code, busy.stdout, busy.stderr) == (0, "", "")
+    idle = run_cli(str(free_port()), "--quiet")
+    assert (idle.code, idle.stdout, idle.stderr) == (1, "", "")
+    with reserved_port() as hidden:  # bound, not listening: the bind test finds it, -q says nothing
+        found = run_cli(str(hidden), "--quiet")
+    assert (found.code, found.stdout, found.stderr) == (0, "", "")
+    hushed = run_cli(port, "--no-hints", "--fields", "pid")
+    assert hushed.code == 0 and str(holder.pid) in hushed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-f", "csv", "--json"], "--json and --format csv ask for two formats: give one"),
+        (["--json", "--format", "table"], "--json and --format table ask for two formats: give one"),
+        (["-q", "--json"], "--quiet prints nothing on stdout, so --json would print nothing either"),
+        (["-q", "-f", "csv"], "--quiet prints nothing on stdout, so --format would print nothing either"),
+        (["-q", "--watch", "1"], "--watch draws a table and --quiet prints nothing: give one"),
+    ],
+)
+def test_conflicting_output_options_are_refused(args: list[str], message: str) -> None:
+    result = run_cli("8080", *args)
+    assert (result.code, result.stdout) == (2, "")
+    assert message in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_json_with_format_json_is_no_conflict(holder: Holder) -> None:
+    assert rows_of(run_cli(str(holder.ports["udp4"]), "--json", "--format", "JSON"))
+
+
+def test_fields_take_the_headers_spellings(holder: Holder) -> None:
+    """The table's header says PID, LOCAL, PORT: --fields takes those words, in any case."""
+    port = str(holder.ports["tcp4"])
+    table = run_cli(port, "-l", "--fields", "PID,Local,port,LOCAL ADDRESS,Process")
+    assert table.code == 0, table.stderr
+    header, _, line = table.stdout.splitlines()
+    assert header.split() == ["PID", "LOCAL", "PORT", "LOCAL", "ADDRESS", "PROCESS"]
+    assert line.split() == [str(holder.pid), f"127.0.0.1:{port}", port, "127.0.0.1", holder.name]
+    # Outside a table, LOCAL is what it shows: the address and the port fields.
+    as_csv = run_cli(port, "-l", "-f", "csv", "--fields", "pid,local,remote-port").stdout
+    assert as_csv == f"pid,local_address,local_port,remote_port\n{holder.pid},127.0.0.1,{port},\n"
+
+
+def test_pid_without_a_port_shows_every_socket_of_it(holder: Holder) -> None:
+    """`portcheck --pid N`: its connections and UDP sockets too, not only its listeners."""
+    rows = rows_of(run_cli("--pid", str(holder.pid), "--json"))
+    assert {(r["local_port"], r["state"]) for r in rows} == {
+        (holder.ports["tcp4"], "LISTEN"),
+        (holder.ports["tcp4"], "ESTABLISHED"),
+        (holder.ports["client"], "ESTABLISHED"),
+        (holder.ports["tcp6"], "LISTEN"),
+        (holder.ports["udp4"], "NONE"),
+        (holder.ports["udp6"], "NONE"),
+    }
+    by_name = rows_of(run_cli("--process", holder.name, "--json"))
+    assert len(by_name) == len(rows)
+    established = rows_of(run_cli("--state", "established", "--pid", str(holder.pid), "--json"))
+    assert {r["local_port"] for r in established} == {holder.ports["tcp4"], holder.ports["client"]}
+    listening = rows_of(run_cli("--pid", str(holder.pid), "-l", "--json"))
+    assert {r["state"] for r in listening} == {"LISTEN", "NONE"}
+
+
+def test_a_free_port_says_so_on_a_terminal_and_nothing_in_a_script() -> None:
+    import pexpect
+
+    free = free_port()
+    session = spawn_cli(str(free), env={"NO_COLOR": "1"})
+    session.expect(pexpect.EOF)
+    session.close()
+    assert session.exitstatus == 1
+    said = (
+        f"portcheck: nothing uses port {free}; binding 0.0.0.0:{free} and [::]:{free} (tcp and udp) succeeded"
+    )
+    assert session.before.strip() == said
+    narrowed = spawn_cli(str(free), "-u", "-6")
+    narrowed.expect(pexpect.EOF)
+    assert f"portcheck: nothing on port {free} matches: udp, IPv6; binding [::]:{free} (udp) succeeded" in (
+        narrowed.before
+    )
+    listening = spawn_cli(str(free), "-l", "--no-hints")  # -l asks about some sockets: no bind test
+    listening.expect(pexpect.EOF)
+    assert listening.before.strip() == f"portcheck: nothing on port {free} matches: listening"
+    quiet = spawn_cli(str(free), "-q")
+    quiet.expect(pexpect.EOF)
+    assert quiet.before == ""
+    piped = run_cli(str(free))  # a script: the exit status alone
+    verbose = run_cli(str(free), "-v", "--no-bind")  # --verbose says it anywhere
+    assert (piped.code, piped.stdout, piped.stderr) == (1, "", "")
+    assert verbose.stderr.splitlines()[-1] == f"portcheck: nothing uses port {free}"

@@ -4,6 +4,8 @@ listening, or stop, after a delay; and the timeout."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
 from pathlib import Path
 
@@ -99,3 +101,15 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
 def test_cannot_inspect_exits_3(tmp_path: Path) -> None:
     result = run_cli("wait", "8080", "-l", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
     assert result.code == 3
+
+
+def test_a_listening_timeout_says_what_the_filters_left_out() -> None:
+    """`wait PORT -l --tcp` while only a UDP socket is bound there: the timeout names it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        port = udp.getsockname()[1]
+        result = run_cli("wait", str(port), "-l", "--tcp", "-4", "--timeout", "0.3", "--interval", "0.1")
+    assert result.code == 1
+    assert result.stderr.startswith(f"portcheck: timed out after 0.3 s: nothing listens on port {port}; ")
+    assert f"left out by --tcp: udp 127.0.0.1:{port} NONE (" in result.stderr
+    assert f"PID {os.getpid()})" in result.stderr

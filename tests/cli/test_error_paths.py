@@ -64,16 +64,19 @@ USAGE_ERRORS = [
     (["kill", "80", "--grace", "nan"], "--grace must be 0 or more seconds"),
     (["kill", "80", "--grace", "inf"], "--grace must be 0 or more seconds"),
     (["kill", "80", "--signal", "STOP"], "unknown signal 'STOP'"),
+    (["kill", "80", "--signal", "10"], "signal number 10 means different signals on different systems"),
+    (["kill", "80", "--sudo"], "kill has no --sudo"),
     (["wait", "80", "--listening", "--timeout", "nan"], "--timeout must be 0 (forever) or more seconds"),
     (["wait", "80", "--listening", "--interval", "inf"], "--interval must be a positive number of seconds"),
-    (["wait", "80"], "say what to wait for: --listening or --free"),
-    (["info", "abc"], "invalid port 'abc': expected a number"),
+    (["wait", "80"], "say what to wait for: --listening (a server is up) or --free (it is gone)"),
+    (["wait", "80", "--listening", "--free"], "--listening and --free contradict each other"),
+    (["info", "abc"], "invalid port 'abc': no service is registered as 'abc'; expected a number"),
     (["80", "--watch", "0"], "--watch 0: the refresh interval is in seconds, 0.1 to 3600"),
     (["80", "--host", "a;b"], "invalid host 'a;b': expected [user@]host[:port]"),
     (["80", "--hosts", "/nonexistent/hosts"], "--hosts /nonexistent/hosts: No such file or directory"),
     (["80", "--host", "x", "--sudo"], "--sudo runs tools on this machine; with --host, log in as root"),
     (["parse", "--port"], "Option '--port' requires an argument."),
-    (["parse", "--port", "http", str(SS_FILE)], "invalid port 'http': expected a number"),
+    (["parse", "--port", "htp", str(SS_FILE)], "invalid port 'htp': no service is registered as 'htp'"),
     (["parse", "--from", "excel", str(SS_FILE)], "unknown format 'excel'; choose one of: fstat, fuser"),
     (["parse", "--format", "yaml", str(SS_FILE)], "unknown output format 'yaml'"),
     (["parse", "--fields", "nope", str(SS_FILE)], "unknown field 'nope'"),
@@ -89,6 +92,42 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], message: str) -> None
     code, stdout, stderr = run_main(*args)
     assert (code, stdout) == (2, "")
     assert message in one_line(stderr)
+
+
+@pytest.mark.parametrize(
+    ("args", "help_command"),
+    [
+        (["kill", "80", "--bogus"], "portcheck kill --help"),
+        (["wait", "80", "--interval", "soon"], "portcheck wait --help"),
+        (["info"], "portcheck info --help"),
+        (["parse", "--from"], "portcheck parse --help"),  # found by click's option parser, not a command
+        (["8080", "--bogus"], "portcheck query --help"),  # the default command
+        (["--version", "--bogus"], "portcheck --help"),
+    ],
+)
+def test_a_usage_error_points_at_the_commands_own_help(args: list[str], help_command: str) -> None:
+    code, stdout, stderr = run_main(*args)
+    assert (code, stdout) == (2, "")
+    assert one_line(stderr).endswith(f"(see {help_command})")
+
+
+def test_a_port_given_as_a_file_suggests_port(tmp_path: Path) -> None:
+    """`portcheck parse netstat.txt 8080`: the 8080 was meant as the port."""
+    code, _, stderr = run_main("parse", str(SS_FILE), "8080")
+    assert code == 2
+    assert one_line(stderr) == "portcheck: 8080: no such file (to keep only port 8080, write --port 8080)"
+    code, _, stderr = run_main("parse", str(SS_FILE), ":80,443")
+    assert one_line(stderr).endswith("(to keep only port 80,443, write --port :80,443)")
+    code, _, stderr = run_main("parse", str(tmp_path / "ssh"))
+    assert one_line(stderr) == f"portcheck: {tmp_path / 'ssh'}: no such file"  # a name is a file name
+
+
+def test_parse_help_names_every_exit_status() -> None:
+    code, stdout, _ = run_main("parse", "--help")
+    assert code == 0
+    text = " ".join(stdout.split())
+    for status in ("0 rows matched", "1 none", "2 unreadable input or bad usage", "3 the input is a"):
+        assert status in text, status
 
 
 def test_versions_and_help_exit_0() -> None:

@@ -113,6 +113,22 @@ def test_exit_code_when_nothing_matches(lab: Lab, hosts: list[str], code: int, s
     assert result.stderr.strip().splitlines()[-1] == f"portcheck: {summary}"
 
 
+def test_time_wait_only_is_free_on_a_host_and_no_bind_test_runs_there(lab: Lab) -> None:
+    """The fleet summary follows the one rule (TIME_WAIT rows alone: free); the bind test is local
+    only: a socket no tool lists stays unseen over --host (the local query would find it)."""
+    from tests.helpers.cli import reserved_port
+    from tests.live.test_verdict import time_wait_only
+
+    with time_wait_only(reuse=True) as port:
+        waiting = fleet(lab, str(port), "--host", "srv0")
+    assert waiting.code == 1, waiting.stderr
+    assert "TIME_WAIT" in waiting.stdout
+    assert waiting.stderr.strip().splitlines()[-1] == "portcheck: 1 host: 1 answered (0 matched)"
+    with reserved_port() as hidden:
+        remote = fleet(lab, str(hidden), "--host", "srv0")
+    assert remote.code == 1 and "binding" not in remote.stderr
+
+
 def test_hosts_file_and_stdin(lab: Lab, holder: Holder, tmp_path: Path) -> None:
     listing = tmp_path / "hosts.txt"
     listing.write_text("# web tier\nsrv0\n\n   srv1   # the second\nsrv0\n#srv2\n")

@@ -25,6 +25,10 @@ delay, hold = float(sys.argv[3]), float(sys.argv[4])
 ctypes.CDLL(None).prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME: the comm ss, lsof and /proc show
 if "ignore-term" in flags:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+if "note-term" in flags:  # stays, and says on stdout that SIGTERM came
+    signal.signal(signal.SIGTERM, lambda *_: print("TERM", flush=True))
+if "ignore-hup" in flags:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
 server = socket.socket(socket.AF_INET6 if "ipv6" in flags else socket.AF_INET, socket.SOCK_STREAM)
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 if "reuseport" in flags:
@@ -68,7 +72,9 @@ def listener(
 ) -> Iterator[Listener]:
     """A child named `name` that binds `port` (0: the kernel picks), starts listening after `delay`
     seconds, and closes the listener after `hold` seconds (negative: keeps it) while staying alive.
-    Yields once the port is bound (and, without a delay, listening)."""
+    Yields once the port is bound (and, without a delay, listening). `flags`: ignore-term, note-term
+    (prints TERM when SIGTERM comes, and stays), ignore-hup, reuseport, ipv6, udp (a UDP socket on the
+    same port too)."""
     child = subprocess.Popen(
         [sys.executable, "-c", _LISTENER, name, str(port), str(delay), str(hold), flags],
         stdin=subprocess.PIPE,

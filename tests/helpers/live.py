@@ -199,3 +199,41 @@ def unprivileged_python() -> tuple[list[str], dict[str, str]] | None:
         if probe.returncode == 0:
             return [*prefix, python], env
     return None
+
+
+def run_as_nobody(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` as the user nobody (skips the test where this machine cannot), text captured."""
+    import pytest
+
+    runner = unprivileged_python()
+    if runner is None:
+        pytest.skip("cannot run Python as the user nobody here (not root, or files unreadable)")
+    prefix, base = runner
+    return subprocess.run(
+        [*prefix, *args],
+        env={**os.environ, **base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def macos_kill_as_nobody(
+    lsof: str, pid: int, port: int, *, with_kill: bool
+) -> subprocess.CompletedProcess[str]:
+    """`portcheck kill PORT --yes` as the user nobody with the macOS plan: `lsof` is the shell script
+    `lsof` (it gets PC_PID and PC_PORT), in a directory nobody can read; `with_kill`: /bin/kill beside it."""
+    import tempfile
+
+    from portcheck.platforms import PLATFORM_VARIABLE
+
+    with tempfile.TemporaryDirectory(prefix="portcheck-bin-") as directory:
+        os.chmod(directory, 0o755)
+        script = Path(directory) / "lsof"
+        script.write_text(lsof)
+        script.chmod(0o755)
+        if with_kill:
+            (Path(directory) / "kill").symlink_to("/bin/kill")
+        env = {"PATH": directory, PLATFORM_VARIABLE: "macos", "PC_PID": str(pid), "PC_PORT": str(port)}
+        return run_as_nobody("-m", "portcheck", "kill", str(port), "--yes", env=env)

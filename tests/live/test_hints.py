@@ -45,12 +45,15 @@ def test_forwarders_name_where_the_server_really_is() -> None:
         sock(pid=9, process="docker-proxy"),
         sock(pid=10, process="docker-proxy"),
         sock(pid=11, process="WSLRelay.exe"),
+        sock(pid=12, process="kubectl"),
     ]
     hints = hints_for(rows, privileged=True, user="root")
     assert hints == [
         "docker-proxy only forwards this port: the real server runs in a Docker container (docker ps)",
         "wslrelay.exe only forwards this port: the real server runs in WSL "
         "(look inside the WSL distribution)",
+        "kubectl only forwards this port: the real server runs in a Kubernetes pod "
+        "(a `kubectl port-forward` left running)",
     ]
 
 

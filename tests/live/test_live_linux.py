@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from portcheck import parsers
-from portcheck.live.hints import SUDO_HINT
+from portcheck.live.hints import FILTERED_OUT_HINT, SUDO_HINT
 from tests.conftest import Result, run_cli
 from tests.helpers.live import Holder, only_tools, socket_holder, unprivileged_python
 
@@ -114,7 +114,7 @@ def test_no_tool_at_all_still_answers_from_proc(tmp_path: Path, holder: Holder) 
 
 
 def test_usage_errors_exit_2() -> None:
-    for args in (["70000"], ["80-70"], ["http"], ["80", "--timeout", "0"], ["80", "--state", "SLEEPY"]):
+    for args in (["70000"], ["80-70"], ["htp"], ["80", "--timeout", "0"], ["80", "--state", "SLEEPY"]):
         result = run_cli(*args)
         assert result.code == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr
@@ -156,6 +156,22 @@ def test_without_root_other_users_sockets_show_no_pid_and_a_hint(
     assert rows and all(r["pid"] is None and r["user"] == "root" for r in rows)
     assert {r["source"] for r in rows} == {source}, result.stderr
     assert result.stderr.count(SUDO_HINT) == 1, result.stderr
+
+
+@pytest.mark.parametrize("selection", [["--pid", "PID"], ["--process", "NAME"]])
+def test_without_root_an_owner_filter_says_what_it_cannot_see(holder: Holder, selection: list[str]) -> None:
+    """As nobody, root's sockets show no PID, so `--pid N` / `--process NAME` cannot match them: the
+    empty answer says so instead of looking like "that process holds nothing"."""
+    _needs("ss", "ss")
+    if os.geteuid() != 0:
+        pytest.skip("the holder must belong to another user (root)")
+    value = {"PID": str(holder.pid), "NAME": holder.name}[selection[1]]
+    result = _as_nobody([str(holder.ports["tcp4"]), selection[0], value], "ss")
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert result.stderr.count(FILTERED_OUT_HINT) == 1, result.stderr
+    assert SUDO_HINT in FILTERED_OUT_HINT  # it says how to see them
+    as_root = run_cli(str(holder.ports["tcp4"]), selection[0], value)
+    assert as_root.code == 0 and FILTERED_OUT_HINT not in as_root.stderr
 
 
 def test_lsof_without_root_finds_nothing_so_proc_is_asked(tmp_path: Path, holder: Holder) -> None:

@@ -180,3 +180,30 @@ def test_tools_outside_system_directories_are_never_run(tmp_path: Path) -> None:
     assert "ss: not installed (--sudo runs only tools from " in result.stderr
     assert not (system / "sudo.log").exists()
     assert result.returncode in (0, 1), result.stderr
+
+
+def test_watch_asks_for_the_password_once(tmp_path: Path, holder: Holder) -> None:
+    """`--watch --sudo`: sudo (this fake one, like a real one whose ticket is per terminal) prompts at
+    every refresh, and every refresh gets a new pty; the person is asked once, and the password sudo
+    accepted answers the later prompts."""
+    system = tmp_path / "system"
+    _fake_sudo(system)
+    child = _spawn(system, str(holder.ports["tcp4"]), "--sudo", "--watch", "0.2")
+    child.setwinsize(40, 120)
+    child.expect(r"\[sudo\] password for \S+ \(portcheck --sudo\): ")
+    child.sendline(PASSWORD)
+    seen = ""
+    for _ in range(4):
+        child.expect(r"Every 0\.2 s: portcheck \d+")
+        seen += child.before + child.after
+    child.expect(str(holder.pid))
+    seen += child.before
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    seen += child.before
+    child.close()
+    assert child.exitstatus == 0, seen
+    assert "password for" not in seen  # never asked again after the first frame
+    assert PASSWORD not in seen
+    runs = [line for line in (system / "sudo.log").read_text().splitlines() if line.startswith("[")]
+    assert len(runs) >= 4  # sudo ran (and prompted) at every refresh

@@ -6,7 +6,7 @@ Each command lives in its own module of this package and registers itself on `ap
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 from portcheck import __version__
 from portcheck.core.errors import UsageError
 from portcheck.core.filters import RowFilter
-from portcheck.core.model import ExitCode, Family, Proto, Socket, State
+from portcheck.core.model import ExitCode, Socket, State
 from portcheck.core.portspec import PortSpec
 from portcheck.output.report import Reporter
 
@@ -73,25 +73,86 @@ def resolve_annotations() -> None:
 
 
 # Options shared by the live query and `parse`, declared once.
+def complete(values: Callable[[], Sequence[str]]) -> Callable[[str], list[str]]:
+    """Shell completion of an option's values (typer's `autocompletion`): the words that start with
+    what was typed, compared without case and offered in lower case when that is what was typed
+    (`--state fin` -> `fin_wait1`; every such option takes any case). `values` is called only while
+    completing, so a normal run never imports what it needs (tabulate's styles, the parser registry)."""
+
+    def complete(incomplete: str) -> list[str]:
+        typed = incomplete.lower()
+        found = [value for value in values() if value.lower().startswith(typed)]
+        return [value.lower() for value in found] if incomplete and incomplete == typed else found
+
+    return complete
+
+
+def _formats() -> Sequence[str]:
+    from portcheck.output.render import FORMATS
+
+    return FORMATS
+
+
+def _states() -> Sequence[str]:
+    return [state.value for state in State]
+
+
+def _table_styles() -> Sequence[str]:
+    from tabulate import tabulate_formats
+
+    return sorted(tabulate_formats)
+
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, ndjson or csv.")]
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (the default), json, ndjson or csv.",
+        show_default=False,
+        autocompletion=complete(_formats),
+    ),
+]
 FieldsOpt = Annotated[
     Optional[str],
-    typer.Option("--fields", help="Comma-separated fields to show, e.g. local_port,pid,process."),
+    typer.Option(
+        "--fields",
+        help="Comma-separated fields to show, e.g. local_port,pid,process; the table's header words "
+        "(PID, LOCAL, PORT) work too.",
+    ),
 ]
 NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="Omit the header row (table and csv).")]
 TableFormatOpt = Annotated[
-    str, typer.Option("--table-format", help="Any tabulate style: simple, github, grid, plain, ...")
+    str,
+    typer.Option(
+        "--table-format",
+        help="Any tabulate style: simple, github, grid, plain, ...",
+        autocompletion=complete(_table_styles),
+    ),
 ]
 TcpOpt = Annotated[bool, typer.Option("--tcp", "-t", help="TCP sockets only.")]
 UdpOpt = Annotated[bool, typer.Option("--udp", "-u", help="UDP sockets only.")]
 Ipv4Opt = Annotated[bool, typer.Option("-4", help="IPv4 only.")]
 Ipv6Opt = Annotated[bool, typer.Option("-6", help="IPv6 only.")]
 ListeningOpt = Annotated[bool, typer.Option("--listening", "-l", help="Listening TCP and bound UDP only.")]
-StateOpt = Annotated[Optional[list[str]], typer.Option("--state", help="Only this state (repeatable).")]
+StateOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--state", help="Only this state (repeatable).", autocompletion=complete(_states)),
+]
 PidOpt = Annotated[Optional[list[int]], typer.Option("--pid", help="Only this PID (repeatable).")]
 ProcessOpt = Annotated[
     Optional[str], typer.Option("--process", help="Only processes whose name contains this.")
+]
+ExposedOpt = Annotated[
+    bool,
+    typer.Option("--exposed", help="Only listeners reachable from other machines (not loopback-only)."),
+]
+ExposureOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exposure", help="Add an EXPOSURE column: loopback, all (interfaces) or specific (addresses)."
+    ),
 ]
 RemoteOpt = Annotated[
     bool, typer.Option("--remote", help="Also match rows whose remote port is the port (clients).")
@@ -99,7 +160,18 @@ RemoteOpt = Annotated[
 ToolTimeoutOpt = Annotated[
     float, typer.Option("--timeout", help="Seconds each native tool may take before the next is tried.")
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No hints or warnings on stderr.")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        help="Print nothing on stdout, and no hints: only the exit status answers (like grep -q). The "
+        "error that explains a failing status still goes to stderr.",
+    ),
+]
+NoHintsOpt = Annotated[
+    bool, typer.Option("--no-hints", help="No hints or warnings on stderr; the output stays as it is.")
+]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say which tool and encoding were used.")]
 
 
@@ -136,81 +208,59 @@ class OutputOptions:
     fields: tuple[str, ...] | None
     header: bool
     table_format: str
+    quiet: bool = False
+    """-q: nothing on stdout at all; the exit status is the answer."""
 
     @classmethod
     def build(
-        cls, *, json_flag: bool, fmt: str, fields: str | None, no_header: bool, table_format: str
+        cls,
+        *,
+        json_flag: bool,
+        fmt: str | None,
+        fields: str | None,
+        no_header: bool,
+        table_format: str,
+        quiet: bool = False,
     ) -> OutputOptions:
-        from portcheck.output.render import FORMATS, check_fields
+        from portcheck.output.render import FORMATS, resolve_fields
 
-        chosen = "json" if json_flag else fmt.lower()
+        if json_flag and fmt is not None and fmt.lower() != "json":
+            raise UsageError(f"--json and --format {fmt} ask for two formats: give one")
+        if quiet and (json_flag or fmt is not None):
+            raise UsageError(
+                f"--quiet prints nothing on stdout, so {'--json' if json_flag else '--format'} would print "
+                "nothing either: drop one (--no-hints keeps the output and silences the hints)"
+            )
+        chosen = "json" if json_flag else (fmt or "table").lower()
         if chosen not in FORMATS:
             raise UsageError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")
-        field_list = tuple(f.strip() for f in fields.split(",") if f.strip()) if fields else None
-        if field_list:
-            check_fields(field_list)
+        words = [f for f in fields.split(",") if f.strip()] if fields else None
+        field_list = resolve_fields(words, table=chosen == "table") if words else None
         if chosen == "table" and table_format != "simple":
             from tabulate import tabulate_formats  # tabulate ignores a name it does not know
 
             if table_format not in tabulate_formats:
                 styles = ", ".join(sorted(tabulate_formats))
                 raise UsageError(f"unknown table format {table_format!r}; tabulate knows: {styles}")
-        return cls(chosen, field_list, not no_header, table_format)
-
-
-def build_filter(
-    *,
-    ports: PortSpec | None,
-    remote: bool,
-    tcp: bool,
-    udp: bool,
-    ipv4: bool,
-    ipv6: bool,
-    listening: bool,
-    states: Sequence[str] | None,
-    pids: Sequence[int] | None,
-    process: str | None,
-) -> RowFilter:
-    from portcheck.core.states import lookup_state
-
-    check_pids(pids)
-    protos = frozenset(p for p, on in ((Proto.TCP, tcp), (Proto.UDP, udp)) if on) or None
-    families = frozenset(f for f, on in ((Family.IPV4, ipv4), (Family.IPV6, ipv6)) if on) or None
-    wanted_states: set[State] = set()
-    for word in states or ():
-        state = lookup_state(word)
-        if state is None:
-            names = ", ".join(s.value for s in State)
-            raise UsageError(f"unknown state {word!r}; states are: {names}")
-        wanted_states.add(state)
-    return RowFilter(
-        ports=ports,
-        match_remote=remote,
-        protos=protos,
-        families=families,
-        listening=listening,
-        states=frozenset(wanted_states) or None,
-        pids=frozenset(pids) if pids else None,
-        process=process,
-    )
+        return cls(chosen, field_list, not no_header, table_format, quiet)
 
 
 def port_scope(
     ports: PortSpec, *, tcp: bool, udp: bool, ipv4: bool, ipv6: bool, listening: bool = False
 ) -> RowFilter:
     """Which sockets on the ports count for `kill` and `wait` (local ports only, any state)."""
-    return build_filter(
-        ports=ports,
-        remote=False,
-        tcp=tcp,
-        udp=udp,
-        ipv4=ipv4,
-        ipv6=ipv6,
-        listening=listening,
-        states=None,
-        pids=None,
-        process=None,
-    )
+    from portcheck.api.sockets import selection
+
+    return selection(ports=ports, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)
+
+
+def check_exposure_column(exposure: bool, output: OutputOptions, elsewhere: bool) -> None:
+    """--exposure is a column of the single-machine table; JSON and CSV keep the record's fields."""
+    if exposure and (output.format != "table" or elsewhere):
+        raise UsageError(
+            "--exposure adds a column to this machine's table; for scripts, --exposed keeps the "
+            "listeners other machines can reach"
+        )
 
 
 @dataclass(frozen=True)
@@ -231,17 +281,32 @@ def terminal_settings() -> Terminal:
 
     if not sys.stdout.isatty():
         return Terminal(None, False)
-    colour = "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    # no-color.org: only a NO_COLOR that is set AND not empty turns colour off.
+    colour = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     return Terminal(shutil.get_terminal_size().columns, colour)
 
 
-def emit(rows: list[Socket], output: OutputOptions) -> ExitCode:
-    """Render rows to stdout and return the exit code the contract gives for them."""
-    from portcheck.output.render import sort_rows
+def emit(rows: list[Socket], output: OutputOptions, *, exposure: bool = False) -> ExitCode:
+    """Render rows to stdout and return the exit code the contract gives for them. `exposure` adds
+    the EXPOSURE column to a table (--exposure)."""
+    from portcheck.output.render import Table, sort_rows
 
     ordered = sort_rows(rows)
-    write_rows(ordered, output)
+    write_rows(Table(ordered, after=exposure_column(ordered)) if exposure else ordered, output)
     return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
+
+
+def exposure_column(rows: Sequence[Socket]) -> list[tuple[str, list[str]]]:
+    """`--exposure`: each listener's reach (loopback, all, specific; ? when the address is unknown);
+    empty for a connection, whose reach is its listener's."""
+    from portcheck.core.exposure import exposure_of
+    from portcheck.core.model import is_listening
+
+    cells = []
+    for row in rows:
+        reach = exposure_of(row.local_address) if is_listening(row) else ""
+        cells.append("?" if reach is None else str(reach))
+    return [("exposure", cells)]
 
 
 def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None:
@@ -249,6 +314,8 @@ def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None
     fleet query's hosts or `--watch`'s marks along (portcheck.output.render.Table)."""
     from portcheck.output.render import as_table, render
 
+    if output.quiet:
+        return
     if as_table(ordered).rows or output.format != "table":
         terminal = terminal_settings()
         render(
@@ -264,18 +331,24 @@ def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None
         )
 
 
+def silence_stdout() -> None:
+    """-q for a command that writes to stdout in many places (kill): everything it writes there goes
+    nowhere; questions and errors go to stderr, so they are unaffected."""
+    import os
+
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the command)
+
+
 def write_lines(lines: list[str]) -> None:
     sys.stdout.write("".join(line + "\n" for line in lines))
 
 
-def show_rows(rows: list[Socket] | Table) -> None:
-    """What will be ended, as a table: rows sorted here, or a fleet's Table (in order, hosts first)."""
-    from portcheck.output.render import Table, render_table, sort_rows
-
-    terminal = terminal_settings()
-    shown = rows if isinstance(rows, Table) else sort_rows(rows)
-    render_table(shown, sys.stdout, width=terminal.width, colour=terminal.colour)
-    sys.stdout.flush()
+def show_processes(lines: list[str], *, asking: bool) -> None:
+    """What `kill` will end, one line per process: on stderr when it is part of a question (stdout may
+    be a file, and the person answering must see what they answer), else on stdout with the outcomes."""
+    stream = sys.stderr if asking else sys.stdout
+    stream.write("".join(line + "\n" for line in lines))
+    stream.flush()
 
 
 def confirm(names: str, plan: str) -> bool:
@@ -285,8 +358,13 @@ def confirm(names: str, plan: str) -> bool:
             "not ending anything: there is no terminal to confirm on; "
             f"pass --yes to end {names} from a script"
         )
+    import contextlib
+
     try:
-        return typer.confirm(f"End {names} with {plan}?", default=False, err=True)
+        # click writes the prompt to stderr but its last space through input(), to stdout: all of the
+        # question goes to the terminal when stdout is a file.
+        with contextlib.redirect_stdout(sys.stderr):
+            return typer.confirm(f"End {names} with {plan}?", default=False, err=True)
     except typer.Abort:  # end of input (Ctrl-D) is a no
         sys.stderr.write("\n")
         return False

@@ -72,7 +72,7 @@ def fields_without_host(fields: str | None) -> str | None:
     """`--fields host,pid` in a fleet query: host is always the first field, so it is dropped here."""
     if fields is None:
         return None
-    return ",".join(f for f in fields.split(",") if f.strip() != "host")
+    return ",".join(f for f in fields.split(",") if f.strip().lower() != "host")
 
 
 def fleet_for(options: HostOptions, timeout: float) -> Fleet:
@@ -121,7 +121,7 @@ def query_hosts(
     from portcheck.fleet.fleet import FleetResult, ask_host
     from portcheck.output.render import Table, sort_rows
 
-    result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)))
+    result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)), request.scope)
     rows: list[Socket] = []
     labels: list[str] = []
     hints: dict[str, list[str]] = {}

@@ -10,7 +10,6 @@ import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
-from portcheck.core.errors import InspectError, UsageError
 from portcheck.core.escape import escape_json_text
 from portcheck.core.model import ExitCode
 from portcheck.live.runner import DEFAULT_TIMEOUT
@@ -56,34 +55,17 @@ def info_command(
     Exit status: 0 with the report (with --host: from every host), 2 for a bad port, 3 when a host
     could not be asked (the others are still reported).
     """
-    from portcheck.core.portspec import parse_port_spec
-    from portcheck.info.portinfo import describe
-    from portcheck.info.report import report_lines, to_json
-    from portcheck.live.executor import LocalExecutor
-    from portcheck.platforms import current_os
+    from portcheck.api.ports import describe_port, one_port
+    from portcheck.meaning.report import report_lines, to_json
 
-    spec = parse_port_spec(port)
-    if len(spec.ports) != 1:
-        raise UsageError(f"info takes one port number, not {port!r}")
+    number = one_port(port)
     opt.check_positive(timeout, "--timeout")
-    (number,) = spec.ports
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
     if fleet.wanted:
         raise typer.Exit(
             info_hosts(number, fleet, timeout=timeout, check_use=not no_check, as_json=json_flag)
         )
-    try:
-        os_name, os_error = current_os(), None
-    except InspectError as error:
-        os_name, os_error = None, str(error)
-    info = describe(
-        number,
-        os_name=os_name,
-        executor=LocalExecutor() if os_name is not None else None,
-        timeout=timeout,
-        check_use=not no_check,
-        os_error=os_error,
-    )
+    info = describe_port(number, check_use=not no_check, timeout=timeout)
     if json_flag:
         import json
 
@@ -105,8 +87,8 @@ def info_hosts(
     from functools import partial
 
     from portcheck.fleet.fleet import summary_line
-    from portcheck.info.portinfo import describe, on_host
-    from portcheck.info.report import hosts_json, hosts_report_lines
+    from portcheck.meaning.portinfo import describe, on_host
+    from portcheck.meaning.report import hosts_json, hosts_report_lines
     from portcheck.output.report import Reporter
 
     meaning = describe(port, os_name=None, executor=None, timeout=timeout, check_use=False)

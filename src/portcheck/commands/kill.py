@@ -16,6 +16,7 @@ import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
+from portcheck.core.errors import UsageError
 from portcheck.core.model import ExitCode, Socket
 from portcheck.core.portspec import parse_port_spec
 from portcheck.live.kill import SIGNALS, parse_signal
@@ -61,6 +62,7 @@ def kill_command(
             "-s",
             help=f"First signal: {', '.join(SIGNALS)}. KILL follows after --grace if the port is "
             "still held. Windows: KILL means taskkill /F at once.",
+            autocompletion=opt.complete(lambda: SIGNALS),
         ),
     ] = "TERM",
     grace: Annotated[
@@ -75,11 +77,13 @@ def kill_command(
     pid: opt.PidOpt = None,
     process: opt.ProcessOpt = None,
     quiet: opt.QuietOpt = False,
+    no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
     host: fleet_opt.HostOpt = None,
     hosts_file: fleet_opt.HostsFileOpt = None,
     parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
     ssh_config: fleet_opt.SshConfigOpt = None,
+    sudo: Annotated[bool, typer.Option("--sudo", hidden=True)] = False,
 ) -> None:
     """End the processes that hold a port: shows them, asks (y/N), signals, reports each PID.
 
@@ -89,12 +93,27 @@ def kill_command(
     host over ssh, after one confirmation that names the host of every process.
     """
     from portcheck.live.executor import LocalExecutor
-    from portcheck.live.kill import Ending, Outcome, owners, pid_names, refusal, unowned_warning
+    from portcheck.live.kill import (
+        Ending,
+        Outcome,
+        owners,
+        pid_names,
+        process_lines,
+        refusal,
+        unowned_warning,
+    )
     from portcheck.live.question import LiveQuestion
     from portcheck.platforms import current_os
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
+    if quiet:
+        opt.silence_stdout()
     spec = parse_port_spec(*ports)
+    if sudo:
+        raise UsageError(
+            f"kill has no --sudo (it looks at the port again and again, and sudo would ask each time): "
+            f"run `sudo portcheck kill {spec}`"
+        )
     first_signal = parse_signal(signal_name)
     opt.check_seconds(grace, "--grace")
     opt.check_positive(timeout, "--timeout")
@@ -112,29 +131,53 @@ def kill_command(
     rows = question.held()
     targets = [r for r in rows if chosen(r)]
     if question.last is not None:
+        question.last.hints = [kill_hint(h, spec) for h in question.last.hints]
         opt.report_answer(reporter, question.last)
     if not targets:
         sys.stdout.write(f"Nothing to end: no process{matching(pid, process)} holds port {spec}.\n")
         raise typer.Exit(_verdict(question, spec, reporter, held=rows))
-    opt.show_rows(targets)
     found = owners(targets)
-    unowned = unowned_warning(targets)
-    if unowned:
-        reporter.warn(unowned)
     ending = Ending(question, spec, first_signal, grace)
     for owner_pid, name in found.items():
         reason = refusal(owner_pid)
         if reason:
             ending.settle(owner_pid, name, Outcome.REFUSED, reason)
     candidates = {p: n for p, n in found.items() if p not in ending.outcomes}
-    if candidates and not yes and not opt.confirm(pid_names(candidates), ending.describe_plan()):
+    asking = bool(candidates) and not yes
+    opt.show_processes(process_lines(targets), asking=asking)
+    unowned = unowned_warning(targets)
+    if unowned:
+        reporter.warn(unowned)
+    if asking and not opt.confirm(pid_names(candidates), ending.describe_plan()):
         opt.write_lines(ending.report_lines())
         reporter.error("nothing ended")
         raise typer.Exit(ExitCode.NO_MATCH)
     if candidates:
-        ending.run(candidates)
+        try:
+            ending.run(candidates)
+        except KeyboardInterrupt:
+            sys.stderr.write("\n")
+            ending.interrupted()
+            opt.write_lines(ending.report_lines())
+            raise typer.Exit(INTERRUPTED) from None
     opt.write_lines(ending.report_lines())
     raise typer.Exit(_verdict(question, spec, reporter))
+
+
+INTERRUPTED = 130
+"""Ctrl-C: the shell's 128 + SIGINT, as for every other command (cli.main)."""
+
+
+def kill_hint(hint: str, spec: PortSpec) -> str:
+    """The query's advice to add --sudo, as it applies to kill (which has none: sudo runs all of it)."""
+    from portcheck.live.hints import OWN_SOCKETS_HINT, SUDO_HINT
+
+    advice = f"run `sudo portcheck kill {spec}` to see and end other users' processes"
+    if hint == SUDO_HINT:
+        return f"sockets of other users' processes show no owner: {advice}"
+    if hint == OWN_SOCKETS_HINT:
+        return f"lsof without root shows only your own processes' sockets: {advice}"
+    return hint
 
 
 def matching(pids: Sequence[int] | None, process: str | None) -> str:

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from portcheck.commands.base import confirm, show_rows, write_lines
+from portcheck.commands.base import confirm, show_processes, write_lines
 from portcheck.commands.hosts import HostOptions, fleet_for, report_hints, report_host_answer
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import ExitCode, Socket
 from portcheck.fleet.fleet import name_list, summary_line
 from portcheck.fleet.kill import HostPlan, Order, end_on_host, plan_host, survey
-from portcheck.live.kill import pid_names
+from portcheck.live.kill import pid_names, process_lines
 from portcheck.live.question import describe_holders
 from portcheck.output.report import Reporter
 
@@ -34,14 +34,11 @@ if TYPE_CHECKING:
 def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Reporter) -> ExitCode:
     """Query every host, show and confirm once, end on each host; per-PID outcomes with the host named,
     a line per host on the port, a summary line on stderr."""
-    from portcheck.output.render import Table, sort_rows
-
     with fleet_for(options, order.timeout).kept_open() as fleet:
         surveyed = fleet.run(partial(survey, order))
         plans: list[HostPlan] = []
         hints: dict[str, list[str]] = {}
-        rows: list[Socket] = []
-        labels: list[str] = []
+        processes: list[str] = []
         for host in surveyed:
             label = host.target.label
             if host.value is None:
@@ -54,19 +51,16 @@ def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Repor
                 hints.setdefault(hint, []).append(label)
             plan = plan_host(host.target, host.value, order, reporter)
             plans.append(plan)
-            ordered = sort_rows(plan.targets)
-            rows.extend(ordered)
-            labels.extend([label] * len(ordered))
+            processes.extend(process_lines(plan.targets, label))
         report_hints(reporter, hints)
-        if rows:
-            show_rows(Table(rows, hosts=labels))
+        acting = {p.target: p for p in plans if p.candidates}
+        show_processes(processes, asking=bool(acting) and not yes)
         for plan in plans:
             if not plan.targets:
                 sys.stdout.write(
                     f"{escape_controls(plan.label)}: nothing to end: no process{order.matching} "
                     f"holds port {order.spec}.\n"
                 )
-        acting = {p.target: p for p in plans if p.candidates}
         if acting and not yes and not confirm(_names(acting.values()), _plan_text(acting.values())):
             for plan in plans:
                 write_lines(plan.ending.report_lines(plan.label))

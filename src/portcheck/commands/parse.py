@@ -5,6 +5,7 @@
 
 import gc
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,8 @@ from typing import Annotated, BinaryIO, Optional
 import typer
 
 from portcheck.commands.base import (
+    ExposedOpt,
+    ExposureOpt,
     FieldsOpt,
     FormatOpt,
     Ipv4Opt,
@@ -21,6 +24,7 @@ from portcheck.commands.base import (
     JsonOpt,
     ListeningOpt,
     NoHeaderOpt,
+    NoHintsOpt,
     OutputOptions,
     PidOpt,
     ProcessOpt,
@@ -32,13 +36,14 @@ from portcheck.commands.base import (
     UdpOpt,
     VerboseOpt,
     app,
-    build_filter,
+    check_exposure_column,
+    check_pids,
+    complete,
     emit,
 )
-from portcheck.core.errors import InspectError, ParseError, UsageError
+from portcheck.core.errors import ParseError, UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
-from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.output.report import Reporter
 
@@ -51,10 +56,18 @@ Examples:
   pbpaste | portcheck parse --from lsof --strict   force the format; exit 2 on any odd line
 
 \b
-Formats: ss, netstat (Linux, macOS, FreeBSD, Windows -ano/-anob, localised), lsof (table and -F),
-sockstat, /proc/net/tcp*, PowerShell Get-NetTCPConnection, tasklist. Exit status: 0 rows matched,
-1 none (or empty input), 2 unreadable input or bad usage.
+Formats: ss, netstat (Linux, macOS, FreeBSD, OpenBSD, NetBSD, Solaris, Windows -ano/-anob,
+localised), lsof (table and -F), sockstat, fstat, fuser, /proc/net/tcp*, PowerShell
+Get-NetTCPConnection, tasklist. Exit status: 0 rows matched, 1 none (or empty input), 2 unreadable
+input or bad usage, 3 the input is a refusal instead of an answer (`netstat -b` run without
+administrator rights: that machine was not inspected).
 """
+
+
+def _format_names() -> list[str]:
+    from portcheck import parsers
+
+    return [*parsers.FORMATS, *parsers.ALIASES]
 
 
 @app.command("parse", epilog=EPILOG)
@@ -68,13 +81,19 @@ def parse_command(
     ] = None,
     from_format: Annotated[
         Optional[str],
-        typer.Option("--from", help="Force the format instead of detecting it (ss, netstat, ...)."),
+        typer.Option(
+            "--from",
+            help="Force the format instead of detecting it (ss, netstat, ...).",
+            autocompletion=complete(_format_names),
+        ),
     ] = None,
     port: Annotated[
         Optional[list[str]], typer.Option("--port", "-p", help="Only these local ports: N, A-B, A,B.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 if any line is not understood.")] = False,
     remote: RemoteOpt = False,
+    exposed: ExposedOpt = False,
+    exposure: ExposureOpt = False,
     tcp: TcpOpt = False,
     udp: UdpOpt = False,
     ipv4: Ipv4Opt = False,
@@ -84,22 +103,35 @@ def parse_command(
     pid: PidOpt = None,
     process: ProcessOpt = None,
     json_flag: JsonOpt = False,
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = None,
     fields: FieldsOpt = None,
     no_header: NoHeaderOpt = False,
     table_format: TableFormatOpt = "simple",
     quiet: QuietOpt = False,
+    no_hints: NoHintsOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Read pasted or saved output of ss, netstat, lsof, /proc/net/tcp (any OS) and show the table."""
-    from portcheck import parsers
+    """Read pasted or saved output of ss, netstat, lsof, /proc/net/tcp (any OS) and show the table.
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    Exit status: 0 rows matched, 1 none, 2 unreadable input or bad usage, 3 the input is a tool's
+    refusal (netstat -b without administrator rights).
+    """
+    from portcheck import parsers
+    from portcheck.api.sockets import selection
+
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
     ports = parse_port_spec(*port) if port else None
     output = OutputOptions.build(
-        json_flag=json_flag, fmt=fmt, fields=fields, no_header=no_header, table_format=table_format
+        json_flag=json_flag,
+        fmt=fmt,
+        fields=fields,
+        no_header=no_header,
+        table_format=table_format,
+        quiet=quiet,
     )
-    row_filter = build_filter(
+    check_exposure_column(exposure, output, False)
+    check_pids(pid)
+    row_filter = selection(
         ports=ports,
         remote=remote,
         tcp=tcp,
@@ -110,6 +142,7 @@ def parse_command(
         states=state,
         pids=pid,
         process=process,
+        exposed=exposed,
     )
     forced = parsers.resolve(from_format) if from_format else None
     with _without_cycle_collection():
@@ -117,7 +150,21 @@ def parse_command(
         if not any_text:
             reporter.warn("the input is empty: nothing to parse")
             raise typer.Exit(emit([], output))  # `[]` for --json: a script reads "nothing", not an error
-        raise typer.Exit(emit(rows, output))
+        _hint_owners(rows, reporter)
+        raise typer.Exit(emit(rows, output, exposure=exposure))
+
+
+def _hint_owners(rows: list[Socket], reporter: Reporter) -> None:
+    """Rows without a process, in a format whose tool names owners when run as root: say which
+    command to run on the machine the text came from (never --sudo: that runs tools here)."""
+    from portcheck.core.model import State
+    from portcheck.parsers.common import owner_hint
+
+    sources = {r.source for r in rows if r.pid is None and r.state is not State.TIME_WAIT}
+    for source in sorted(sources):
+        hint = owner_hint(source)
+        if hint is not None:
+            reporter.warn(hint)
 
 
 def _read(
@@ -130,65 +177,51 @@ def _read(
     *,
     strict: bool,
 ) -> tuple[list[Socket], bool]:
-    """The rows of every input, PID names from a tasklist in any of them filled in, and whether any
-    input held text at all. Each input's notes go to stderr as it is read."""
-    from portcheck.parsers.offline import KeepingNotes, other_format, parse_stream
+    """The rows of every input (portcheck.api.sockets.read_input), PID names from a tasklist in any
+    of them filled in, and whether any input held text at all. Each input's notes go to stderr as it
+    is read."""
+    from portcheck.api.sockets import name_pids, read_input
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.
     first_filter = row_filter._replace(process=None)
+    keep = None if first_filter.is_trivial else first_filter.__call__
     pid_names: dict[int, str] = {}
     rows: list[Socket] = []
     any_text = False
     for name in files:
         label = "<stdin>" if name == "-" else name
-        ctx = ParseContext(ports.ports if ports else None, match_remote=remote, notes=KeepingNotes())
-        other: Optional[str] = None
         if name == "-" and sys.stdin is not None and sys.stdin.isatty():
             reporter.warn(
                 "reading from the terminal: paste the output, then press Ctrl-D (Windows: Ctrl-Z, Enter)"
             )
         try:
             with _open_input(name) as stream:
-                parsed = parse_stream(stream, ctx, forced)
-                if parsed.format is None:
-                    continue
-                any_text = True
-                reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
-                keep = first_filter.__call__  # (mypy takes the NamedTuple for a TypeGuard callable)
-                rows.extend(parsed.rows if first_filter.is_trivial else filter(keep, parsed.rows))
-                if ctx.notes.refused is not None:  # `netstat -b` refused: the sender's machine was not
-                    raise InspectError(ctx.notes.refused)  # inspected (exit 3), whatever else was read
-                if strict:
-                    _refuse_skipped(ctx.notes)
-                other = other_format(ctx.notes, parsed.format)
+                parsed = read_input(
+                    stream, forced=forced, ports=ports, remote=remote, strict=strict, keep=keep
+                )
         except ParseError as error:
             raise UsageError(error.describe(label)) from error
         except OSError as error:  # a disk error, a device that cannot be read
             raise UsageError(f"{label}: cannot read: {error.strerror or error}") from None
-        reporter.notes(ctx.notes, label if len(files) > 1 else None)
-        if other is not None:
+        if parsed.format is None:
+            continue
+        any_text = True
+        reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
+        rows.extend(parsed.rows)
+        reporter.notes(parsed.notes, label if len(files) > 1 else None)
+        if parsed.other_format is not None:
             reporter.warn(
-                f"{label}: the lines not understood look like {other} output, and one input is read as "
-                "one tool's output: give each tool's output its own file (portcheck parse a.txt b.txt)"
+                f"{label}: the lines not understood look like {parsed.other_format} output, and one "
+                "input is read as one tool's output: give each tool's output its own file "
+                "(portcheck parse a.txt b.txt)"
             )
-        pid_names.update(ctx.notes.pid_names)
+        pid_names.update(parsed.notes.pid_names)
     if pid_names:
-        rows = [
-            r._replace(process=pid_names.get(r.pid)) if r.process is None and r.pid is not None else r
-            for r in rows
-        ]
+        rows = name_pids(rows, pid_names)
     if row_filter.process is not None:
         rows = [r for r in rows if row_filter(r)]
     return rows, any_text
-
-
-def _refuse_skipped(notes: ParseNotes) -> None:
-    """--strict: the first line not understood, as `file:line: ...`, ends the run with exit 2."""
-    if notes.skipped and notes.first_skipped:
-        line, text = notes.first_skipped
-        such = "" if notes.skipped == 1 else f"; {notes.skipped} such lines"
-        raise ParseError(f"line not understood (--strict{such})", line, text)
 
 
 @contextmanager
@@ -215,8 +248,22 @@ def _open_input(name: str) -> BinaryIO:
     try:
         return path.open("rb")
     except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
+        raise UsageError(f"{name}: no such file{_port_instead(name)}") from None
     except IsADirectoryError:
         raise UsageError(f"{name}: is a directory") from None
     except PermissionError:
         raise UsageError(f"{name}: permission denied") from None
+
+
+def _port_instead(name: str) -> str:
+    """`portcheck parse netstat.txt 8080`: the 8080 was meant as the port."""
+    if not _PORT_LIKE.fullmatch(name):
+        return ""
+    try:
+        spec = parse_port_spec(name)
+    except UsageError:
+        return ""
+    return f" (to keep only port {spec}, write --port {name})"
+
+
+_PORT_LIKE = re.compile(r":?[0-9][0-9,:-]*")

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from portcheck.commands import base as opt
-from portcheck.core.errors import UsageError
+from portcheck.core.errors import PortcheckError, UsageError
 from portcheck.core.model import ExitCode, Socket, is_listening
 from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.live.runner import DEFAULT_TIMEOUT
 from portcheck.output.report import Reporter
+
+if TYPE_CHECKING:
+    from portcheck.live.question import LiveQuestion
 
 EPILOG = """\
 \b
@@ -54,17 +57,23 @@ def wait_command(
         bool, typer.Option("--json", help="Print the rows of the last look as JSON (the listeners).")
     ] = False,
     quiet: opt.QuietOpt = False,
+    no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
 ) -> None:
     """Wait until a port is listening (a server is up) or free (it is gone); quiet, for scripts."""
     from portcheck.live.executor import LocalExecutor
-    from portcheck.live.question import LiveQuestion, holds_port
+    from portcheck.live.question import LiveQuestion
+    from portcheck.live.verdict import holds_port
     from portcheck.platforms import current_os
 
-    reporter = Reporter(quiet=quiet, verbose=verbose)
+    reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
+    if quiet and json_flag:
+        raise UsageError("--quiet prints nothing on stdout, so --json would print nothing either: drop one")
     spec = parse_port_spec(*ports)
-    if listening == free:
-        raise UsageError("say what to wait for: --listening or --free")
+    if listening and free:
+        raise UsageError("--listening and --free contradict each other: wait for one of them")
+    if not listening and not free:
+        raise UsageError("say what to wait for: --listening (a server is up) or --free (it is gone)")
     opt.check_seconds(timeout, "--timeout", opt.MAX_WAIT, zero="forever")
     opt.check_positive(interval, "--interval")
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6)
@@ -86,8 +95,36 @@ def wait_command(
         render_json(sort_rows(relevant), sys.stdout)
     if done:
         raise typer.Exit(ExitCode.MATCH)
-    reporter.warn(f"timed out after {timeout:g} s: " + _still(spec, relevant, listening))
+    seen = _seen_instead(question, rows, relevant) if listening else ""
+    reporter.warn(f"timed out after {timeout:g} s: " + _still(spec, relevant, listening) + seen)
     raise typer.Exit(ExitCode.NO_MATCH)
+
+
+def _seen_instead(question: LiveQuestion, rows: list[Socket], listeners: list[Socket]) -> str:
+    """`; seen instead: udp 0.0.0.0:5353 (avahi-daemon, PID 612)`: what was on the ports that the
+    question did not count (connections, or a listener of the protocol or family it left out)."""
+    from portcheck.live.question import describe_sockets
+
+    seen = [r for r in rows if r not in listeners]
+    scope = question.scope
+    left_out: list[Socket] = []
+    if scope.protos is not None or scope.families is not None:
+        question.scope = scope._replace(protos=None, families=None)
+        try:
+            left_out = [r for r in question.ask() if not scope(r)]
+        except PortcheckError:
+            pass
+        finally:
+            question.scope = scope
+    said = f"; seen: {describe_sockets(seen)}" if seen else ""
+    if left_out:
+        options = []
+        if scope.protos is not None and any(r.proto not in scope.protos for r in left_out):
+            options += [f"--{p}" for p in sorted(scope.protos)]
+        if scope.families is not None and any(r.family not in scope.families for r in left_out):
+            options += [f"-{f.value[-1]}" for f in sorted(scope.families)]
+        said += f"; left out by {' '.join(options)}: {describe_sockets(left_out)}"
+    return said
 
 
 def _all_listening(spec: PortSpec, rows: list[Socket]) -> bool:

@@ -9,19 +9,21 @@ leaves (`| head -20`).
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
 
 import typer
 
-from portcheck.commands.base import OutputOptions, report_answer, write_rows
+from portcheck.commands.base import OutputOptions, report_answer, terminal_settings, write_rows
 from portcheck.core.errors import InspectError, UsageError
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import ExitCode, Socket
 from portcheck.live.query import Answer
-from portcheck.output.render import Table
+from portcheck.output.render import Table, cut_line, default_columns, render_table, visible_width
 from portcheck.output.report import Reporter
 from portcheck.output.streams import reader_gone
 
@@ -50,16 +52,18 @@ def check_format(output: OutputOptions) -> None:
 
 
 def mark_changes(previous: Sequence[Socket] | None, current: Sequence[Socket]) -> list[tuple[str, Socket]]:
-    """Rows with their marks, in table order: `+` new, `-` gone (shown this once), ` ` unchanged. The
-    first refresh has nothing to compare with, so nothing is marked."""
+    """Rows with their marks, in table order: `+` new, `-` gone (shown this once), ` ` unchanged. Rows
+    are matched as `portcheck diff` matches them (portcheck.core.changes: socket and process name,
+    not PID). The first refresh has nothing to compare with, so nothing is marked."""
+    from portcheck.core.changes import compare
     from portcheck.output.render import sort_rows
 
     if previous is None:
         return [(" ", row) for row in sort_rows(current)]
-    before, now = set(previous), set(current)
-    gone = [row for row in previous if row not in now]
-    marks = {row: "-" for row in gone} | {row: " " if row in before else "+" for row in current}
-    return [(marks[row], row) for row in sort_rows([*current, *gone])]
+    changes = compare(previous, current)
+    marks = {id(row): "+" for row in changes.added}
+    marks.update((id(row), "-") for row in changes.removed)
+    return [(marks.get(id(row), " "), row) for row in sort_rows([*current, *changes.removed])]
 
 
 def watch(
@@ -91,16 +95,17 @@ def watch(
             marked = mark_changes(previous, rows)
             stamp = time.strftime("%Y-%m-%d %H:%M:%S")
             if in_place:
-                sys.stdout.write(f"{_CLEAR}Every {interval:g} s: {title}    {stamp}    (Ctrl-C to stop)\n\n")
+                heading = [f"Every {interval:g} s: {title}", stamp, "(Ctrl-C to stop)"]
+                sys.stdout.write(_CLEAR + screen(heading, problem, marked, nothing, output))
             else:
                 sys.stdout.write(f"--- {stamp} ---\n")
-            if problem:
-                sys.stdout.write(problem + "\n")
-            if marked:
-                table = Table([row for _, row in marked], marks=[mark for mark, _ in marked])
-                write_rows(table, output)
-            else:
-                sys.stdout.write(nothing + "\n")
+                if problem:
+                    sys.stdout.write(problem + "\n")
+                if marked:
+                    table = Table([row for _, row in marked], marks=[mark for mark, _ in marked])
+                    write_rows(table, output)
+                else:
+                    sys.stdout.write(nothing + "\n")
             sys.stdout.flush()
             if reader_gone():  # `portcheck 80 --watch | head -20`: nobody reads the next refresh
                 raise typer.Exit(ExitCode.MATCH)
@@ -110,3 +115,72 @@ def watch(
         if in_place:
             sys.stdout.write("\n")
         raise typer.Exit(ExitCode.MATCH) from None
+
+
+DROPPED_FIRST = ("user", "remote", "process", "proto")
+"""Columns a frame too narrow for the table leaves out, in this order: the local address, the state
+and the PID stay (they answer "who holds it?"); only then are lines cut at the edge."""
+
+
+def screen(
+    heading: list[str], problem: str, marked: list[tuple[str, Socket]], nothing: str, output: OutputOptions
+) -> str:
+    """One frame for the terminal, never taller or wider than it, so that the heading (its last parts
+    left out where they do not fit) and the table's header stay in view: a frame that scrolled would
+    push them off the top. Rows that do not fit are counted in a last `… +N more rows` line; columns
+    that do not fit are left out (DROPPED_FIRST), unless --fields chose them; a line still too wide
+    (a long IPv6 address) is cut with `…`."""
+    try:  # the terminal's own size: COLUMNS and LINES in the environment may be stale exports
+        size = os.get_terminal_size(sys.stdout.fileno())
+    except (OSError, ValueError):
+        size = shutil.get_terminal_size()
+    width, height = max(size.columns, 20), max(size.lines, 5)
+    parts = list(heading)
+    while len(parts) > 1 and len("    ".join(parts)) > width:  # what a narrow terminal can spare
+        parts.pop()
+    lines = ["    ".join(parts), ""] + ([problem] if problem else [])
+    room = height - len(lines) - 1  # the cursor's line: a newline written there would scroll
+    if marked:
+        lines += _fitted_table(marked, output, width, room)
+    else:
+        lines.append(nothing)
+    return "".join(cut_line(line, width) + "\n" for line in lines[: height - 1])
+
+
+def _fitted_table(
+    marked: list[tuple[str, Socket]], output: OutputOptions, width: int, room: int
+) -> list[str]:
+    rows = [row for _, row in marked]
+    marks = [mark for mark, _ in marked]
+    columns = list(output.fields) if output.fields else default_columns(rows)
+    colour = terminal_settings().colour
+
+    def draw(count: int) -> list[str]:
+        out = io.StringIO()
+        table = Table(rows[:count], marks=marks[:count])
+        render_table(
+            table,
+            out,
+            fields=columns,
+            header=output.header,
+            table_format=output.table_format,
+            width=width,
+            colour=colour,
+        )
+        return out.getvalue().splitlines()
+
+    lines = draw(len(rows))
+    for column in DROPPED_FIRST if output.fields is None else ():
+        if max(map(visible_width, lines), default=0) <= width:
+            break
+        if column in columns:
+            columns.remove(column)
+            lines = draw(len(rows))
+    shown = len(rows)
+    while shown > 0 and len(lines) + (shown < len(rows)) > room:
+        shown -= max(1, len(lines) + 1 - room)  # a style with rules between rows loses more lines per row
+        shown = max(shown, 0)
+        lines = draw(shown)
+    if shown < len(rows):
+        lines.append(f"… +{len(rows) - shown} more rows")
+    return lines

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from portcheck.core.exposure import is_exposed
 from portcheck.core.model import Family, Proto, Socket, State, is_listening
 from portcheck.core.portspec import PortSpec
 
@@ -20,6 +21,8 @@ class RowFilter(NamedTuple):
     states: frozenset[State] | None = None
     pids: frozenset[int] | None = None
     process: str | None = None
+    exposed: bool = False
+    """Only sockets reachable from other machines (portcheck.core.exposure: not loopback-only)."""
 
     def __call__(self, row: Socket) -> bool:
         if self.ports is not None:
@@ -35,6 +38,8 @@ class RowFilter(NamedTuple):
         if self.states is not None and row.state not in self.states:
             return False
         if self.pids is not None and row.pid not in self.pids:
+            return False
+        if self.exposed and not is_exposed(row.local_address):
             return False
         return self.process is None or (
             row.process is not None and self.process.casefold() in row.process.casefold()

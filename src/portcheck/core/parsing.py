@@ -67,7 +67,7 @@ class ParseContext:
     `screening=False` turns that off (tests compare both ways).
     """
 
-    __slots__ = ("match_remote", "notes", "ports", "screening")
+    __slots__ = ("match_remote", "notes", "ports", "screening", "wide")
 
     def __init__(
         self,
@@ -76,11 +76,15 @@ class ParseContext:
         match_remote: bool = False,
         notes: ParseNotes | None = None,
         screening: bool = True,
+        wide: bool = False,
     ) -> None:
         self.ports = ports
         self.match_remote = match_remote
         self.notes = notes if notes is not None else ParseNotes()
         self.screening = screening
+        self.wide = wide
+        """The text answers a live plan's command, which asks for untruncated columns (`netstat -W`):
+        a parser then never guesses that a column was cut, nor tells anyone to add -W."""
 
     def wants(self, local_port: int | None, remote_port: int | None = None) -> bool:
         """False only when a port filter is set and neither port (remote only with --remote) is in it."""

@@ -81,3 +81,34 @@ def services_for_port(port: int, proto: str | None = None) -> list[Service]:
         if port <= high and (proto is None or proto in protocols):
             found.append(Service(name, low, high, protocols, description))
     return found
+
+
+class Registration(NamedTuple):
+    first: int
+    last: int
+    protocols: tuple[str, ...]
+
+
+def registrations(name: str) -> list[Registration]:
+    """Where a service name is registered (`ssh` -> 22 for tcp and udp; `x11` -> 6000-6063), one entry
+    per distinct port or range, in port order. A name only services files know (`webcache`, 8080)
+    gives its one port; a name nobody knows gives nothing."""
+    key = name.lower()
+    by_span: dict[tuple[int, int], list[str]] = {}
+    for line in _lines():
+        if line[:1] in ("#", "@"):
+            continue
+        ports, protos, entry, _ = line.split("\t", 3)
+        if entry.lower() != key:
+            continue
+        first, _, last = ports.partition("-")
+        span = (int(first), int(last) if last else int(first))
+        known = by_span.setdefault(span, [])
+        known.extend(p for p in _PROTOCOL_CODES[protos] if p not in known)
+    if not by_span:
+        port = _names().get(key)
+        return [] if port is None else [Registration(port, port, ("tcp", "udp"))]
+    return [
+        Registration(first, last, tuple(p for p in ("tcp", "udp") if p in protos))
+        for (first, last), protos in sorted(by_span.items())
+    ]

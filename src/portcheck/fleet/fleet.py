@@ -31,9 +31,10 @@ from portcheck.core.model import ExitCode, Socket
 from portcheck.core.portspec import PortSpec
 from portcheck.fleet.ssh import Connection, ControlDir, HostError, Reason, Settings, Target, parse_target
 from portcheck.fleet.sshauth import Asker, Teller
-from portcheck.live.hints import OWN_SOCKETS_HINT, SUDO_HINT
+from portcheck.live.hints import FILTERED_OUT_HINT, HIDDEN_OWNERS_HINT, OWN_SOCKETS_HINT, SUDO_HINT
 from portcheck.live.query import Answer, inspect
 from portcheck.live.runner import ToolError, stopping, which
+from portcheck.live.verdict import port_in_use
 from portcheck.platforms import platform_for
 from portcheck.platforms.base import OS
 
@@ -50,6 +51,7 @@ DEFAULT_PARALLEL = 8
 while a 40-host fleet still takes a handful of round trips, not forty."""
 REMOTE_HINTS = {
     SUDO_HINT: "log in as root (root@host) to see processes owned by other users",
+    FILTERED_OUT_HINT: HIDDEN_OWNERS_HINT + "log in as root (root@host) to see them",
     OWN_SOCKETS_HINT: "lsof without root shows only your own processes' sockets; log in as root (root@host)",
 }
 """The local hints' advice (--sudo) does not apply to a remote host."""
@@ -118,8 +120,9 @@ class HostResult(Generic[T]):
     failure: HostError | None = None
 
 
-def matched(host: HostResult[Answer]) -> bool:
-    return host.value is not None and bool(host.value.rows)
+def matched(host: HostResult[Answer], scope: RowFilter | None = None) -> bool:
+    """The host's port is in use, by the rule every command follows (portcheck.live.verdict)."""
+    return host.value is not None and port_in_use(host.value.rows, scope)
 
 
 @dataclass
@@ -127,6 +130,8 @@ class FleetResult:
     """A fleet query's answers, in the order the hosts were named."""
 
     hosts: list[HostResult[Answer]] = field(default_factory=list)
+    scope: RowFilter | None = None
+    """The question asked (its --state decides whether TIME_WAIT rows alone count)."""
 
     @property
     def answered(self) -> list[HostResult[Answer]]:
@@ -138,14 +143,15 @@ class FleetResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        """0 when any host matched; 1 when every host answered and none matched; 3 otherwise."""
-        if any(matched(h) for h in self.hosts):
+        """0 when the port is in use on any host (portcheck.live.verdict: TIME_WAIT rows alone are not);
+        1 when every host answered and it is in use on none; 3 otherwise."""
+        if any(matched(h, self.scope) for h in self.hosts):
             return ExitCode.MATCH
         return ExitCode.CANNOT_INSPECT if self.failed else ExitCode.NO_MATCH
 
     def summary(self) -> str:
         """`5 hosts: 3 answered (2 matched), 2 failed: connection refused (db1); timed out (db2)`."""
-        return summary_line(self.hosts, f"{sum(matched(h) for h in self.hosts)} matched")
+        return summary_line(self.hosts, f"{sum(matched(h, self.scope) for h in self.hosts)} matched")
 
 
 def summary_line(hosts: Sequence[HostResult[Any]], outcome: str | None = None) -> str:

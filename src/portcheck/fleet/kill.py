@@ -18,8 +18,9 @@ from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
 from portcheck.core.portspec import PortSpec
 from portcheck.live.kill import NEVER_SIGNALLED, Ending, Outcome, owners, unowned_warning
-from portcheck.live.question import LiveQuestion, holds_port
+from portcheck.live.question import LiveQuestion
 from portcheck.live.runner import ToolError
+from portcheck.live.verdict import holds_port
 from portcheck.output.report import Reporter
 from portcheck.platforms import platform_for
 

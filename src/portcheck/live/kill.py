@@ -3,11 +3,13 @@ and `kill --host` (portcheck.fleet.kill, each host over ssh).
 
 It never signals PID 0, 1 or 4, nor (here) portcheck itself or its parent, and it signals only PIDs
 that still hold the port just before the signal (a PID that let go in the meantime may belong to
-another program by now). Signals go through the platform's SignalPlan (`kill -s TERM PID` on POSIX,
-`taskkill /PID n` on Windows) and the question's Executor, like the query; only when this machine has
-no `kill` program does it call os.kill itself. Whether a process ended is judged by the port: it
-ended when it no longer holds it. It prints nothing: outcomes come back as lines for the command to
-write.
+another program by now): the query is asked again, and then, for each PID, the kernel itself
+(portcheck.live.ownership), because a tool's row can be forged by names other users choose. Signals
+go through the platform's SignalPlan (`kill -s TERM PID` on POSIX, `taskkill /PID n` on Windows) and
+the question's Executor, like the query; only when this machine has no `kill` program does it call
+os.kill itself. SIGKILL follows only a signal that asks a program to exit (TERM, INT, QUIT). Whether a
+process ended is judged by the port: it ended when it no longer holds it. It prints nothing: outcomes
+come back as lines for the command to write.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from portcheck.core.errors import UsageError
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import Socket
 from portcheck.core.strenum import StrEnum
+from portcheck.parsers.ownership import Holding
+from portcheck.platforms.base import TERMINATING_SIGNALS
 
 if TYPE_CHECKING:
     from portcheck.core.portspec import PortSpec
@@ -27,6 +31,9 @@ if TYPE_CHECKING:
     from portcheck.platforms.base import Platform
 
 SIGNALS = ("TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2")
+SIGNAL_NUMBERS = {1: "HUP", 2: "INT", 3: "QUIT", 9: "KILL", 15: "TERM"}
+"""The numbers POSIX fixes for kill(1) (`kill -9`); USR1 and USR2 differ (10/12 on Linux, 30/31 on
+macOS and FreeBSD), so they are taken by name only."""
 FORCE_WAIT = 3.0
 """Seconds to wait for the port after SIGKILL (or taskkill /F) before calling the process stuck."""
 POLL_INTERVAL = 0.2
@@ -43,8 +50,17 @@ class Outcome(StrEnum):
     DENIED = "permission denied"
     REFUSED = "refused"
     SKIPPED = "skipped"
+    NOT_HOLDING = "not signalled"
     STUCK = "still holds the port"
     FAILED = "could not be signalled"
+    INTERRUPTED = "interrupted"
+
+
+FOREIGN_PIDS_REFUSAL = (
+    "the PIDs the tools print belong to another PID namespace than portcheck's (/proc is not this "
+    "namespace's: `unshare --pid` without --mount-proc, or a container given the host's /proc), so "
+    "the signal would reach whatever process has that number here; run portcheck where /proc matches"
+)
 
 
 class Sent(StrEnum):
@@ -56,12 +72,26 @@ class Sent(StrEnum):
 
 
 def parse_signal(text: str) -> str:
-    name = text.strip().upper().removeprefix("SIG")
+    """A signal name (`TERM`, `sigterm`) or one of the numbers POSIX fixes (`9`), as its name."""
+    word = text.strip()
+    if word.isascii() and word.isdecimal():
+        name = SIGNAL_NUMBERS.get(int(word))
+        if name is None:
+            fixed = ", ".join(f"{n} {s}" for n, s in SIGNAL_NUMBERS.items())
+            raise UsageError(
+                f"signal number {word} means different signals on different systems; numbers taken: "
+                f"{fixed}; otherwise use a name: {', '.join(SIGNALS)}"
+            )
+        return name
+    name = word.upper().removeprefix("SIG")
     if name not in SIGNALS:
-        raise UsageError(
-            f"unknown signal {text!r}; use a name: {', '.join(SIGNALS)} (numbers differ between systems)"
-        )
+        raise UsageError(f"unknown signal {text!r}; use a name: {', '.join(SIGNALS)} (or 1, 2, 3, 9, 15)")
     return name
+
+
+def escalates(signal_name: str) -> bool:
+    """Does SIGKILL follow when the port is still held after the grace?"""
+    return signal_name in TERMINATING_SIGNALS and signal_name != "KILL"
 
 
 def refusal(pid: int) -> str | None:
@@ -84,6 +114,43 @@ def owners(rows: list[Socket]) -> dict[int, str]:
         if row.pid is not None:
             owners.setdefault(row.pid, row.process or "?")
     return owners
+
+
+MAX_PORTS_NAMED = 8
+"""Listening ports named per process in the confirmation; the rest are counted."""
+
+
+def process_lines(rows: list[Socket], host: str | None = None) -> list[str]:
+    """What `kill` asks about: one line per process, not per socket (`kill 8000-9200` on a busy server
+    would otherwise list every connection): `PID 812 (nginx, user www): listening on 80/tcp,
+    443/tcp; 37 connections`. Each line starts with `host: ` when given."""
+    from portcheck.core.model import is_listening
+    from portcheck.output.render import sort_rows
+
+    lead = f"{escape_controls(host)}: " if host is not None else ""
+    mine: dict[int, list[Socket]] = {}
+    for row in sort_rows(rows):
+        if row.pid is not None:
+            mine.setdefault(row.pid, []).append(row)
+    lines = []
+    for pid, its in mine.items():
+        first = its[0]
+        user = f", user {escape_controls(first.user)}" if first.user else ""
+        ports = list(dict.fromkeys(f"{r.local_port}/{r.proto}" for r in its if is_listening(r)))
+        connections = sum(1 for r in its if not is_listening(r))
+        parts = []
+        if ports:
+            more = len(ports) - MAX_PORTS_NAMED
+            parts.append(
+                "listening on "
+                + ", ".join(ports[:MAX_PORTS_NAMED])
+                + (f" and {more} more" if more > 0 else "")
+            )
+        if connections:
+            parts.append(f"{connections} connection{'s' if connections != 1 else ''}")
+        name = escape_controls(first.process or "?")
+        lines.append(f"{lead}PID {pid} ({name}{user}): " + "; ".join(parts))
+    return lines
 
 
 def unowned_warning(rows: list[Socket]) -> str | None:
@@ -116,6 +183,9 @@ class Ending:
         self.denied_advice = denied_advice or f"run `sudo portcheck kill {spec}`"
         """What to do about another user's process (remote hosts: log in as root)."""
         self.outcomes: dict[int, tuple[str, Outcome, str]] = {}
+        self.candidates: dict[int, str] = {}
+        self.sent: dict[int, str] = {}
+        """PID -> the last signal sent to it (as outcomes name it), for a report after Ctrl-C."""
 
     def settle(self, pid: int, name: str, outcome: Outcome, detail: str = "") -> None:
         self.outcomes[pid] = (name, outcome, detail)
@@ -124,6 +194,7 @@ class Ending:
         return self._platform().signal_description(self.first_signal, self.grace)
 
     def run(self, candidates: dict[int, str]) -> None:
+        self.candidates = dict(candidates)
         now = self._holders()
         pending: dict[int, str] = {}
         forced: dict[int, str] = {}
@@ -132,7 +203,7 @@ class Ending:
                 self.settle(pid, name, Outcome.SKIPPED, f"it no longer holds port {self.spec}")
             elif now[pid] != name:
                 self.settle(pid, name, Outcome.SKIPPED, f"PID {pid} now belongs to {now[pid]!r}")
-            else:
+            elif self._verified(pid, name):
                 sent, detail = self._send(pid, force=self.first_signal == "KILL")
                 if sent is Sent.SENT:
                     (forced if self.first_signal == "KILL" else pending)[pid] = name
@@ -144,6 +215,13 @@ class Ending:
         for pid, name in released.items():
             self.settle(pid, name, Outcome.ENDED, f"by {self._label(force=False)}")
         stayed = {p: n for p, n in pending.items() if p not in released}
+        if stayed and not escalates(self.first_signal):
+            reason = (
+                f"{self._label(force=False)} does not ask a program to exit, so nothing stronger followed"
+            )
+            for pid, name in stayed.items():
+                self.settle(pid, name, Outcome.STUCK, f"after {self._label(force=False)} ({reason})")
+            stayed = {}
         if stayed:
             forced.update(self._force(stayed))
         if forced:
@@ -159,6 +237,8 @@ class Ending:
     def _force(self, targets: dict[int, str]) -> dict[int, str]:
         sent_to: dict[int, str] = {}
         for pid, name in targets.items():
+            if not self._verified(pid, name, signalled=pid in self.sent):
+                continue
             sent, detail = self._send(pid, force=True)
             if sent is Sent.SENT:
                 sent_to[pid] = name
@@ -178,6 +258,33 @@ class Ending:
             )
         else:
             self.settle(pid, name, Outcome.FAILED, detail)
+
+    def _verified(self, pid: int, name: str, *, signalled: bool = False) -> bool:
+        """The kernel's own word, just before a signal, that PID holds a socket on the port; a PID that
+        fails is settled (and never signalled). `signalled`: the first signal went out already, so a
+        PID that holds nothing now (or is gone) let go of the port: it ended, though the tool still
+        listed it (a tool lags, or shows a process that has not been reaped)."""
+        from portcheck.live.ownership import check_holder
+
+        proof = check_holder(self.question, pid)
+        if proof.holding is Holding.HOLDS:
+            return True
+        if signalled and proof.holding in (Holding.NOT_HELD, Holding.GONE):
+            self.settle(pid, name, Outcome.ENDED, f"by {self.sent[pid]}")
+        elif proof.holding is Holding.GONE:
+            self.settle(pid, name, Outcome.GONE)
+        elif proof.holding is Holding.NOT_HELD:
+            detail = f"PID {pid} does not hold port {self.spec} (checked: {proof.evidence})"
+            self.settle(pid, name, Outcome.NOT_HOLDING, detail)
+        elif proof.holding is Holding.UNREADABLE:
+            detail = f"its sockets cannot be looked into ({proof.evidence}): {self.denied_advice}"
+            self.settle(pid, name, Outcome.DENIED, detail)
+        elif proof.holding is Holding.FOREIGN_PIDS:
+            self.settle(pid, name, Outcome.REFUSED, FOREIGN_PIDS_REFUSAL)
+        else:
+            detail = f"cannot check that it holds port {self.spec}: {proof.evidence}"
+            self.settle(pid, name, Outcome.FAILED, detail)
+        return False
 
     def _holders(self) -> dict[int, str]:
         return {r.pid: r.process or "?" for r in self.question.held() if r.pid is not None}
@@ -203,6 +310,18 @@ class Ending:
         return self._platform().signal_label(self.first_signal, force=force)
 
     def _send(self, pid: int, *, force: bool) -> tuple[Sent, str]:
+        """Send and remember it (set before, so that a Ctrl-C while it goes out still reports it)."""
+        previous = self.sent.get(pid)
+        self.sent[pid] = self._label(force=force)
+        sent, detail = self._deliver(pid, force=force)
+        if sent is not Sent.SENT:
+            if previous is None:
+                del self.sent[pid]
+            else:
+                self.sent[pid] = previous
+        return sent, detail
+
+    def _deliver(self, pid: int, *, force: bool) -> tuple[Sent, str]:
         from portcheck.live.runner import Problem, ToolError
 
         system = self._platform()
@@ -227,6 +346,19 @@ class Ending:
         if force and plan.forced_failure_is_denial:
             return Sent.DENIED, detail
         return Sent.FAILED, f"{plan.command}: exit status {result.status}" + (f": {detail}" if detail else "")
+
+    def interrupted(self) -> None:
+        """Ctrl-C during the run: settle every candidate not settled yet, saying what it was sent."""
+        for pid, name in self.candidates.items():
+            if pid in self.outcomes:
+                continue
+            if pid in self.sent:
+                detail = f"{self.sent[pid]} sent; stopped before it let go of port {self.spec}"
+                if escalates(self.first_signal) and self.sent[pid] == self._label(force=False):
+                    detail += f", so no {self._label(force=True)} followed"
+            else:
+                detail = "not signalled"
+            self.settle(pid, name, Outcome.INTERRUPTED, detail)
 
     def report_lines(self, host: str | None = None) -> list[str]:
         """`PID 4242 (python3): ended by SIGTERM`, `PID 1 (systemd): refused: PID 1 is init ...`;

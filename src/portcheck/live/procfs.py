@@ -11,13 +11,16 @@ unreadable processes tells the caller why.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from portcheck.core.filters import RowFilter
 from portcheck.core.model import Proto, Socket
 from portcheck.core.parsing import ParseContext
 from portcheck.live.users import user_name
+from portcheck.parsers.ownership import LinuxEvidence, namespace_levels
 from portcheck.parsers.proc_net import ByteOrder, ProcEntry, entries
 
 PROC = "/proc"
@@ -114,3 +117,43 @@ def read_sockets(ctx: ParseContext) -> ProcSockets:
                 names[pid] = process_name(pid)
             rows.append(row._replace(pid=pid, process=names[pid]))
     return ProcSockets(rows, tables, denied, owners)
+
+
+def holder_evidence(pid: int, scope: RowFilter) -> LinuxEvidence:
+    """What kill's ownership check needs, read fresh from /proc by portcheck itself (the same reading
+    as platforms.linux.OWNERSHIP_SCRIPT on a remote host): this process's NSpid, PID's socket
+    descriptors (stat follows each link: a socket's inode is its st_ino) and the sockets on the port."""
+    levels = _own_namespace_levels()
+    ports = scope.ports.ports if scope.ports is not None else None
+    found, _ = _read_tables(ParseContext(ports))
+    gone = unreadable = False
+    inodes: set[int] = set()
+    try:
+        with os.scandir(f"{PROC}/{pid}/fd") as descriptors:
+            for descriptor in descriptors:
+                try:
+                    target = os.stat(descriptor.path)
+                except OSError:  # closed meanwhile
+                    continue
+                if stat.S_ISSOCK(target.st_mode):
+                    inodes.add(target.st_ino)
+    except PermissionError:
+        unreadable = True
+    except OSError:
+        gone = not os.path.isdir(f"{PROC}/{pid}")
+        unreadable = not gone
+    return LinuxEvidence(levels, gone, unreadable, frozenset(inodes), tuple(found))
+
+
+def _own_namespace_levels() -> int | None:
+    """1 when /proc numbers processes as this process's PID namespace does; more when /proc is an
+    ancestor namespace's. Kernels before 4.1 print no NSpid: /proc/self then tells (it names this
+    process by /proc's numbering)."""
+    try:
+        with open(f"{PROC}/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("NSpid:"):
+                    return namespace_levels(line)
+        return 1 if os.readlink(f"{PROC}/self") == str(os.getpid()) else 2
+    except OSError:
+        return None

@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
+from pathlib import Path
 from typing import Protocol, cast
 
 from portcheck import parsers
@@ -27,7 +28,7 @@ from portcheck.live.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.live.runner import DEFAULT_TIMEOUT, Output, Problem, ToolError, ToolRun, output_stream
 from portcheck.parsers.common import Parser
 from portcheck.platforms import current_os, oem_encoding, platform_for
-from portcheck.platforms.base import OS, Encoding, NameLookup, Platform, Question, Step, Traits
+from portcheck.platforms.base import OS, Encoding, NameLookup, Platform, Probe, Question, Step
 
 IN_PROCESS_READERS: dict[str, str] = {"proc": "portcheck.live.procfs"}
 """Readers that answer a step with no commands (Step.local_only) inside portcheck, by the step's
@@ -103,8 +104,16 @@ def inspect(
     system = platform_for(platform or current_os())
     extra_hints: list[str] = []
     if executor is None:
-        executor = _local_executor(sudo, system.traits, extra_hints)
-    question = Question(ports, scope.match_remote, scope.protos, scope.families) if scope else Question(ports)
+        executor = local_executor(sudo, system.os)
+    if sudo and not system.traits.posix and not executor.privileged:
+        extra_hints.append(WINDOWS_ELEVATION_HINT)
+    question = (
+        Question(
+            ports, scope.match_remote, scope.protos, scope.families, ports is None and not scope.listening
+        )
+        if scope
+        else Question(ports)
+    )
     tried: list[Attempt] = []
     unproven: _Outcome | None = None
     for step in system.plan(question, privileged=executor.privileged):
@@ -127,16 +136,16 @@ def inspect(
     raise InspectError("cannot inspect this machine's sockets: " + "; ".join(map(str, tried)))
 
 
-def _local_executor(sudo: bool, traits: Traits, hints: list[str]) -> Executor:
+def local_executor(sudo: bool, platform: OS | None = None, *, keep_password: bool = False) -> Executor:
+    """Where this machine's tools run: through sudo for --sudo, unless portcheck is root already or the
+    OS has no sudo (Windows: inspect() says how to elevate instead). One executor asked again and
+    again (`--watch`) asks for sudo's password once with `keep_password` (portcheck.live.sudo)."""
     local = LocalExecutor()
-    if not sudo or local.privileged:
-        return local
-    if not traits.posix:
-        hints.append(WINDOWS_ELEVATION_HINT)
+    if not sudo or local.privileged or not platform_for(platform or current_os()).traits.posix:
         return local
     from portcheck.live.sudo import SudoExecutor
 
-    return SudoExecutor()
+    return SudoExecutor(keep_password=keep_password)
 
 
 def _problem(error: ToolError) -> str:
@@ -151,7 +160,7 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
     for command in step.commands:
         result = executor.run(command.argv, timeout=timeout, env=command.env or None)
         _check_status(step, result)
-        ctx = ParseContext(_port_set(question), match_remote=question.match_remote)
+        ctx = ParseContext(_port_set(question), match_remote=question.match_remote, wide=True)
         try:
             parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
         except ParseError as error:  # binary output: the tool is broken, the next one may not be
@@ -201,6 +210,19 @@ def output_lines(data: Output, encoding: Encoding, executor: Executor) -> Iterat
         return text_lines(output_stream(data))[1]
     text = io.TextIOWrapper(output_stream(data), encoding=known, errors="replace", newline=None)
     return (line.rstrip("\n") for line in text)
+
+
+def probe_lines(probe: Probe, executor: Executor, timeout: float) -> Iterator[str]:
+    """A probe's output (`portcheck info`'s port ranges, the bind test's excluded ranges): files read
+    directly on this machine, else its command through the executor. Raises ToolError, OSError."""
+    if probe.files and executor.local:
+        return iter([line for path in probe.files for line in Path(path).read_text().splitlines()])
+    result = executor.run(probe.command.argv, timeout=timeout, env=probe.command.env or None)
+    if result.status != 0:
+        complaint = result.error_line()
+        how = f"exit status {result.status}" + (f": {complaint}" if complaint else "")
+        raise ToolError(probe.command.tool, Problem.FAILED, how)
+    return output_lines(result.output, probe.encoding, executor)
 
 
 def _name_pids(
@@ -263,7 +285,11 @@ def _answer(
     # An in-process reader runs in this process (never through sudo): what hides processes from it
     # is only which ones it could not look into (/proc/PID/fd).
     privileged = not outcome.unreadable_processes if outcome.step.local_only else executor.privileged
+    filtered_out: list[Socket] = []
     if row_filter is not None:
+        if row_filter.pids is not None or row_filter.process is not None:
+            unnamed = row_filter._replace(pids=None, process=None)
+            filtered_out = [r for r in rows if unnamed(r) and not row_filter(r)]
         rows = [r for r in rows if row_filter(r)]
     hints = [
         *extra_hints,
@@ -274,6 +300,8 @@ def _answer(
             windows=not posix,
             own_sockets_only=not outcome.step.sees_all,
             shows_owners=outcome.step.shows_owners,
+            filtered_out=filtered_out,
+            local=executor.local,
         ),
     ]
     return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried)

@@ -1,24 +1,19 @@
-"""What `kill` and `wait` share: asking the live query the same question again and again.
-
-A port counts as held while any socket on it is in a state other than TIME_WAIT: a TIME_WAIT row is
-a closed connection the kernel keeps for a minute, owned by no process; it does not stop a server
-from listening (servers set SO_REUSEADDR), so waiting or killing for it would be waiting for nothing.
-"""
+"""What `kill` and `wait` share: asking the live query the same question again and again. Which
+sockets hold a port is the rule of portcheck.live.verdict (TIME_WAIT rows do not)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from portcheck.core.filters import RowFilter
-from portcheck.core.model import Socket, State
+from portcheck.core.model import Socket
 from portcheck.core.portspec import PortSpec
 from portcheck.live.executor import Executor
 from portcheck.live.query import Answer
+from portcheck.live.verdict import holds_port
 from portcheck.platforms.base import OS
 
-
-def holds_port(row: Socket) -> bool:
-    return row.state is not State.TIME_WAIT
+__all__ = ["LiveQuestion", "describe_holders", "holds_port"]
 
 
 @dataclass
@@ -61,3 +56,23 @@ def describe_holders(rows: list[Socket]) -> str:
             }
         )
     )
+
+
+MAX_SOCKETS_DESCRIBED = 5
+
+
+def describe_sockets(rows: list[Socket]) -> str:
+    """`udp 0.0.0.0:5353 NONE (avahi-daemon, PID 612); tcp 127.0.0.1:5353 ESTABLISHED ...`: what was seen,
+    for a one-line message (at most five, then how many more)."""
+    from portcheck.core.escape import escape_controls
+    from portcheck.output.render import endpoint, sort_rows
+
+    shown = []
+    for row in sort_rows(rows):
+        owner = f" ({escape_controls(row.process or '?')}, PID {row.pid})" if row.pid is not None else ""
+        shown.append(
+            f"{row.proto} {endpoint(row.local_address, row.local_port, row.family)} {row.state}{owner}"
+        )
+    unique = list(dict.fromkeys(shown))
+    more = len(unique) - MAX_SOCKETS_DESCRIBED
+    return "; ".join(unique[:MAX_SOCKETS_DESCRIBED]) + (f"; and {more} more" if more > 0 else "")

@@ -17,7 +17,6 @@ import os
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from portcheck.core.errors import InspectError
 from portcheck.live import runner
@@ -65,15 +64,37 @@ def _sudo_complaint(text: str) -> str | None:
     return None
 
 
+class _Secret:
+    """A password held for a while: its repr, and so every traceback and debugger view of a frame that
+    holds it, shows nothing of it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<password>"
+
+
 class SudoExecutor:
-    """Runs each command as `sudo -- /abs/tool args`; asks for the password only when sudo does."""
+    """Runs each command as `sudo -- /abs/tool args`; asks for the password only when sudo does.
+
+    `keep_password` (for `--watch --sudo`): sudo keeps its ticket per terminal, and every run here gets
+    a new pseudo-terminal, so sudo would ask again at every refresh. The password sudo accepted is then
+    kept in this object (in memory only) and typed into sudo's later prompts, until the object is
+    dropped; a password sudo refused is never kept."""
 
     local = True
     privileged = True
 
-    def __init__(self, *, ask: PasswordAsker | None = None, terminal: bool | None = None) -> None:
+    def __init__(
+        self, *, ask: PasswordAsker | None = None, terminal: bool | None = None, keep_password: bool = False
+    ) -> None:
         self._ask = ask or getpass.getpass
         self._terminal = has_terminal() if terminal is None else terminal
+        self._keep = keep_password
+        self._kept: _Secret | None = None
 
     def run(self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None) -> ToolRun:
         tool = os.path.basename(argv[0])
@@ -114,7 +135,7 @@ class SudoExecutor:
         started = time.perf_counter()
         child = pexpect.spawn(sudo, ["-p", PROMPT, "--", *command], env=full_env, timeout=timeout, echo=False)
         output = bytearray()
-        asked = False
+        secret: _Secret | None = None
         deadline = time.monotonic() + timeout
         try:
             while True:
@@ -129,12 +150,17 @@ class SudoExecutor:
                     detail = f"more than {runner.MAX_OUTPUT // 2**20} MiB of output; stopped"
                     raise ToolError(tool, Problem.UNREADABLE, detail)
                 if output.endswith(_PROMPT):  # sudo waits for an answer: the prompt is the last thing
-                    if asked:
+                    if secret is not None:
+                        self._kept = None
                         raise SudoError("--sudo: wrong password (sudo refused it)")
-                    asked = True
                     output.clear()  # what came before the prompt was sudo's, not the tool's
-                    self._answer(child)
+                    secret = self._kept or _Secret(
+                        self._ask(f"[sudo] password for {getpass.getuser()} (portcheck --sudo): ")
+                    )
+                    child.sendline(secret.value)
                     deadline = time.monotonic() + timeout + AUTH_DELAY
+            if secret is not None and self._keep:
+                self._kept = secret  # sudo accepted it: it did not ask again
         except pexpect.TIMEOUT:
             if child.isalive():
                 child.kill(signal.SIGTERM)  # sudo passes it on to the command it started as root
@@ -146,7 +172,3 @@ class SudoExecutor:
         if complaint is not None:
             raise SudoError(f"--sudo refused: {complaint}")
         return ToolRun(tuple(command), status, output, b"", time.perf_counter() - started)
-
-    def _answer(self, child: Any) -> None:
-        """Ask the person, hand the password to sudo, keep no reference to it."""
-        child.sendline(self._ask(f"[sudo] password for {getpass.getuser()} (portcheck --sudo): "))

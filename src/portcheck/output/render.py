@@ -32,10 +32,14 @@ class Table:
     """Rows, in the order shown, with what goes before each of them. (A plain class: a dataclass would
     cost every `portcheck PORT` a few hundred microseconds to define.)"""
 
-    __slots__ = ("hosts", "marks", "rows")
+    __slots__ = ("after", "hosts", "marks", "rows")
 
     def __init__(
-        self, rows: Sequence[Socket], hosts: Sequence[str] | None = None, marks: Sequence[str] | None = None
+        self,
+        rows: Sequence[Socket],
+        hosts: Sequence[str] | None = None,
+        marks: Sequence[str] | None = None,
+        after: Sequence[tuple[str, Sequence[str]]] = (),
     ) -> None:
         self.rows = rows
         self.hosts = hosts
@@ -43,6 +47,9 @@ class Table:
         self.marks = marks
         """One short string per row for a first, headerless table column: `--watch` marks new rows `+`
         and gone rows `-` (tables only)."""
+        self.after = after
+        """Columns that are no record field, after the others: (name, one cell per row), tables only
+        (`--exposure`)."""
 
 
 def as_table(rows: Sequence[Socket] | Table) -> Table:
@@ -91,10 +98,36 @@ def sort_rows(rows: Iterable[Socket]) -> list[Socket]:
     )
 
 
-def check_fields(fields: Sequence[str]) -> None:
-    unknown = [f for f in fields if f not in FIELDS]
+def check_fields(fields: Sequence[str], *, table: bool = False) -> None:
+    """Record fields only; a table also takes its joined LOCAL and REMOTE columns."""
+    known = (*FIELDS, "local", "remote") if table else FIELDS
+    unknown = [f for f in fields if f not in known]
     if unknown:
         raise UsageError(f"unknown field {unknown[0]!r}; fields are: {', '.join(FIELDS)}")
+
+
+_HEADER_FIELDS = {"port": "local_port", "rport": "remote_port"}
+"""Header words of the table that are not a field's own name upper-cased (LOCAL ADDRESS is)."""
+
+
+def resolve_fields(words: Sequence[str], *, table: bool) -> tuple[str, ...]:
+    """`--fields` as people type it: the record's names, or the words the table's header shows, in any
+    case, with `-` or a space for `_` (`PID`, `Local Address`, `local-port`, `RPORT`). LOCAL and REMOTE,
+    the table's `address:port` columns, stay joined in a table and are their two fields elsewhere."""
+    resolved: list[str] = []
+    for word in words:
+        key = "_".join(word.lower().replace("-", " ").split())
+        name = _HEADER_FIELDS.get(key, key)
+        if name in ("local", "remote"):
+            resolved.extend([name] if table else [f"{name}_address", f"{name}_port"])
+        elif name in FIELDS:
+            resolved.append(name)
+        else:
+            raise UsageError(
+                f"unknown field {word.strip()!r}; fields are: {', '.join(FIELDS)} (or the table's header "
+                "words: LOCAL, REMOTE, PORT, RPORT, ...)"
+            )
+    return tuple(resolved)
 
 
 def endpoint(address: str | None, port: int | None, family: Family | None) -> str:
@@ -187,16 +220,11 @@ def render_table(
     byte-identical."""
     shown = as_table(table)
     rows, hosts, marks = shown.rows, shown.hosts, shown.marks
-    columns = (
-        list(fields)
-        if fields
-        else [
-            c
-            for c in TABLE_COLUMNS
-            if c not in ("pid", "process", "user") or any(getattr(r, c) for r in rows)
-        ]
-    )
+    columns = list(fields) if fields else default_columns(rows)
     body = _columns(rows, columns)
+    for name, cells in shown.after:
+        columns = [*columns, name]
+        body.append([escape_controls(cell) for cell in cells])
     if hosts is not None:
         columns = [HOST_FIELD, *columns]
         body = [[escape_controls(host) for host in hosts], *body]
@@ -233,7 +261,7 @@ def render_table(
     text = draw()
     if width is not None:
         for column in (c for c in _SHRINKABLE if c in columns):
-            excess = _visible_width(text) - width
+            excess = visible_width(text) - width
             if excess <= 0:
                 break
             caps[column] = max(_MIN_WIDTH, caps[column] - excess)
@@ -261,6 +289,13 @@ def _escape_separators(cell: str, drawn: str) -> str:
         if separator in cell:
             cell = cell.replace(separator, "\\" + separator)
     return cell
+
+
+def default_columns(rows: Sequence[Socket]) -> list[str]:
+    """TABLE_COLUMNS without the owner columns no row fills (a paste without PIDs)."""
+    return [
+        c for c in TABLE_COLUMNS if c not in ("pid", "process", "user") or any(getattr(r, c) for r in rows)
+    ]
 
 
 _HEADER_PADDING = 2
@@ -312,9 +347,30 @@ def _draw_plain(
     return "\n".join(lines)
 
 
-def _visible_width(text: str) -> int:
-    plain = re.sub("\x1b\\[[0-9;]*m", "", text)
+_COLOUR_CODE = "\x1b\\[[0-9;]*m"
+
+
+def visible_width(text: str) -> int:
+    plain = re.sub(_COLOUR_CODE, "", text)
     return max((len(line) for line in plain.splitlines()), default=0)
+
+
+def cut_line(line: str, width: int) -> str:
+    """A line no wider than `width` columns on the screen, its end replaced by `…` when it had to be
+    cut; colour codes take no width and are kept (a cut inside a coloured cell ends the colour)."""
+    if visible_width(line) <= width:
+        return line
+    import re
+
+    kept: list[str] = []
+    room = max(width - 1, 0)
+    for piece in re.split(f"({_COLOUR_CODE})", line):
+        if piece.startswith("\x1b["):
+            kept.append(piece)
+        elif room > 0:
+            kept.append(piece[:room])
+            room -= min(len(piece), room)
+    return "".join(kept) + ("…" if width > 0 else "") + (_RESET if "\x1b[" in line else "")
 
 
 def _record(row: Socket, fields: Sequence[str] | None) -> dict[str, object]:
@@ -505,7 +561,7 @@ def render(
     """Rows in one of FORMATS; a Table's hosts become every format's first field (see Table).
     `terminal`: `out` is a terminal (CSV then escapes like the table)."""
     if fields:
-        check_fields(fields)
+        check_fields(fields, table=fmt == "table")
     if fmt == "table":
         render_table(
             rows,

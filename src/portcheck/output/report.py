@@ -30,7 +30,7 @@ class Reporter:
         self.stream.flush()
 
     def warn(self, message: str) -> None:
-        """A warning or hint: once per message, silenced by --quiet."""
+        """A warning or hint: once per message, silenced by --quiet and --no-hints."""
         if self.quiet or message in self._said:
             return
         self._said.add(message)
@@ -40,6 +40,10 @@ class Reporter:
         """Detail for --verbose: which tool answered, which encoding was read."""
         if self.verbose and not self.quiet:
             self._write(message)
+
+    def status(self, message: str) -> None:
+        """What the answer is, in words, for a person at a terminal (the caller decides when)."""
+        self._write(message)
 
     def error(self, message: str) -> None:
         """The one line that explains a failing exit code; printed even with --quiet."""

@@ -25,6 +25,31 @@ class Parser(Protocol):
     def sniff(self, sample: list[str]) -> float: ...
 
 
+OWNER_COMMANDS: dict[str, str] = {
+    "ss": "sudo ss -tunap",
+    "netstat-linux": "sudo netstat -tunap",
+    "proc": "sudo ss -tunap",
+    "lsof": "sudo lsof -nP -i",
+    "sockstat": "sudo sockstat -46",
+    "fstat": "sudo fstat -n",
+}
+"""For a paste whose rows show no process: the command that, run as root on the machine the text came
+from, names every socket's owner. Formats that show every PID without root (Windows netstat -ano,
+macOS netstat -anv, PowerShell) or never any (netstat -an) have no entry."""
+
+
+def owner_hint(source: str) -> str | None:
+    """Why some rows of a paste in this format show no process, and the command to run there instead.
+    Said of the paste, never of the live query (whose own hints name --sudo)."""
+    command = OWNER_COMMANDS.get(source)
+    if command is None:
+        return None
+    return (
+        f"some sockets show no process: if the {source} output was made without root (or without its "
+        f"process option), run `{command}` on the machine it came from to see every owner"
+    )
+
+
 _PASTE_MARKERS = ("\x1b[200~", "\x1b[201~", "[200~", "[201~", "^[[200~", "^[[201~")
 _WRAPPED = (">", "[", "\x1b", "^")
 """First characters of a line that `clean` may have more to remove from than blanks."""

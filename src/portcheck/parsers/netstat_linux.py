@@ -30,6 +30,7 @@ from portcheck.parsers.common import (
     Lines,
     clean,
     owner,
+    owner_hint,
     row_state,
     sniff_score,
     socket_row,
@@ -55,20 +56,26 @@ PROGNAME_WIDTH = 19
 _BANNER = re.compile(r"^[^\d:(]+\([^()]*\)$")
 _HEADER_TAIL_WORDS = ("PID/Program", "Inode", "Timer")
 
-HIDDEN_PIDS = (
-    "netstat did not run as root: sockets of other users show '-' instead of a PID/program; "
-    "re-run it as root (sudo netstat ...) or run portcheck with --sudo"
-)
+HIDDEN_PIDS = str(owner_hint(NAME))
+"""Said when the paste holds netstat's own notice that it did not run as root (its stderr pasted too),
+in the words `portcheck parse` uses for any paste without owners, so it is said once. The live query
+never reads netstat's stderr, and names --sudo itself."""
 ADDRESS_WIDTH = 23
 """Without -W, net-tools shortens the host part of a longer `host:port` to fit this width (the port stays)."""
 TRUNCATED_ADDRESSES = (
     "netstat shortens addresses that do not fit its 23-character columns (the ports are right, some "
     "host parts are cut); run netstat -W (wide) for full addresses"
 )
-TOYBOX_CUT = (
+"""Only for a paste: the live query runs `netstat -W`, whose addresses are never shortened (one
+exactly 23 characters wide is just that long)."""
+TOYBOX_CUT_WHY = (
     "this netstat prints `tcp` for IPv6 sockets, as BusyBox and the toybox of Android 6 and 7 do, and that "
     "toybox cuts addresses at 23 characters, port included: ports that may have lost digits are shown "
-    "as unknown; run netstat -W (wide) for full addresses"
+    "as unknown"
+)
+TOYBOX_CUT = TOYBOX_CUT_WHY + "; run netstat -W (wide) for full addresses"
+TOYBOX_CUT_WIDE = (
+    TOYBOX_CUT_WHY + " (even with -W, which portcheck asked for); ss or lsof show full addresses"
 )
 _WIDEST_CUT_PORT = 6553
 """A port shown at the end of a cut address is whole only if one more digit would pass 65535."""
@@ -186,8 +193,8 @@ def _row(
         if len(field) >= PROGNAME_WIDTH and not whole_names:
             ctx.notes.warn(TRUNCATED_NAMES)
     if cut:
-        ctx.notes.warn(TOYBOX_CUT)
-    elif len(local_text) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH:
+        ctx.notes.warn(TOYBOX_CUT_WIDE if ctx.wide else TOYBOX_CUT)
+    elif not ctx.wide and (len(local_text) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH):
         ctx.notes.warn(TRUNCATED_ADDRESSES)
     family = _family(declared, local_host, peer_host)
     state = STATE_BY_WORD.get(word) if word else None

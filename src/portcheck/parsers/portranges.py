@@ -1,7 +1,7 @@
 """Readers for what an OS says about its own port ranges: which ports it hands out as ephemeral
 (client) ports, and which it keeps back. Pure functions from the lines a probe printed to ranges;
 each platform's probes (portcheck.platforms) say which reader goes with which command, and
-portcheck.info.portinfo runs them. They sit with the parsers (not in info/) because they are parsers of
+portcheck.meaning.portinfo runs them. They sit with the parsers (not in info/) because they are parsers of
 tool output, and the platforms that name them must not depend on info.
 
 Every reader raises ValueError for text it cannot read, so a probe that printed an error message

@@ -13,6 +13,7 @@ words.
 
 from __future__ import annotations
 
+import errno
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +25,8 @@ from portcheck.core.portspec import PortSpec
 from portcheck.core.strenum import StrEnum
 
 if TYPE_CHECKING:
+    from portcheck.core.filters import RowFilter
+    from portcheck.parsers.ownership import Holding
     from portcheck.parsers.portranges import PortRange
 
 POSIX_ENV: Mapping[str, str] = MappingProxyType({"LC_ALL": "C"})
@@ -104,11 +107,13 @@ class Question(NamedTuple):
     match_remote: bool = False
     protos: frozenset[Proto] | None = None
     families: frozenset[Family] | None = None
+    every_socket: bool = False
+    """No port, but every socket rather than the listeners (`portcheck --pid N`: all of that PID's)."""
 
     @property
     def listing(self) -> bool:
         """No port: every listening socket on the machine."""
-        return self.ports is None
+        return self.ports is None and not self.every_socket
 
     def only_family(self, family: Family) -> bool:
         return self.families is not None and self.families == {family}
@@ -154,6 +159,10 @@ BSD_RANGE_SYSCTLS = ("net.inet.ip.portrange.first", "net.inet.ip.portrange.last"
 
 # --- ending a process (`portcheck kill`) --------------------------------------------------------------
 
+TERMINATING_SIGNALS = frozenset({"TERM", "INT", "QUIT", "KILL"})
+"""Signals that ask a program to exit: only after these does SIGKILL (taskkill /F) follow when the port
+is still held. HUP, USR1 and USR2 usually ask a server to reload or reopen its logs."""
+
 
 class SignalPlan(NamedTuple):
     """How to end one process on an OS, and how to read the answer of the command that does it."""
@@ -170,6 +179,48 @@ class SignalPlan(NamedTuple):
     forced_failure_is_denial: bool = False
     """A forced request that fails was refused (taskkill /F on another user's or a protected
     process), not an error of the tool."""
+
+
+OwnershipReader = Callable[[Iterable[str], int, "RowFilter"], "Holding"]
+"""Reads an ownership check's reply for (PID, scope): portcheck.parsers.ownership's Holding."""
+
+
+class OwnershipCheck(NamedTuple):
+    """How `kill` proves, just before each signal, that PID holds a socket on the port: one command
+    whose reply shows it from the kernel's own view (never a listing where another program's name
+    could pose as the owner), and the reader of that reply (portcheck.parsers.ownership)."""
+
+    command: Command
+    read: OwnershipReader
+    evidence: str
+    """What was consulted, for the message when PID fails: `/proc/928/fd`, `lsof -a -p 928 -i:80`."""
+    in_process: bool = False
+    """On this machine portcheck reads the same files itself (portcheck.live.procfs), no process."""
+    encoding: Encoding = Encoding.DETECT
+    no_match_status: frozenset[int] = frozenset()
+    """Exit statuses that mean "nothing matched" (lsof's 1): PID holds nothing there."""
+    sees_all: bool = True
+    """False when, without root, the command sees only the caller's own processes (lsof): its
+    "nothing" about another user's PID then means "cannot tell", not "does not hold"."""
+
+
+class BindAdvice(NamedTuple):
+    """What a failed bind means on an OS, for the bind test (portcheck.live.bindtest): the error
+    numbers a socket's bind() fails with there, and what to tell the person."""
+
+    in_use: frozenset[int]
+    """The port is taken: EADDRINUSE (Windows: WSAEADDRINUSE, 10048)."""
+    denied: frozenset[int]
+    """Binding it is not allowed: EACCES (Windows: WSAEACCES, 10013)."""
+    denied_holds: bool
+    """A denied bind means the port is unusable (Windows: an excluded range or another program's
+    exclusive bind), not that portcheck lacks a privilege (POSIX ports below 1024)."""
+    denied_text: str
+    """The finding for a denied bind; `{port}` and `{error}` are filled in."""
+    hidden_reasons: str
+    """What on this OS holds a port that no tool lists."""
+    excluded_ranges: bool = False
+    """A denied bind may be an excluded port range: the EXCLUDED probes say which."""
 
 
 # --- the platform ---------------------------------------------------------------------------------------
@@ -209,15 +260,36 @@ class Platform(ABC):
     def signal_description(self, signal_name: str, grace: float) -> str:
         """The whole escalation, as the confirmation question names it."""
 
+    @abstractmethod
+    def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
+        """How to prove that `pid` holds a socket on `question.ports` just before signalling it."""
+
+    bind_advice: ClassVar[BindAdvice]
+
     def answers_uname(self, name: str) -> bool:
         if name in self.unames:
             return True
         return bool(self.uname_prefixes) and name.upper().startswith(self.uname_prefixes)
 
 
+POSIX_BIND_ADVICE = BindAdvice(
+    in_use=frozenset({errno.EADDRINUSE}),
+    denied=frozenset({errno.EACCES}),
+    denied_holds=False,
+    denied_text="cannot test port {port}: binding it needs root ({error}; a privileged port)",
+    hidden_reasons=(
+        "a socket bound but not listening (a server between bind() and listen(), a client that bound "
+        "before connecting), which no socket table lists, or one the tools could not see without root "
+        "(try --sudo)"
+    ),
+)
+
+
 class PosixPlatform(Platform):
     """`kill -s TERM PID` (KILL when forced): signal names, not numbers, since USR1 is 10 on Linux and
     30 on macOS."""
+
+    bind_advice = POSIX_BIND_ADVICE
 
     def signal_plan(self, pid: int, signal_name: str, *, force: bool) -> SignalPlan:
         return SignalPlan(
@@ -232,6 +304,8 @@ class PosixPlatform(Platform):
     def signal_description(self, signal_name: str, grace: float) -> str:
         if signal_name == "KILL":
             return "SIGKILL"
+        if signal_name not in TERMINATING_SIGNALS:
+            return f"SIG{signal_name} (no SIGKILL after it: SIG{signal_name} does not ask a program to exit)"
         return f"SIG{signal_name} (SIGKILL after {grace:g} s)"
 
 
@@ -272,11 +346,39 @@ def _lsof_selectors(question: Question) -> list[list[str]]:
     --remote). Its `-sTCP:LISTEN` drops UDP files, so the listing asks TCP and UDP in two runs."""
     family = family_digit(question)
     wanted = protos(question)
-    if question.ports is None:
+    if question.listing:
         return [[f"-i{family}TCP", "-sTCP:LISTEN"] if p is Proto.TCP else [f"-i{family}UDP"] for p in wanted]
+    if question.ports is None:
+        return [[f"-i{family}{wanted[0].value.upper() if len(wanted) == 1 else ''}"]]
     ports = f":{question.ports}" if filterable(question.ports) else ""
     proto = wanted[0].value.upper() if len(wanted) == 1 else ""
     return [[f"-i{family}{proto}{ports}"]]
+
+
+def rows_of(parser: str) -> OwnershipReader:
+    """An ownership reader that parses a tool's reply as format `parser` and looks for PID's row."""
+    from functools import partial
+
+    from portcheck.parsers.ownership import rows_name_pid
+
+    return partial(rows_name_pid, parser)
+
+
+def lsof_ownership(pid: int, question: Question) -> OwnershipCheck:
+    """`lsof -a -p PID -i:PORTS`: -a ANDs the selections, so lsof prints only PID's own internet files
+    on the ports; another process's name can never stand in a row of it. Exit 1: none."""
+    ports = f":{question.ports}" if question.ports is not None else ""
+    wanted = protos(question)
+    proto = wanted[0].value.upper() if len(wanted) == 1 else ""
+    selector = f"-i{family_digit(question)}{proto}{ports}"
+    argv = ("lsof", "+c", "0", "-nP", "-w", "-a", "-p", str(pid), selector)
+    return OwnershipCheck(
+        Command(argv, POSIX_ENV),
+        rows_of("lsof"),
+        f"lsof -a -p {pid} {selector}",
+        no_match_status=frozenset({1}),
+        sees_all=False,
+    )
 
 
 def lsof_step(question: Question, privileged: bool) -> Step:

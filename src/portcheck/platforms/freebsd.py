@@ -8,12 +8,14 @@ from portcheck.platforms.base import (
     POSIX_ENV,
     BsdPlatform,
     Command,
+    OwnershipCheck,
     Question,
     Step,
     Traits,
     family_digit,
     filterable,
     protos,
+    rows_of,
 )
 
 
@@ -34,6 +36,14 @@ class FreeBSD(BsdPlatform):
             Step("sockstat", "sockstat", sockstat),
             Step("netstat", "netstat-bsd", (Command(("netstat", "-anW"), POSIX_ENV),), shows_owners=False),
         )
+
+    def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
+        """sockstat (in the base system; lsof is a package) for the port, filtered to PID's rows."""
+        select = ["-P", ",".join(p.value for p in protos(question))]
+        if question.ports is not None:
+            select += ["-p", str(question.ports)]
+        argv = ("sockstat", f"-{family_digit(question, both='46')}s", *select)
+        return OwnershipCheck(Command(argv, POSIX_ENV), rows_of("sockstat"), " ".join(argv))
 
 
 PLATFORM = FreeBSD()

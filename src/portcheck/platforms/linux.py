@@ -8,8 +8,10 @@ from portcheck.core.portspec import PortSpec
 from portcheck.platforms.base import (
     BOTH_PROTOS,
     OS,
+    POSIX_BIND_ADVICE,
     POSIX_ENV,
     Command,
+    OwnershipCheck,
     PosixPlatform,
     Probe,
     ProbeKind,
@@ -24,6 +26,22 @@ from portcheck.platforms.base import (
 
 PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
 RESERVED_PORTS = "/proc/sys/net/ipv4/ip_local_reserved_ports"
+OWNERSHIP_SCRIPT = (
+    'p=$1; grep "^NSpid:" /proc/self/status 2>/dev/null; '
+    'if [ ! -d "/proc/$p" ]; then echo "pid gone"; '
+    'elif ! ls "/proc/$p/fd" >/dev/null 2>&1; then echo "fd unreadable"; '
+    'else for f in "/proc/$p"/fd/*; do [ -S "$f" ] && echo "$f"; done | xargs ls -iLd /dev/null 2>/dev/null; '
+    "fi; "
+    "echo tables; cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null; exit 0"
+)
+"""Run as `sh -c OWNERSHIP_SCRIPT sh PID` on a remote Linux host (a fixed script; the PID, an int, is
+its one argument): kill's ownership check there (portcheck.parsers.ownership.read_linux_reply reads
+it). It prints grep's own NSpid line (is /proc of this PID namespace?), then one `INODE PATH` line per
+socket descriptor of PID: `[ -S ]` picks the sockets and `ls -iL` prints their inodes next to the
+paths the script named itself (digits only; /dev/null keeps ls from listing the working directory when
+there are none), so no file name another program chose is ever printed; then the
+kernel's socket tables. POSIX sh, grep, ls and cat: busybox has them too. On this machine portcheck
+reads the same files itself (portcheck.live.procfs.holder_evidence)."""
 
 
 def ss_filter(ports: PortSpec, match_remote: bool) -> str:
@@ -60,6 +78,12 @@ class Linux(PosixPlatform):
     os = OS.LINUX
     traits = Traits(posix=True, getent=True)
     unames = ("Linux",)
+    bind_advice = POSIX_BIND_ADVICE._replace(
+        hidden_reasons=(
+            "most likely a socket bound but not listening (a server between bind() and listen(), a "
+            "client that bound before connecting), which the kernel's socket tables do not list"
+        )
+    )
 
     def plan(self, question: Question, *, privileged: bool) -> tuple[Step, ...]:
         mode = "l" if question.listing else "a"
@@ -81,6 +105,19 @@ class Linux(PosixPlatform):
         return (
             _file_probe(ProbeKind.EPHEMERAL, PORT_RANGE, portranges.two_numbers),
             _file_probe(ProbeKind.RESERVED, RESERVED_PORTS, portranges.port_list),
+        )
+
+    def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
+        """The kernel's view: PID's socket descriptors (/proc/PID/fd) against the sockets on the port
+        (/proc/net), and whether /proc counts PIDs the way kill(2) here does (NSpid)."""
+        from portcheck.parsers.ownership import decide, read_linux_reply
+
+        command = Command(("sh", "-c", OWNERSHIP_SCRIPT, "sh", str(pid)), POSIX_ENV)
+        return OwnershipCheck(
+            command,
+            lambda lines, _pid, scope: decide(read_linux_reply(lines, scope), scope),
+            f"/proc/{pid}/fd",
+            in_process=True,
         )
 
 

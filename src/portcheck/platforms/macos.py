@@ -7,9 +7,11 @@ from portcheck.platforms.base import (
     POSIX_ENV,
     BsdPlatform,
     Command,
+    OwnershipCheck,
     Question,
     Step,
     Traits,
+    lsof_ownership,
     lsof_step,
 )
 
@@ -24,6 +26,9 @@ class MacOS(BsdPlatform):
             lsof_step(question, privileged),
             Step("netstat", "netstat-bsd", (Command(("netstat", "-anvW"), POSIX_ENV),)),
         )
+
+    def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
+        return lsof_ownership(pid, question)
 
 
 PLATFORM = MacOS()

@@ -7,9 +7,12 @@ from portcheck.core.model import Family
 from portcheck.platforms.base import (
     BOTH_PROTOS,
     OS,
+    TERMINATING_SIGNALS,
+    BindAdvice,
     Command,
     Encoding,
     NameLookup,
+    OwnershipCheck,
     Platform,
     Probe,
     ProbeKind,
@@ -18,6 +21,7 @@ from portcheck.platforms.base import (
     Step,
     Traits,
     protos,
+    rows_of,
 )
 
 TASKLIST = NameLookup(Command(("tasklist", "/fo", "csv", "/nh")), "tasklist")
@@ -38,6 +42,20 @@ class Windows(Platform):
     uname_prefixes = ("MINGW", "MSYS", "CYGWIN")
     """A POSIX shell on Windows (Git for Windows, Cygwin's sshd): Windows' own netstat answers."""
     ver_banner = b"Windows"
+    bind_advice = BindAdvice(
+        in_use=frozenset({10048}),  # WSAEADDRINUSE
+        denied=frozenset({10013}),  # WSAEACCES
+        denied_holds=True,
+        denied_text=(
+            "binding port {port} is forbidden ({error}): another program bound it exclusively "
+            "(SO_EXCLUSIVEADDRUSE), or it is reserved"
+        ),
+        hidden_reasons=(
+            "an HTTP.sys URL reservation (`netsh http show urlacl`), a service's exclusive bind, or "
+            "a port forwarded into WSL or a Hyper-V VM"
+        ),
+        excluded_ranges=True,
+    )
 
     def plan(self, question: Question, *, privileged: bool) -> tuple[Step, ...]:
         """netstat prints every socket (its `-p` cannot filter ports, and findstr would match `:80`
@@ -99,7 +117,18 @@ class Windows(Platform):
         return "taskkill /F" if force or signal_name == "KILL" else "taskkill"
 
     def signal_description(self, signal_name: str, grace: float) -> str:
-        return "taskkill /F" if signal_name == "KILL" else "taskkill (then /F after the grace)"
+        if signal_name == "KILL":
+            return "taskkill /F"
+        if signal_name not in TERMINATING_SIGNALS:
+            return "taskkill (no /F after it)"
+        return "taskkill (then /F after the grace)"
+
+    def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
+        """A fresh `netstat -ano`: PIDs and ports straight from the kernel's tables, no names at all."""
+        argv = ("netstat", "-ano", *_protocol(question))
+        return OwnershipCheck(
+            Command(argv), rows_of("netstat-windows"), " ".join(argv), encoding=Encoding.OEM
+        )
 
 
 PLATFORM = Windows()

@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import FIELDS, Proto, Socket, State
-from portcheck.info.portinfo import PortInfo, ProbedRange, SystemPorts
+from portcheck.live.verdict import port_in_use
+from portcheck.meaning.portinfo import PortInfo, ProbedRange, SystemPorts
+from portcheck.meaning.records import (
+    MachineRecord,
+    MeaningRecord,
+    PortReport,
+    RangeRecord,
+)
 from portcheck.platforms.base import ProbeKind
 
 if TYPE_CHECKING:
@@ -22,6 +29,9 @@ if TYPE_CHECKING:
 
 LABEL_WIDTH = 14
 MAX_USERS_SHOWN = 4
+ANY_PORT = 'port 0 means "any port": a program that binds it gets a free port the OS chooses'
+RESERVED = "Reserved"
+"""IANA's description of a number it keeps back (0, 1024, 49151): registered to no service."""
 
 
 # --- the text report ----------------------------------------------------------------------------------
@@ -42,7 +52,7 @@ def _meaning(info: PortInfo, section: _Section) -> None:
     section.add(
         "IANA range",
         f"{iana.name} ports ({', '.join(iana.also_called)}), {iana.first}-{iana.last}",
-        iana.meaning,
+        ANY_PORT if port == 0 else iana.meaning,
     )
     section.add("Registered", *(_service_lines(info)) or [f"nothing registered with IANA on {port}"])
     known = [f"{'/'.join(u.protocols)}: {u.text}" for u in info.known]
@@ -122,6 +132,9 @@ def _service_lines(info: PortInfo) -> list[str]:
     for (protocols, first, last, description), names in grouped.items():
         where = ", ".join(protocols) + ("" if first == last else f"; ports {first}-{last}")
         named = ", ".join(n for n in names if n)
+        if not named and description == RESERVED:
+            lines.append(f"reserved by IANA ({where}): kept back and assigned to no service")
+            continue
         head = f"{named} ({where})" if named else where
         lines.append(f"{head}: {description}" if description else head)
     return lines
@@ -136,7 +149,9 @@ def _machine_lines(info: PortInfo) -> list[str]:
         lines.append(f"{system.os}: ephemeral ports {shown}")
     reserved = system.containing(ProbeKind.RESERVED, port)
     inside = [r for r in ephemeral if port in r.range]
-    if reserved:
+    if port == 0 and ephemeral:
+        lines.append(f"a bind to port 0 gets a free port from the ephemeral range ({ephemeral[0].range})")
+    elif reserved:
         lines.append(
             f"{port} is reserved ({reserved[0].source}: {reserved[0].range}): the kernel never hands it "
             "out as an ephemeral port, so a server can count on it"
@@ -199,6 +214,10 @@ def _in_use_line(info: PortInfo) -> str:
     rows = sort_rows(info.in_use.rows)
     if not rows:
         return f"no ({info.in_use.tool}): nothing uses {info.port} now"
+    if not port_in_use(rows):
+        return (
+            f"no ({info.in_use.tool}): only TIME_WAIT rows (closed connections: no process holds {info.port})"
+        )
     shown = [_row_text(r, endpoint(r.local_address, r.local_port, r.family)) for r in rows]
     unique = list(dict.fromkeys(shown))
     more = len(unique) - MAX_USERS_SHOWN
@@ -209,20 +228,31 @@ def _in_use_line(info: PortInfo) -> str:
 
 
 def _row_text(row: Socket, local: str) -> str:
+    """`tcp 0.0.0.0:80 LISTEN by nginx (PID 1)`. A UDP socket without a peer has no state worth naming
+    (its state word is NONE): it is `bound by` its process. A forwarder (docker-proxy, kubectl) says
+    where the real server runs."""
+    from portcheck.live.hints import FORWARDERS
+
+    unbound_state = row.state is State.NONE
+    state = "" if unbound_state else f" {row.state}"
     if row.pid is not None:
-        owner = f"by {escape_controls(row.process or '?')} (PID {row.pid})"
+        verb = "bound by" if unbound_state else "by"
+        owner = f"{verb} {escape_controls(row.process or '?')} (PID {row.pid})"
+        forwards_to = FORWARDERS.get((row.process or "").lower())
+        if forwards_to:
+            owner += f", which forwards it to {forwards_to}"
     elif row.state is State.TIME_WAIT:
         owner = "(a closed connection: no process)"
     else:
-        owner = "(no process shown)"
-    return f"{row.proto} {local} {row.state} {owner}"
+        owner = "bound (no process shown)" if unbound_state else "(no process shown)"
+    return f"{row.proto} {local}{state} {owner}"
 
 
 # --- the JSON contract --------------------------------------------------------------------------------
 
 
-def _range_json(probed: ProbedRange) -> dict[str, object]:
-    record: dict[str, object] = {
+def _range_json(probed: ProbedRange) -> RangeRecord:
+    record: RangeRecord = {
         "protocols": [p.value for p in probed.protos],
         "first": probed.range.first,
         "last": probed.range.last,
@@ -241,12 +271,12 @@ def _row_json(row: Socket) -> dict[str, object]:
     return dict(zip(FIELDS, row))
 
 
-def to_json(info: PortInfo) -> dict[str, object]:
+def to_json(info: PortInfo) -> PortReport:
     """The `portcheck info --json` object (README "portcheck info" documents every key)."""
-    return {**meaning_json(info), **machine_json(info)}
+    return PortReport(**meaning_json(info), **machine_json(info))
 
 
-def meaning_json(info: PortInfo) -> dict[str, object]:
+def meaning_json(info: PortInfo) -> MeaningRecord:
     """What the number means, the same on every machine: the part `info --host` prints once."""
     return {
         "port": info.port,
@@ -276,7 +306,7 @@ def meaning_json(info: PortInfo) -> dict[str, object]:
 MACHINE_KEYS = ("system", "in_use", "in_use_error")
 
 
-def machine_json(info: PortInfo) -> dict[str, object]:
+def machine_json(info: PortInfo) -> MachineRecord:
     """What one machine does with the port: `system`, `in_use`, `in_use_error` (MACHINE_KEYS)."""
     system = info.system
     return {

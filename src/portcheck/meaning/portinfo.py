@@ -1,6 +1,6 @@
 """What a port number means: its IANA range, the services registered on it, the well-known unofficial
 uses, and what a machine does with it (its ephemeral range, Linux's reserved ports, Windows' excluded
-ranges, and whether something uses it now). portcheck.info.report presents it, as text and as JSON.
+ranges, and whether something uses it now). portcheck.meaning.report presents it, as text and as JSON.
 
 The machine's ranges come from its platform's probes, run through an Executor like the query plans,
 so the same code answers for this machine (LocalExecutor) or for an ssh host (`on_host`, the job
@@ -9,21 +9,19 @@ so the same code answers for this machine (LocalExecutor) or for an ssh host (`o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from portcheck.core.errors import InspectError, ParseError
 from portcheck.core.model import Proto
 from portcheck.core.services import Service, services_for_port
-from portcheck.info.known_ports import KnownUse, known_uses
 from portcheck.live.executor import Executor
-from portcheck.live.query import Answer, output_lines
-from portcheck.live.runner import Problem, ToolError
+from portcheck.live.query import Answer, probe_lines
+from portcheck.live.runner import ToolError
+from portcheck.meaning.known_ports import KnownUse, known_uses
 from portcheck.parsers.portranges import PortRange
 from portcheck.platforms import platform_for
-from portcheck.platforms.base import OS, Probe, ProbeKind
+from portcheck.platforms.base import OS, ProbeKind
 
 if TYPE_CHECKING:
     from portcheck.fleet.remote import SSHExecutor
@@ -101,7 +99,7 @@ def read_system_ports(os_name: OS, executor: Executor, timeout: float) -> System
     found = SystemPorts(os_name)
     for probe in platform_for(os_name).probes():
         try:
-            ranges = probe.read(_probe_lines(probe, executor, timeout))
+            ranges = probe.read(probe_lines(probe, executor, timeout))
         except ToolError as error:
             found.errors.append(f"{probe.source}: {error.problem.value}" + _detail(error.detail))
             continue
@@ -121,22 +119,6 @@ def read_system_ports(os_name: OS, executor: Executor, timeout: float) -> System
 
 def _detail(detail: str) -> str:
     return f" ({detail})" if detail else ""
-
-
-def _probe_lines(probe: Probe, executor: Executor, timeout: float) -> Iterator[str]:
-    if probe.files and executor.local:
-        return iter([line for path in probe.files for line in Path(path).read_text().splitlines()])
-    result = executor.run(probe.command.argv, timeout=timeout, env=probe.command.env or None)
-    if result.status != 0:
-        complaint = result.error_line()
-        raise ToolError(
-            probe.command.tool, Problem.FAILED, f"exit status {result.status}" + _colon(complaint)
-        )
-    return output_lines(result.output, probe.encoding, executor)
-
-
-def _colon(text: str) -> str:
-    return f": {text}" if text else ""
 
 
 @dataclass
