@@ -166,6 +166,15 @@ def fake_tool(
     return script
 
 
+def script(directory: Path, name: str, body: str) -> Path:
+    """An executable Python script `name` running `body` (with os, sys, time, signal imported)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f"#!{sys.executable}\nimport os, signal, sys, time\n" + textwrap.dedent(body))
+    path.chmod(0o755)
+    return path
+
+
 def recorded_argv(directory: Path) -> list[list[str]]:
     log = directory / "argv.log"
     if not log.exists():
