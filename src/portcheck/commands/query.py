@@ -68,6 +68,7 @@ def query_command(
     fields: opt.FieldsOpt = None,
     no_header: opt.NoHeaderOpt = False,
     table_format: opt.TableFormatOpt = "simple",
+    wide: opt.WideOpt = False,
     quiet: opt.QuietOpt = False,
     no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
@@ -122,6 +123,7 @@ def query_command(
         no_header=no_header,
         table_format=table_format,
         quiet=quiet,
+        wide=wide,
     )
     opt.check_exposure_column(exposure, output, fleet.wanted or watch is not None)
     row_filter = selection(
@@ -160,7 +162,7 @@ def query_command(
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
     opt.report_answer(reporter, answer)
-    opt.emit(answer.rows, output, exposure=exposure)
+    opt.emit(answer.rows, output, exposure=exposure, images=answer.owners.image)
     from portcheck.commands.verdict import local_verdict
 
     shown = not quiet and (sys.stderr.isatty() or verbose)
