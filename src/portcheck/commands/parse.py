@@ -37,6 +37,7 @@ from portcheck.commands.base import (
     VerboseOpt,
     app,
     check_exposure_column,
+    check_pids,
     complete,
     emit,
 )
@@ -130,6 +131,7 @@ def parse_command(
         quiet=quiet,
     )
     check_exposure_column(exposure, output, False)
+    check_pids(pid)
     row_filter = selection(
         ports=ports,
         remote=remote,

@@ -20,7 +20,7 @@ ownership from the kernel before each one (portcheck.live.ownership).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from portcheck.core.errors import excerpt
@@ -109,7 +109,7 @@ def _probe(
                 continue
             notes.warn(f"command lines and start times unavailable ({error})")
             return None
-        found = probe.read(_lines(result.output, probe.encoding, executor))
+        found = probe.read(output_lines(result.output, probe.encoding, executor))
         if not found and result.status != 0:
             said = f": {excerpt(result.error_line(), 120)}" if result.error_line() else ""
             tool = probe.command.tool
@@ -117,10 +117,6 @@ def _probe(
             return None
         return found
     return None
-
-
-def _lines(output: bytes, encoding: Encoding, executor: Executor) -> Iterable[str]:
-    return output_lines(output, encoding, executor)
 
 
 def _needed_runtimes(rows: Sequence[Socket], system: Platform, owners: Owners) -> list[ContainerRuntime]:
@@ -158,7 +154,7 @@ def _list_containers(
             continue
         owners.listed.add(runtime.name)
         owners.containers.extend(
-            read_containers(_lines(result.output, Encoding.DETECT, executor), runtime.name)
+            read_containers(output_lines(result.output, Encoding.DETECT, executor), runtime.name)
         )
 
 
@@ -225,7 +221,7 @@ def _with_kernel_owners(
     except ToolError as error:
         notes.warn(f"{kernel.service} owners unavailable ({error})")
         return rows, owners, []
-    owners.port_owners = kernel.read(_lines(result.output, kernel.encoding, executor))
+    owners.port_owners = kernel.read(output_lines(result.output, kernel.encoding, executor))
     ports = {o.port for o in owners.port_owners}
     filled = [
         r._replace(service=kernel.service) if r.pid in kernel.pids and r.local_port in ports else r
