@@ -4,9 +4,9 @@
   with ProcessId, ParentProcessId, Name, CommandLine and Started (CreationDate converted to UTC by the
   script, in the invariant culture, so no locale reaches the text): one object, or an array.
 - wmic, where PowerShell is absent: `wmic process where "..." get
-  CommandLine,CreationDate,Name,ParentProcessId,ProcessId /format:list` prints `Key=Value` lines, a
-  blank line between processes; CreationDate is CIM_DATETIME, `yyyymmddHHMMSS.ffffff+UUU`: local time
-  and its offset from UTC in minutes.
+  CommandLine,CreationDate,Name,ParentProcessId,ProcessId /value` prints `Key=Value` lines, every key
+  once per process (blank lines are no guide: wmic ends its lines with CR CR LF); CreationDate is
+  CIM_DATETIME, `yyyymmddHHMMSS.ffffff+UUU`: local time and its offset from UTC in minutes.
 - `tasklist /svc /fo csv /nh`: `"image","PID","Service1,Service2"`; a process hosting no service shows
   `N/A` (translated on other languages' Windows: anything that is not a list of service names).
 - `netsh http show servicestate view=requestq`: one block per HTTP.sys request queue, each listing the
@@ -111,10 +111,8 @@ def read_wmic(lines: Iterable[str]) -> dict[int, ProcessFacts]:
     for line in _bounded(lines):
         key, equals, value = line.strip("\r\n").partition("=")
         if not equals:
-            if not line.strip():
-                flush()
-            continue
-        if key in block:  # no blank line between two processes
+            continue  # blank: wmic ends lines with CR CR LF, so blank lines fall between the keys too
+        if key in block:  # every process prints every key once: a key seen again starts the next
             flush()
         block[key] = value.strip()
     flush()
