@@ -41,7 +41,10 @@ if TYPE_CHECKING:
 SSHD = Path("/usr/sbin/sshd")
 PASSPHRASE = "correct horse battery staple"
 PASSWORD = "pc-Fleet-test-9"
-TEST_USER = "pcfleet-test"
+TEST_USER_PREFIX = "pcfleet-"
+TEST_USER = f"{TEST_USER_PREFIX}{os.getpid()}"
+"""One account per test process: labs of test runs side by side (several suites on one machine) must
+not delete or re-password each other's user."""
 PRIVSEP_DIR = Path("/run/sshd")
 
 RELAY = r"""
@@ -344,9 +347,10 @@ def _create_password_user() -> str | None:
     can create one cleanly; `_remove_password_user` deletes it again."""
     if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("chpasswd"):
         return None
-    with contextlib.suppress(KeyError):
-        pwd.getpwnam(TEST_USER)
-        subprocess.run(["userdel", TEST_USER], check=False, capture_output=True)  # a killed run's leftover
+    for entry in pwd.getpwall():  # leftovers of killed runs: their process is gone
+        owner = entry.pw_name[len(TEST_USER_PREFIX) :]
+        if entry.pw_name.startswith(TEST_USER_PREFIX) and (owner == "test" or _gone(owner)):
+            subprocess.run(["userdel", entry.pw_name], check=False, capture_output=True)
     made = subprocess.run(
         ["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", TEST_USER],
         capture_output=True,
@@ -356,6 +360,10 @@ def _create_password_user() -> str | None:
         return None
     subprocess.run(["chpasswd"], input=f"{TEST_USER}:{PASSWORD}\n".encode(), check=True)
     return TEST_USER
+
+
+def _gone(pid_text: str) -> bool:
+    return pid_text.isdecimal() and not os.path.exists(f"/proc/{pid_text}")
 
 
 def _remove_password_user(user: str) -> None:
