@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from portcheck.core.cgroups import process_cgroup, user_manager
 from portcheck.core.owners import ContainerRef, Published
-from portcheck.live.procfs import owner_facts
+from portcheck.live.proc_owners import owner_facts
 from portcheck.parsers.owners import bsd, containers, linux, windows
 from portcheck.platforms.linux import OWNERS_SCRIPT
 

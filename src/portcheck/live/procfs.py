@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Proto, Socket
-from portcheck.core.owners import ProcessFacts
 from portcheck.core.parsing import ParseContext
 from portcheck.live.users import user_name
 from portcheck.parsers.ownership import LinuxEvidence, namespace_levels
@@ -156,47 +155,5 @@ def _own_namespace_levels() -> int | None:
                 if line.startswith("NSpid:"):
                     return namespace_levels(line)
         return 1 if os.readlink(f"{PROC}/self") == str(os.getpid()) else 2
-    except OSError:
-        return None
-
-
-def owner_facts(pids: Iterable[int]) -> dict[int, ProcessFacts]:
-    """What /proc says of each process (command line, start, unit, container), read by portcheck
-    itself: on this machine that costs no process at all (platforms.linux.OWNERS_SCRIPT asks an ssh
-    host for the same files)."""
-    from portcheck.parsers.owners.linux import MAX_FILE, boot_time, facts
-
-    try:
-        with open(f"{PROC}/stat", encoding="ascii", errors="replace") as system:
-            btime = boot_time(system.read(MAX_FILE))
-    except OSError:
-        btime = None
-    hz = os.sysconf("SC_CLK_TCK")
-    found: dict[int, ProcessFacts] = {}
-    for pid in pids:
-        stat, cgroup, cmdline = (
-            _read_bytes(f"{PROC}/{pid}/{name}") for name in ("stat", "cgroup", "cmdline")
-        )
-        got = facts(pid, stat, cgroup, cmdline, btime, hz)
-        if got is not None:
-            found[pid] = got
-    return found
-
-
-def _read_bytes(path: str) -> bytes | None:
-    """Up to MAX_FILE bytes of a /proc file (a command line may be megabytes); None if it is gone."""
-    from portcheck.parsers.owners.linux import MAX_FILE
-
-    try:
-        with open(path, "rb", buffering=0) as source:
-            chunks = []
-            size = 0
-            while size < MAX_FILE:
-                chunk = source.read(MAX_FILE - size)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-            return b"".join(chunks)
     except OSError:
         return None
