@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from portcheck.platforms import PLATFORM_VARIABLE
+from portcheck.platforms.macos import OWNERS_SCRIPT as MACOS_SCRIPT
 from tests.conftest import FIXTURES, Result, run_cli
 from tests.helpers.live import fake_tool, recorded_argv
 
@@ -36,35 +37,31 @@ def by_pid(result: Result) -> dict[int, dict[str, object]]:
     return {int(r["pid"]): r for r in rows if r["pid"] is not None}
 
 
-def with_sh(directory: Path) -> None:
-    """The macOS probe is one `sh -c` script (ps, then launchctl list): the real sh, fake tools."""
+def env_logging(directory: Path, name: str, output: Path) -> None:
+    """A fake tool that also writes the LC_ALL and TZ it was given (`NAME-env.json`): ps's lstart words
+    and zone depend on them."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "sh").symlink_to("/bin/sh")
-
-
-def env_logging_ps(directory: Path, output: Path) -> None:
-    """A fake ps that also writes the LC_ALL and TZ it was given: lstart's words and zone depend on them."""
-    log = directory / "ps-env.json"
-    script = directory / "ps"
+    log = directory / f"{name}-env.json"
+    script = directory / name
     script.write_text(
         f"#!{sys.executable}\n"
         "import json, os, sys\n"
-        f"open({str(directory / 'argv.log')!r}, 'a').write(json.dumps(['ps', *sys.argv[1:]]) + '\\n')\n"
+        f"open({str(directory / 'argv.log')!r}, 'a').write(json.dumps([{name!r}, *sys.argv[1:]]) + '\\n')\n"
         f"json.dump({{k: os.environ.get(k) for k in ('LC_ALL', 'TZ')}}, open({str(log)!r}, 'w'))\n"
         f"sys.stdout.write(open({str(output)!r}).read())\n"
     )
     script.chmod(0o755)
 
 
-# --- macOS: one sh script (ps and launchctl list), docker ps for Docker Desktop's rows ---------------
+# --- macOS: one sh script (/bin/ps and /bin/launchctl list), docker ps for Docker Desktop's rows ------
 
 
 def macos_tools(directory: Path, lsof: str = "macos-lsof-i.txt") -> None:
+    """The owner probe is a fixed `sh -c` script calling /bin/ps and /bin/launchctl by their paths: a
+    fake `sh` on PATH stands for all of it, printing what the script prints."""
     fake_tool(directory, "lsof", output=LIVE / lsof)
-    env_logging_ps(directory, LIVE / "macos-ps-lstart.txt")
-    fake_tool(directory, "launchctl", output=LIVE / "macos-launchctl-list.txt")
+    env_logging(directory, "sh", LIVE / "macos-owners-script.txt")
     fake_tool(directory, "docker", output=LIVE / "docker-ps-template.txt")
-    with_sh(directory)
 
 
 def test_macos_fills_every_owner_field(tmp_path: Path) -> None:
@@ -84,11 +81,11 @@ def test_macos_fills_every_owner_field(tmp_path: Path) -> None:
     assert backend["started"] == "2026-12-03T09:12:01Z"
     assert recorded_argv(tmp_path) == [
         ["lsof", "+c", "0", "-nP", "-w", "-i:5432,8080"],
-        [*PS, "1873,52311"],
-        ["launchctl", "list"],
+        ["sh", "-c", MACOS_SCRIPT, "sh", "1873,52311"],
         ["docker", "ps", "--no-trunc", "--format", TEMPLATE],
     ]
-    assert json.loads((tmp_path / "ps-env.json").read_text()) == {"LC_ALL": "C", "TZ": "UTC0"}
+    assert json.loads((tmp_path / "sh-env.json").read_text()) == {"LC_ALL": "C", "TZ": "UTC0"}
+    assert MACOS_SCRIPT.startswith('/bin/ps -ww -o pid=,lstart=,command= -p "$1"; ')
 
 
 def test_macos_table_names_the_container_and_the_job(tmp_path: Path) -> None:
@@ -117,7 +114,7 @@ def test_macos_airplay_receiver_is_named(tmp_path: Path) -> None:
 
 
 def test_macos_without_the_probe_tools_the_fields_stay_null_quietly(tmp_path: Path) -> None:
-    fake_tool(tmp_path, "lsof", output=LIVE / "macos-lsof-i.txt")  # no sh, ps, launchctl, docker
+    fake_tool(tmp_path, "lsof", output=LIVE / "macos-lsof-i.txt")  # no sh, no docker
     result = run_on("macos", tmp_path, "8080", "--json")
     assert all(r["cmdline"] is None and r["started"] is None for r in by_pid(result).values())
     assert "unavailable" not in result.stderr
@@ -132,7 +129,7 @@ def test_freebsd_fills_cmdline_and_started_from_one_ps(tmp_path: Path) -> None:
         "sockstat",
         when={"-46ls": LIVE / "freebsd-sockstat-46ls.txt", "-46cs": LIVE / "freebsd-sockstat-46cs.txt"},
     )
-    env_logging_ps(tmp_path, LIVE / "freebsd-ps-lstart.txt")
+    env_logging(tmp_path, "ps", LIVE / "freebsd-ps-lstart.txt")
     owners = by_pid(run_on("freebsd", tmp_path, "22", "--json"))
     assert (owners[745]["cmdline"], owners[745]["started"]) == ("/usr/sbin/sshd", "2026-11-30T08:00:01Z")
     assert owners[2207]["cmdline"] == "sshd: alice [priv] (sshd)"

@@ -20,6 +20,7 @@ from portcheck.core.owners import ContainerRef, Published
 from portcheck.live.proc_owners import owner_facts
 from portcheck.parsers.owners import bsd, containers, linux, windows
 from portcheck.platforms.linux import OWNERS_SCRIPT
+from portcheck.platforms.macos import OWNERS_SCRIPT as MACOS_SCRIPT
 
 LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 CID = "f2659de3a72bd13f4e97f7ad7a5a7e8c205c3a69135ad5ab83044944f344ebc2"
@@ -202,6 +203,37 @@ def test_ps_lstart_lines() -> None:
     assert found[999].cmdline is None and found[999].started == "2026-12-04T16:46:39Z"
     assert found[123].started is None
     assert set(found) == {745, 52311, 999, 123}
+
+
+@LINUX
+def test_the_macos_script_read_with_procps() -> None:
+    """macOS's probe script, run here: procps' ps takes the same `-ww -o pid=,lstart=,command= -p`
+    (lstart in ctime's format, TZ=UTC0), and without /bin/launchctl the script still ends with its
+    marker: the reader gets real ps output, and agrees with /proc."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()", "two  blanks"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "up\n"
+        reply = subprocess.run(
+            ["sh", "-c", MACOS_SCRIPT, "sh", f"{child.pid},{os.getpid()}"],
+            capture_output=True,
+            text=True,
+            env={"LC_ALL": "C", "TZ": "UTC0", "PATH": os.environ["PATH"]},
+            check=True,
+        ).stdout
+        found = bsd.read_macos_reply(reply.splitlines())
+        local = owner_facts([child.pid, os.getpid()])
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=10)
+    assert reply.splitlines()[-1] == bsd.LAUNCHCTL_MARKER
+    assert {pid: f.started for pid, f in found.items()} == {pid: f.started for pid, f in local.items()}
+    assert str(found[child.pid].cmdline).endswith("two  blanks")  # ps joins the arguments with blanks
 
 
 def test_launchctl_list_skips_apps_and_jobs_not_running() -> None:

@@ -30,13 +30,14 @@ if TYPE_CHECKING:
     from portcheck.core.owners import ProcessFacts
 
 OWNERS_SCRIPT = (
-    'ps -ww -o pid=,lstart=,command= -p "$1"; echo "launchctl list:"; launchctl list 2>/dev/null; exit 0'
+    '/bin/ps -ww -o pid=,lstart=,command= -p "$1"; echo "launchctl list:"; /bin/launchctl list 2>/dev/null; '
+    "exit 0"
 )
-"""Run as `sh -c OWNERS_SCRIPT sh PID,PID,...`: ps for the PIDs, then every job launchd runs for this
-user (root: the system's daemons) with its PID, so a process's label costs no second round trip
-(portcheck.parsers.owners.bsd.read_macos_reply reads both)."""
-BOOTOUT_SCRIPT = 'launchctl bootout "gui/$(id -u)/$1"'
-"""`sh -c BOOTOUT_SCRIPT sh LABEL`: a user's agent lives in the gui/UID domain."""
+"""Run as `sh -c OWNERS_SCRIPT sh PID,PID,...` (a fixed script; its one argument is PIDs, ints, joined by
+commas): ps for the PIDs, then every job launchd runs for this user (root: the system's daemons) with
+its PID, so a process's label costs no second command (portcheck.parsers.owners.bsd.read_macos_reply
+reads both). The tools by their absolute paths (macOS keeps both in /bin): no PATH is consulted, so
+through `--sudo` (which resolves `sh` in the system directories) nothing a user planted runs as root."""
 AIRPLAY_PORTS = frozenset({5000, 7000})
 AIRPLAY_HINT = (
     "ControlCenter on port {ports} is macOS's AirPlay Receiver (macOS 12 and later): turn it off in System "
@@ -69,16 +70,17 @@ class MacOS(BsdPlatform):
         return (OwnerProbe(Command(argv, PS_ENV), read_macos_reply),)
 
     def supervisor(self, facts: ProcessFacts, *, privileged: bool) -> Supervisor | None:
-        """A launchd job: `launchctl bootout` unloads it (and ends it), so KeepAlive cannot restart it.
-        Which domain: root's `launchctl list` shows the system's, a user's their gui/UID one."""
+        """A launchd job: `launchctl bootout` (`remove` in the user's own domain) unloads it and ends it,
+        so KeepAlive cannot restart it. Which domain: root's `launchctl list` shows the system's, a
+        user's their gui/UID one."""
         label = facts.service
         if not label:
             return None
         if privileged:
             stop = Command(("launchctl", "bootout", f"system/{label}"), POSIX_ENV)
             advice = f"sudo launchctl bootout system/{label}"
-        else:
-            stop = Command(("sh", "-c", BOOTOUT_SCRIPT, "sh", label), POSIX_ENV)
+        else:  # `remove` unloads from the caller's own domain (gui/UID) without naming the UID
+            stop = Command(("launchctl", "remove", label), POSIX_ENV)
             advice = f"launchctl bootout gui/$(id -u)/{label}"
         return Supervisor("launchd", label, stop, advice)
 
