@@ -23,6 +23,7 @@ Examples:
   portcheck 80,443 8000-8100      several ports and a range
   portcheck ssh                   a service name: its IANA port (22)
   portcheck --pid 1234            every socket of PID 1234
+  portcheck 8080 -W               with each process's full command line (container, service beside it)
   portcheck                       every listening socket (TCP LISTEN, bound UDP)
   portcheck 53 --udp --json       UDP only, as JSON for a script
   portcheck 5432 --remote         also connections to a remote port 5432 (clients)

@@ -164,26 +164,25 @@ def _by_id(owners: Owners, ref: ContainerRef) -> Container | None:
     return next((c for c in owners.containers if c.runtime == ref.runtime and c.id == ref.id), None)
 
 
+WILDCARDS = frozenset({"", "0.0.0.0", "::", "*"})
+
+
 def publisher(row: Socket, runtime: str, owners: Owners) -> Container | None:
-    """The container that publishes the row's port, when its runtime listed one: the forwarder
-    holding that port forwards it there. A container that publishes on a specific address publishes
-    this row only when the addresses agree (two containers may publish 8080 on two addresses)."""
+    """The container that publishes the row's port on the row's address, when its runtime listed one:
+    the forwarder holding that port forwards it there. A port published on every address (`0.0.0.0`,
+    `::`) is a wildcard row's; one published on 127.0.0.1 is the row on 127.0.0.1's (two containers
+    may publish one port on two addresses)."""
     if row.local_port is None:
         return None
-    found = [
-        c for c in owners.containers if c.runtime == runtime and c.publishes(row.proto.value, row.local_port)
-    ]
-    exact = [
-        c
-        for c in found
-        if any(
+    wildcard = row.local_address in WILDCARDS
+    for container in owners.containers:
+        if container.runtime == runtime and any(
             p.covers(row.proto.value, row.local_port)
-            and (p.host_ip or "") in ("", "0.0.0.0", "::", row.local_address)
-            for p in c.published
-        )
-    ]
-    chosen = exact or found
-    return chosen[0] if len(chosen) == 1 or exact else None
+            and ((p.host_ip or "") in WILDCARDS if wildcard else p.host_ip == row.local_address)
+            for p in container.published
+        ):
+            return container
+    return None
 
 
 def _filled(row: Socket, system: Platform, owners: Owners) -> Socket:
