@@ -101,6 +101,8 @@ def test_filters(holder: Holder, args: list[str], expected: set[str]) -> None:
         return
     found = set()
     for row in rows_of(result):
+        if row["state"] == "TIME_WAIT" and row["pid"] is None:
+            continue  # a closed connection of another test that had one of these port numbers
         kind = f"{row['proto']}{'4' if row['family'] == 'ipv4' else '6'}"
         found.add(kind + ("-established" if row["state"] == "ESTABLISHED" else ""))
         assert (row["pid"], row["process"]) == (holder.pid, holder.name)
