@@ -21,6 +21,8 @@ from tests.helpers.live import fake_tool, recorded_argv
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake tools are POSIX scripts")
 
 LIVE = FIXTURES / "live"
+PROBES = LIVE / "owners"
+"""Replies of the owner probes (ps, docker ps, PowerShell, wmic, netsh): tool output, not a paste format."""
 TEMPLATE = "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.Ports}}"
 PS = ["ps", "-ww", "-o", "pid=,lstart=,command=", "-p"]
 
@@ -60,8 +62,8 @@ def macos_tools(directory: Path, lsof: str = "macos-lsof-i.txt") -> None:
     """The owner probe is a fixed `sh -c` script calling /bin/ps and /bin/launchctl by their paths: a
     fake `sh` on PATH stands for all of it, printing what the script prints."""
     fake_tool(directory, "lsof", output=LIVE / lsof)
-    env_logging(directory, "sh", LIVE / "macos-owners-script.txt")
-    fake_tool(directory, "docker", output=LIVE / "docker-ps-template.txt")
+    env_logging(directory, "sh", PROBES / "macos-owners-script.txt")
+    fake_tool(directory, "docker", output=PROBES / "docker-ps-template.txt")
 
 
 def test_macos_fills_every_owner_field(tmp_path: Path) -> None:
@@ -129,7 +131,7 @@ def test_freebsd_fills_cmdline_and_started_from_one_ps(tmp_path: Path) -> None:
         "sockstat",
         when={"-46ls": LIVE / "freebsd-sockstat-46ls.txt", "-46cs": LIVE / "freebsd-sockstat-46cs.txt"},
     )
-    env_logging(tmp_path, "ps", LIVE / "freebsd-ps-lstart.txt")
+    env_logging(tmp_path, "ps", PROBES / "freebsd-ps-lstart.txt")
     owners = by_pid(run_on("freebsd", tmp_path, "22", "--json"))
     assert (owners[745]["cmdline"], owners[745]["started"]) == ("/usr/sbin/sshd", "2026-11-30T08:00:01Z")
     assert owners[2207]["cmdline"] == "sshd: alice [priv] (sshd)"
@@ -140,12 +142,14 @@ def test_freebsd_fills_cmdline_and_started_from_one_ps(tmp_path: Path) -> None:
 # --- Windows: tasklist /svc, one PowerShell (or wmic), netsh http for PID 4 ----------------------------
 
 
-def windows_tools(directory: Path, *, powershell: Path | None = LIVE / "windows-powershell-cim.json") -> None:
+def windows_tools(
+    directory: Path, *, powershell: Path | None = PROBES / "windows-powershell-cim.json"
+) -> None:
     fake_tool(directory, "netstat", output=LIVE / "windows-netstat-ano.txt")
     fake_tool(directory, "tasklist", output=LIVE / "windows-tasklist-svc-csv-nh.txt")
     if powershell is not None:
         fake_tool(directory, "powershell", output=powershell)
-    fake_tool(directory, "netsh", output=LIVE / "windows-netsh-http-servicestate-requestq.txt")
+    fake_tool(directory, "netsh", output=PROBES / "windows-netsh-http-servicestate-requestq.txt")
 
 
 def encoded_script(argv: list[str]) -> str:
@@ -178,7 +182,7 @@ def test_windows_table_shows_the_services_beside_svchost(tmp_path: Path) -> None
 
 def test_windows_without_powershell_asks_wmic(tmp_path: Path) -> None:
     windows_tools(tmp_path, powershell=None)
-    fake_tool(tmp_path, "wmic", output=LIVE / "windows-wmic-process-value.txt")
+    fake_tool(tmp_path, "wmic", output=PROBES / "windows-wmic-process-value.txt")
     owners = by_pid(run_on("windows", tmp_path, "8042", "--json", "--remote"))
     assert owners[7212]["started"] == "2026-12-04T16:46:39Z"  # 17:46:39 at UTC+60 minutes
     assert owners[8120]["started"] == "2026-12-04T13:41:05Z"  # 08:41:05 at UTC-300 minutes
@@ -211,8 +215,8 @@ def test_windows_pid_4_is_the_http_sys_url_owner(tmp_path: Path) -> None:
 def test_windows_a_pid_without_a_process_names_the_child_that_inherited_the_socket(tmp_path: Path) -> None:
     fake_tool(tmp_path, "netstat", output=LIVE / "windows-netstat-ano-inherited.txt")
     fake_tool(tmp_path, "tasklist", output=LIVE / "windows-tasklist-svc-inherited.txt")
-    fake_tool(tmp_path, "powershell", output=LIVE / "windows-powershell-cim-inherited.json")
-    fake_tool(tmp_path, "docker", output=LIVE / "windows-docker-ps-format-json.txt")
+    fake_tool(tmp_path, "powershell", output=PROBES / "windows-powershell-cim-inherited.json")
+    fake_tool(tmp_path, "docker", output=PROBES / "windows-docker-ps-format-json.txt")
     result = run_on("windows", tmp_path, "3001,5432", "--json")
     owners = by_pid(result)
     assert owners[4242]["process"] is None and owners[4242]["cmdline"] is None

@@ -299,7 +299,7 @@ def test_tasklist_services_any_language() -> None:
 
 def test_http_sys_queues() -> None:
     text = (
-        Path(__file__).parents[1] / "fixtures/live/windows-netsh-http-servicestate-requestq.txt"
+        Path(__file__).parents[1] / "fixtures/live/owners/windows-netsh-http-servicestate-requestq.txt"
     ).read_text()
     owners = windows.read_http_owners(text.splitlines())
     assert {(o.port, o.pid, o.image) for o in owners} == {
