@@ -124,6 +124,7 @@ def query_hosts(
     result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)), request.scope)
     rows: list[Socket] = []
     labels: list[str] = []
+    images: list[str | None] = []
     hints: dict[str, list[str]] = {}
     for host in result.hosts:
         label = host.target.label
@@ -138,7 +139,8 @@ def query_hosts(
         ordered = sort_rows(answer.rows)
         rows.extend(ordered)
         labels.extend([label] * len(ordered))
+        images.extend(map(answer.owners.image, ordered))
     report_hints(reporter, hints)
-    write_rows(Table(rows, hosts=labels), output)
+    write_rows(Table(rows, hosts=labels, images=images), output)
     (reporter.error if result.failed else reporter.warn)(result.summary())
     return result.exit_code
