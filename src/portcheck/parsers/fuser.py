@@ -336,9 +336,10 @@ def _kind(line: str) -> str:
 
 
 def is_header(line: str) -> bool:
-    """A title or column header of this format: where its output starts in a paste of several tools."""
+    """A line fuser's output starts with, in a paste of several tools: -v's header or its complaints
+    about files it cannot read (`Cannot stat file /proc/1/fd/0: ...`)."""
     tokens = line.split()
-    return bool(tokens) and _is_header(tokens)
+    return bool(tokens) and (_is_header(tokens) or _is_noise(line))
 
 
 def sniff(sample: list[str]) -> float:

@@ -373,8 +373,9 @@ def _looks_like_row(line: str) -> bool:
 
 
 def is_header(line: str) -> bool:
-    """A title or column header of this format: where its output starts in a paste of several tools."""
-    return _is_header(line)
+    """A line lsof's output starts with, in a paste of several tools: its header, its warnings
+    (printed first, on stderr), or -F's first field (`p1234`)."""
+    return _is_header(line) or _is_message(line) or _is_field_start(line)
 
 
 def sniff(sample: list[str]) -> float:

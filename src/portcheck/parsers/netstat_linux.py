@@ -159,6 +159,8 @@ def _row(
     proto, declared = _INET[tokens[0]]
     local_text = tokens[3]
     local_host, local_port_text = split_colon(local_text)
+    if ":" not in local_text or ("." in local_port_text and len(local_text) < ADDRESS_WIDTH):
+        return None  # BSD's `*.22`, `::1.25` (OpenBSD's rows start with `tcp` too); a cut one may be
     peer_host, peer_port_text = split_colon(tokens[4])
     cut = False
     if declared is None and (len(local_text) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH):
@@ -231,8 +233,12 @@ def _row_shape(tokens: list[str]) -> bool:
     return len(tokens) >= 5 and tokens[1].isdecimal() and tokens[2].isdecimal()
 
 
+_BSD_HEADER_WORDS = ("(state)", "TCP-State", "IP-Proto")
+"""Words of the BSDs' netstat headers (FreeBSD and macOS, OpenBSD), which net-tools never prints."""
+
+
 def _is_header(line: str) -> bool:
-    return line.startswith("Proto ") and "(state)" not in line
+    return line.startswith("Proto ") and not any(word in line for word in _BSD_HEADER_WORDS)
 
 
 class _Pending(NamedTuple):
@@ -344,8 +350,21 @@ def _looks_like_row(line: str) -> bool:
 
 
 def is_header(line: str) -> bool:
-    """A title or column header of this format: where its output starts in a paste of several tools."""
-    return _is_header(line) or _BANNER.match(line) is not None
+    """A line net-tools' netstat starts with, in a paste of several tools: its title, its header, or
+    its notice that it did not run as root (`(Not all processes could be identified, ...`)."""
+    header = _is_header(line) and "Recv-Q" in line  # not Windows' `Proto  Local Address ...`
+    banner = (
+        _BANNER.match(line) is not None
+        and not line.startswith("Proto ")  # BSD's header `... (state)`
+        and not line.endswith("(including servers)")  # BSD's title; net-tools says `(servers and ...)`
+    )
+    return header or banner or _is_notice_start(line)
+
+
+def _is_notice_start(line: str) -> bool:
+    """The first line of net-tools' notice in any language: printed on two lines (`\\n` in its message,
+    kept by the translations), so an opening parenthesis that this line does not close."""
+    return line.startswith("(") and line[1:2].isalpha() and len(line) > 30 and ")" not in line
 
 
 def sniff(sample: list[str]) -> float:

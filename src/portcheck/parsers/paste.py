@@ -42,10 +42,10 @@ _ENTITY = re.compile(r"&(?:[A-Za-z]{2,8}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 _FENCE = re.compile(r"\s*(?:```|~~~)[\w+.-]{0,32}\s*")
 """A Markdown code fence, with or without its language word: no tool prints it."""
 _CODE_SPAN = re.compile(r"`([^`]{1,4096})`")
-_BOLD = re.compile(r"\*\*([^*\s](?:[^*]{0,4096}?[^*\s])?)\*\*")
+_BOLD = re.compile(r"\*\*([^*\s](?:(?:[^*]|\*(?!\*)){0,4096}?[^*\s])?)\*\*")
 """`**text**` around words: Markdown bold, rendered as stars when pasted as plain text.
 A `**` standing alone (or `**:*`) is an author's redaction and stays, and so does text between the
-stars that holds no letter or digit (`10.**.**.5`)."""
+stars that holds no letter or digit (`10.**.**.5`). A single star inside is the row's own (`0.0.0.0:*`)."""
 _BULLET_BOLD = re.compile(r"\s{0,8}[-*•]\s{0,4}(?=\*\*)")
 
 _CHAT = re.compile(

@@ -40,12 +40,19 @@ class Budget:
 
 
 _WORD = re.compile(r"\S+")
+_SENTENCE_ENDS = frozenset(",;!?.")
+"""What ends a word at the end of a clause; no column of a row ends so (addresses end in a digit, `*`
+or `]`, names in a letter or digit)."""
 
 
 def _pieces(text: str, start: int) -> Iterator[tuple[str, int]]:
     """(words, where they end) from `start`, longest run first, without the punctuation that ends a
     sentence."""
-    words = [match for _, match in zip(range(MAX_WORDS), _WORD.finditer(text, start))]
+    words = []
+    for _, match in zip(range(MAX_WORDS), _WORD.finditer(text, start)):
+        words.append(match)
+        if match.group()[-1] in _SENTENCE_ENDS:
+            break  # `... 1127/sshd, and then`: the sentence goes on, the row does not
     for end in range(len(words), 2, -1):
         piece = " ".join(match.group() for match in words[:end]).rstrip(_TRAILING)
         if piece:

@@ -35,7 +35,7 @@ not one portcheck knows (its output is then detected like any text)."""
 _LOOSE_PROMPT = re.compile(
     r"(?:\([^()\s]{1,64}\)\s{1,4})?"
     r"(?:(?:ba|z|k|c|tc|da|a)?sh(?:-[0-9.]{1,8})?[$#%]"  # bash-5.1$
-    r"|[~/][^\s$#%]{0,256}\s?[$#%]|[$#%❯➜»λ])"  # ~ $, / #, $
+    r"|[~/][^\s$#%]{0,256}\s?[$#%]|[\w.-]{1,64}\s?[$#%>]|[$#%❯➜»λ])"  # ~ $, / #, host$, $
     r"(?:\s{1,4}[~/][^\s]{0,256})?(?=\s)"  # oh-my-zsh prints the directory after its arrow
 )
 """Prompts that could also begin a sentence (`# Output`, `% of users`): a prompt only when the
