@@ -35,6 +35,13 @@ PROMPTS = {
 """How each tool's output is announced in a paste with prompts (a fuser fixture brings its own)."""
 
 
+def _prompt(fmt: str, path: Path) -> str:
+    """The prompt line before a fixture: the cmdlet that prints it, for PowerShell's UDP endpoints."""
+    if fmt == "powershell" and "udp" in path.name:
+        return "PS C:\\Users\\alice> Get-NetUDPEndpoint"
+    return PROMPTS[fmt]
+
+
 @cache
 def _text(path: Path) -> str:
     with path.open("rb") as stream:
@@ -147,6 +154,6 @@ def test_two_tools_pasted_with_their_prompts(a: str, b: str) -> None:
         for fmt, path in ((a, first), (b, second)):
             text = _text(path)
             if not text.lstrip().startswith(("$", "/ #")):
-                parts.append(PROMPTS[fmt])
+                parts.append(_prompt(fmt, path))
             parts.append(text)
         _check(parse("\n".join(parts) + "\n"), first, second)
