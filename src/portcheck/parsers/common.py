@@ -160,6 +160,22 @@ def pid_number(text: str) -> int | None:
     return int(text) if text else 0
 
 
+_REDACTION_MARKS = frozenset("*xX#?.…")
+_REDACTION_WORDS = frozenset({"redacted", "hidden", "removed", "pid", "snip", "censored"})
+
+
+def redacted(token: str) -> bool:
+    """A column an author blanked out before pasting: marks only (`****`, `xxxx`, `XXX`, `##`, `...`) or
+    a word in brackets (`<redacted>`, `[hidden]`, `<pid>`). The rest of the row still holds (a PID
+    redacted keeps its command, port and state); the blanked column reads as unknown. No tool prints
+    such a token where a PID or user goes."""
+    if len(token) >= 2 and _REDACTION_MARKS.issuperset(token):
+        return True
+    if token[:1] in "<[" and token[-1:] in ">]":
+        return token[1:-1].lower() in _REDACTION_WORDS
+    return token in ("REDACTED", "redacted")
+
+
 def owner(text: str) -> str:
     """A socket's owner as a tool printed it: a login name, or a uid when the tool ran numerically
     (`netstat -ne`, `lsof -l`, `lsof -F u`). uid 0 is `root` on every Unix, so it gets its name (as ss

@@ -33,6 +33,7 @@ from portcheck.parsers.common import (
     clean,
     owner,
     pid_number,
+    redacted,
     row_state,
     sniff_score,
     socket_row,
@@ -161,7 +162,7 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
     TASKCMD); NODE (TCP/UDP) three columns later, or two when old lsof left SIZE blank. Unless `whole`,
     a row that looks cut short (no TCP state, NAME ending in `->`) is "cut": its end may follow."""
     count = len(tokens)
-    if count < 5 or not tokens[1].isdecimal():
+    if count < 5 or not (tokens[1].isdecimal() or redacted(tokens[1])):
         return "junk"
     if count > 8 and tokens[4] in _FAMILIES and tokens[7] in _PROTOS:  # the usual layout: no TID
         t, n = 4, 7
@@ -192,7 +193,7 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
         pid_number(pid),
         tokens[t + 1] if t + 1 < n else "",
         unescape(command) if "\\" in command else command,
-        owner(unescape(tokens[t - 2])),
+        None if redacted(tokens[t - 2]) else owner(unescape(tokens[t - 2])),
     )
 
 
@@ -367,7 +368,7 @@ def _looks_like_row(line: str) -> bool:
     tokens = line.split()
     if len(tokens) == 1:
         return bool(_STRONG_FIELD.match(tokens[0]))
-    if len(tokens) < 5 or not tokens[1].isdecimal():
+    if len(tokens) < 5 or not (tokens[1].isdecimal() or redacted(tokens[1])):
         return False
     return any(token in _FILE_TYPES for token in tokens[3:7])
 

@@ -477,7 +477,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             internet = _is_inet_banner(line)
             reader.layout = Layout()
             reader.v6_section = line.startswith("Active Internet6")
-            source.screen = screen(WIDTH)
+            source.screen = screen(WIDTH) if internet else None  # there, any row is another tool's
             continue
         if not internet:  # UNIX, kernel control and event sockets, kernel control modules
             if not _in_other_section(line):

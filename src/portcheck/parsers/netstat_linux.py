@@ -32,6 +32,7 @@ from portcheck.parsers.common import (
     owner,
     owner_hint,
     pid_number,
+    redacted,
     row_state,
     sniff_score,
     socket_row,
@@ -102,7 +103,7 @@ def _pid_index(rest: list[str]) -> int | None:
         if token == "-":
             return i
         pid, slash, _ = token.partition("/")
-        if slash and pid.isdecimal():
+        if slash and (pid.isdecimal() or redacted(pid)):
             return i
     return None
 
@@ -131,7 +132,7 @@ def _program(field: str) -> tuple[int | None, str | None]:
     pid_text, _, name = field.partition("/")
     pid = pid_number(pid_text)
     if pid is None:
-        return None, None
+        return None, (name or None) if redacted(pid_text) else None  # `****/java`: the name stands
     return pid, name or None
 
 

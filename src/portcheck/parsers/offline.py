@@ -30,7 +30,7 @@ from portcheck.core.decode import text_lines
 from portcheck.core.errors import ParseError, excerpt
 from portcheck.core.model import Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
-from portcheck.parsers import paste, quoted, sections
+from portcheck.parsers import cut, paste, quoted, sections
 from portcheck.parsers.common import clean
 from portcheck.parsers.detect import SAMPLE_LINES, detect
 
@@ -114,7 +114,7 @@ class _Source:
     """The input's lines as the tools printed them, each with the number of the input line it came
     from; lines read ahead and not used can be handed back."""
 
-    __slots__ = ("ahead", "lines", "number", "unwrapping")
+    __slots__ = ("ahead", "cut_lines", "lines", "number", "unwrap", "unwrapping", "width")
 
     def __init__(self, lines: Iterator[str]) -> None:
         self.lines = lines
@@ -128,13 +128,21 @@ class _Source:
             size += len(line)
             if len(sample) >= SAMPLE_LINES or size >= SAMPLE_CHARS:
                 break
-        self.unwrapping = any(paste.needs_unwrap(line) or paste.glued(line) for line in sample)
+        self.unwrap = any(paste.needs_unwrap(line) or paste.glued(line) for line in sample)
+        self.width = cut.cut_width(sample)
+        """The width the paste's lines were cut at (portcheck.parsers.cut), or None."""
+        self.cut_lines = 0
+        self.unwrapping = self.unwrap or self.width is not None
+        """Every line goes through _add (else, past the sample, lines come straight from the decoder)."""
         for line in sample:
             self._add(line)
 
     def _add(self, line: str) -> None:
         self.number += 1
-        if self.unwrapping:
+        if self.width is not None and cut.is_cut(line, self.width):
+            line = cut.certain_part(line)
+            self.cut_lines += 1
+        if self.unwrap:
             for piece in paste.unwrap(line):
                 self.ahead.append((self.number, piece))
         else:
@@ -382,6 +390,8 @@ class _Reading:
             self._check_recognised(head)
             head = _read_head(source, self.candidates)
         self._check_recognised(None)
+        if source.cut_lines:
+            self.ctx.notes.warn(cut.HINT.format(width=source.width, count=source.cut_lines))
 
     def _check_recognised(self, head: _Head | None) -> None:
         """No format and no quoted row in a first sample's worth of text: it is no tool's output."""
