@@ -4,6 +4,7 @@
 # on every run (~1 ms per command); evaluated once at import they cost nothing there.
 
 import gc
+import io
 import os
 import re
 import sys
@@ -58,6 +59,7 @@ Examples:
   portcheck parse customer-netstat.txt --port 60653
   portcheck parse netstat-ano.txt tasklist.txt --json   Windows PIDs named from the tasklist
   pbpaste | portcheck parse --from lsof --strict   force the format; exit 2 on any odd line
+  portcheck parse --clipboard                      what the customer's mail said, copied
 
 \b
 Formats: ss, netstat (Linux, macOS, FreeBSD, OpenBSD, NetBSD, Solaris, Windows -ano/-anob,
@@ -95,6 +97,13 @@ def parse_command(
         Optional[list[str]], typer.Option("--port", "-p", help="Only these local ports: N, A-B, A,B.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 if any line is not understood.")] = False,
+    clipboard: Annotated[
+        bool,
+        typer.Option(
+            "--clipboard",
+            help="Read the clipboard (pbpaste, Get-Clipboard, wl-paste, xclip or xsel) instead of files.",
+        ),
+    ] = False,
     remote: RemoteOpt = False,
     exposed: ExposedOpt = False,
     exposure: ExposureOpt = False,
@@ -149,13 +158,26 @@ def parse_command(
         exposed=exposed,
     )
     forced = parsers.resolve(from_format) if from_format else None
+    pasted = _clipboard(files) if clipboard else None
     with _without_cycle_collection():
-        rows, any_text = _read(files or ["-"], forced, ports, remote, row_filter, reporter, strict=strict)
+        rows, any_text = _read(
+            files or ["-"], forced, ports, remote, row_filter, reporter, strict=strict, clipboard=pasted
+        )
         if not any_text:
             reporter.warn("the input is empty: nothing to parse")
             raise typer.Exit(emit([], output))  # `[]` for --json: a script reads "nothing", not an error
         _hint_owners(rows, reporter)
         raise typer.Exit(emit(rows, output, exposure=exposure))
+
+
+def _clipboard(files: Optional[list[str]]) -> bytes:
+    """The clipboard's text, read with this OS's tool (its platform says which)."""
+    from portcheck.live.clipboard import read_clipboard
+    from portcheck.platforms import current_os, platform_for
+
+    if files:
+        raise UsageError("--clipboard reads the clipboard: give it no file names")
+    return read_clipboard(platform_for(current_os()))
 
 
 def _hint_owners(rows: list[Socket], reporter: Reporter) -> None:
@@ -180,10 +202,11 @@ def _read(
     reporter: Reporter,
     *,
     strict: bool,
+    clipboard: Optional[bytes] = None,
 ) -> tuple[list[Socket], bool]:
     """The rows of every input (portcheck.api.sockets.read_input), PID names from a tasklist in any
     of them filled in, and whether any input held text at all. Each input's notes go to stderr as it
-    is read."""
+    is read. `clipboard`: the clipboard's text, read instead of the files."""
     from portcheck.api.sockets import name_pids, read_input
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
@@ -193,14 +216,14 @@ def _read(
     pid_names = PidNames()  # shared by every input: a row of one names its PID for the tasklist of another
     rows: list[Socket] = []
     any_text = False
-    for name in files:
+    for name in files if clipboard is None else [CLIPBOARD]:
         label = "<stdin>" if name == "-" else name
-        if name == "-" and sys.stdin is not None and sys.stdin.isatty():
+        if name == "-" and clipboard is None and sys.stdin is not None and sys.stdin.isatty():
             reporter.warn(
                 "reading from the terminal: paste the output, then press Ctrl-D (Windows: Ctrl-Z, Enter)"
             )
         try:
-            with _open_input(name) as stream:
+            with _open_input(name) if clipboard is None else io.BytesIO(clipboard) as stream:
                 parsed = read_input(
                     stream,
                     forced=forced,
@@ -264,6 +287,10 @@ def _without_cycle_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+CLIPBOARD = "<clipboard>"
+"""How messages name the clipboard's text."""
 
 
 def _open_input(name: str) -> BinaryIO:

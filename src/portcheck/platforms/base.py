@@ -301,6 +301,28 @@ def container_cli(name: str) -> ContainerRuntime:
     return ContainerRuntime(name, listing, (name, "stop"))
 
 
+# --- the clipboard (`portcheck parse --clipboard`) -------------------------------------------------
+
+
+class ClipboardReader(NamedTuple):
+    """A tool that prints the clipboard's text, and the session it needs."""
+
+    command: Command
+    session: tuple[str, ...] = ()
+    """Environment variables of which one must be set for the tool to reach a clipboard (a Wayland or X
+    session); empty when the OS has one clipboard for every program."""
+
+
+UNIX_DESKTOP_CLIPBOARD = (
+    ClipboardReader(Command(("wl-paste", "--no-newline", "--type", "text")), ("WAYLAND_DISPLAY",)),
+    ClipboardReader(Command(("xclip", "-selection", "clipboard", "-out")), ("DISPLAY",)),
+    ClipboardReader(Command(("xsel", "--clipboard", "--output")), ("DISPLAY",)),
+)
+"""Linux's and FreeBSD's desktops: wl-clipboard under Wayland, else xclip or xsel under X11 (or
+XWayland); whichever is installed and has its session, in that order."""
+UNIX_DESKTOP_INSTALL = "wl-clipboard (Wayland), or xclip or xsel (X11)"
+
+
 # --- the platform ---------------------------------------------------------------------------------------
 
 
@@ -348,6 +370,12 @@ class Platform(ABC):
         """What this machine's own settings add to the rows of a local query (a remote host's are not
         read): nothing, unless the OS says otherwise."""
         return []
+
+    clipboard: ClassVar[tuple[ClipboardReader, ...]] = UNIX_DESKTOP_CLIPBOARD
+    """How `portcheck parse --clipboard` reads the clipboard: the first reader that is installed and
+    has its session."""
+    clipboard_install: ClassVar[str] = UNIX_DESKTOP_INSTALL
+    """What to install when no reader is there."""
 
     container_runtimes: ClassVar[tuple[ContainerRuntime, ...]] = ()
     forwarders: ClassVar[Mapping[str, str]] = MappingProxyType({})

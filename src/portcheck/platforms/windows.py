@@ -16,6 +16,7 @@ from portcheck.platforms.base import (
     OS,
     TERMINATING_SIGNALS,
     BindAdvice,
+    ClipboardReader,
     Command,
     ContainerRuntime,
     Encoding,
@@ -99,12 +100,22 @@ def _protocol(question: Question) -> tuple[str, ...]:
     return ("-p", wanted[0].value.upper() + ("v6" if question.only_family(Family.IPV6) else ""))
 
 
+CLIPBOARD_SCRIPT = "[Console]::OutputEncoding = [Text.Encoding]::UTF8; Get-Clipboard -Raw"
+"""Get-Clipboard's text as UTF-8 (a pipe otherwise gets the OEM code page, which loses most characters)."""
+
+
 class Windows(Platform):
     os = OS.WINDOWS
     traits = Traits(posix=False, getent=False)
     uname_prefixes = ("MINGW", "MSYS", "CYGWIN")
     """A POSIX shell on Windows (Git for Windows, Cygwin's sshd): Windows' own netstat answers."""
     ver_banner = b"Windows"
+    clipboard = (
+        ClipboardReader(
+            Command(("powershell", "-NoProfile", "-NonInteractive", "-Command", CLIPBOARD_SCRIPT))
+        ),
+    )
+    clipboard_install = "Windows PowerShell 5.1 or later (Get-Clipboard)"
     bind_advice = BindAdvice(
         in_use=frozenset({10048}),  # WSAEADDRINUSE
         denied=frozenset({10013}),  # WSAEACCES
