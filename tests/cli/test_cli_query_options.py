@@ -17,7 +17,7 @@ import pytest
 from portcheck.core.model import FIELDS, State
 from portcheck.live.hints import OWN_SOCKETS_HINT
 from portcheck.platforms import PLATFORM_VARIABLE
-from tests.conftest import FIXTURES, Result, run_cli
+from tests.conftest import FIXTURES, Result, run_cli, run_process
 from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli
 from tests.helpers.live import Holder, fake_tool, socket_holder
 
@@ -186,17 +186,21 @@ def test_usage_errors_exit_2_with_one_line(args: list[str]) -> None:
         assert repr(bad) in result.stderr  # the bad value, quoted
 
 
-def test_exit_codes_0_1_3(tmp_path: Path, holder: Holder) -> None:
-    assert run_cli(str(holder.ports["tcp4"])).code == 0
+def test_exit_codes_0_1_2_3(tmp_path: Path, holder: Holder) -> None:
+    """Each exit code from a real process, `python -m portcheck` (the other tests run the CLI in-process)."""
+    assert run_process(str(holder.ports["tcp4"])).code == 0
     with reserved_port() as hidden:  # bound, not listening: no tool lists it
-        nothing = run_cli(str(hidden), "--no-bind")
-        found = run_cli(str(hidden), "--json")
+        nothing = run_process(str(hidden), "--no-bind")
+        found = run_process(str(hidden), "--json")
     assert (nothing.code, nothing.stdout) == (1, "")
     assert (found.code, found.json()) == (0, [])  # the bind test: something holds it
     assert f"binding 0.0.0.0:{hidden} (tcp) fails with EADDRINUSE" in found.stderr
-    free = run_cli(str(free_port()))
+    free = run_process(str(free_port()))
     assert (free.code, free.stdout) == (1, "")
-    cannot = run_cli("8080", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
+    usage = run_process("70000")
+    assert (usage.code, usage.stdout) == (2, "")
+    assert usage.stderr == "portcheck: invalid port '70000': 70000 is above 65535\n"
+    cannot = run_process("8080", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
     assert cannot.code == 3 and "cannot inspect" in cannot.stderr
 
 

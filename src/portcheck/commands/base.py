@@ -18,6 +18,7 @@ from portcheck.core.errors import UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import ExitCode, Socket, State
 from portcheck.core.portspec import PortSpec
+from portcheck.output.environment import environment
 from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
@@ -36,6 +37,11 @@ class QueryByDefault(TyperGroup):
         if args and query is not None and args[0] not in self.commands and not args[0].startswith("-"):
             return "query", query, args
         return super().resolve_command(ctx, args)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """In help and completion, alphabetically: the order must not depend on which command
+        modules something imported first (typer lists them in the order they were registered)."""
+        return sorted(self.commands)
 
 
 DEFAULT_WATCH_INTERVAL = 2.0
@@ -250,14 +256,10 @@ class Terminal:
 
 def terminal_settings() -> Terminal:
     """Colour and width only for a person at a terminal: never in pipes, with NO_COLOR, or TERM=dumb."""
-    import os
-    import shutil
-
-    if not sys.stdout.isatty():
+    env = environment()
+    if not env.stdout_isatty:
         return Terminal(None, False)
-    # no-color.org: only a NO_COLOR that is set AND not empty turns colour off.
-    colour = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    return Terminal(shutil.get_terminal_size().columns, colour)
+    return Terminal(env.terminal_size().columns, env.colour)
 
 
 def emit(rows: list[Socket], output: OutputOptions, *, exposure: bool = False) -> ExitCode:
@@ -326,7 +328,7 @@ def show_processes(lines: list[str], *, asking: bool) -> None:
 
 def confirm(names: str, plan: str) -> bool:
     """y/N on a terminal; without one, refuse (exit 2) rather than wait for an answer nobody types."""
-    if not sys.stdin.isatty():
+    if not environment().stdin_isatty:
         raise UsageError(
             "not ending anything: there is no terminal to confirm on; "
             f"pass --yes to end {names} from a script"
