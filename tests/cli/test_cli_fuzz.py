@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from hypothesis import event, given
 from hypothesis import strategies as st
@@ -107,6 +107,7 @@ class FakeExecutor:
 
     local = False
     privileged = False
+    user = None
 
     def __init__(self, answers: list[tuple[bytes, int]]) -> None:
         self.answers = answers
@@ -116,6 +117,9 @@ class FakeExecutor:
         output, status = self.answers[self.calls % len(self.answers)]
         self.calls += 1
         return ToolRun(tuple(argv), status, output, b"", 0.0)
+
+    def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
+        return {}
 
 
 recorded = st.sampled_from(RECORDED or [b""])

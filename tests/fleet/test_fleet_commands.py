@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -222,6 +222,7 @@ class WindowsHost:
 
     local = False
     privileged = False
+    user = None
 
     def __init__(self) -> None:
         from portcheck.fleet.remote import RemoteSystem, Shell
@@ -243,6 +244,9 @@ class WindowsHost:
         }
         self.commands.append(argv[0])
         return ToolRun(tuple(argv), 0, outputs[argv[0]].encode(), b"", 0.0)
+
+    def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
+        return {}  # netstat -ano prints no users
 
 
 def test_on_windows_every_sshd_is_spared() -> None:

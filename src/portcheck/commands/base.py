@@ -345,18 +345,20 @@ def confirm(names: str, plan: str) -> bool:
         return False
 
 
-def report_answer(reporter: Reporter, answer: Answer) -> None:
+def report_answer(reporter: Reporter, answer: Answer, host: tuple[str, str] | None = None) -> None:
     """What the query learnt on the way, on stderr: tools that failed, which one answered (--verbose),
-    lines it did not understand, and the hints."""
+    lines it did not understand, and the hints. For a `host` (its label and OS) each line starts with
+    its name, and the hints are left to the caller: one line for many hosts (hosts.answered_hosts)."""
+    label, os_name = host if host is not None else ("", "")
+    where = f"{label}: " if host is not None else ""
     for attempt in answer.tried:
-        if attempt.routine:
-            reporter.info(str(attempt))
-        else:
-            reporter.warn(str(attempt))
-    reporter.info(f"answered by {answer.tool}: {'; '.join(answer.commands)}")
-    reporter.notes(answer.notes, answer.tool)
-    for hint in answer.hints:
-        reporter.warn(hint)
+        (reporter.info if attempt.routine else reporter.warn)(f"{where}{attempt}")
+    who = f"{label} ({os_name}): " if host is not None else ""
+    reporter.info(f"{who}answered by {answer.tool}: {'; '.join(answer.commands)}")
+    reporter.notes(answer.notes, f"{where}{answer.tool}")
+    if host is None:
+        for hint in answer.hints:
+            reporter.warn(hint)
 
 
 def _version(value: bool) -> None:

@@ -178,7 +178,7 @@ def _read(
     """The rows of every input (portcheck.api.sockets.read_input), PID names from a tasklist in any
     of them filled in, and whether any input held text at all. Each input's notes go to stderr as it
     is read."""
-    from portcheck.api.sockets import name_pids, read_input
+    from portcheck.api.sockets import read_input
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.
@@ -221,7 +221,7 @@ def _read(
                 "(portcheck parse a.txt b.txt)"
             )
     if pid_names:
-        rows = name_pids(rows, pid_names)
+        rows = pid_names.name(rows)
     if row_filter.process is not None:
         rows = [r for r in rows if row_filter(r)]
     return rows, any_text

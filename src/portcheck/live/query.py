@@ -23,7 +23,7 @@ from portcheck.core.filters import RowFilter
 from portcheck.core.model import Proto, Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec
-from portcheck.live.executor import Executor, LocalExecutor
+from portcheck.live.executor import Executor, LocalExecutor, with_user_names
 from portcheck.live.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.live.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
 from portcheck.parsers.common import Parser
@@ -130,9 +130,9 @@ def inspect(
             tried.append(Attempt(step.tool, unsure, routine=True))
             unproven = unproven or outcome
             continue
-        return _answer(outcome, system, executor, scope, tried, extra_hints)
+        return _answer(outcome, system, executor, scope, tried, extra_hints, timeout)
     if unproven is not None:
-        return _answer(unproven, system, executor, scope, tried, extra_hints)
+        return _answer(unproven, system, executor, scope, tried, extra_hints, timeout)
     raise InspectError("cannot inspect this machine's sockets: " + "; ".join(map(str, tried)))
 
 
@@ -250,10 +250,7 @@ def _name_pids(
     except (ToolError, ParseError) as error:  # ParseError: binary output
         notes.warn(f"process names unavailable ({error})")
         return rows
-    names = found.notes.pid_names
-    return [
-        r._replace(process=names.get(r.pid)) if r.pid is not None and r.process is None else r for r in rows
-    ]
+    return found.notes.pid_names.name(rows)
 
 
 def _read_in_process(step: Step, question: Question) -> _Outcome:
@@ -262,15 +259,7 @@ def _read_in_process(step: Step, question: Question) -> _Outcome:
     found = reader.read_sockets(ctx)
     if not found.tables_read:
         raise ToolError(step.tool, Problem.MISSING, reader.MISSING)
-    rows = found.rows
-    if question.protos is not None or question.families is not None:
-        rows = [
-            r
-            for r in rows
-            if (question.protos is None or r.proto in question.protos)
-            and (question.families is None or r.family in question.families)
-        ]
-    return _Outcome(step, rows, ctx.notes, [reader.DESCRIPTION], found.unreadable_processes)
+    return _Outcome(step, found.rows, ctx.notes, [reader.DESCRIPTION], found.unreadable_processes)
 
 
 def _answer(
@@ -280,15 +269,11 @@ def _answer(
     row_filter: RowFilter | None,
     tried: list[Attempt],
     extra_hints: Sequence[str],
+    timeout: float,
 ) -> Answer:
-    rows = outcome.rows
-    me: str | None = None
+    rows = with_user_names(outcome.rows, executor, timeout)
     posix = system.traits.posix
-    if executor.local and posix:
-        from portcheck.live.users import current_user
-
-        rows = _with_user_names(rows)
-        me = "root" if executor.privileged else current_user()
+    me = executor.user if posix else None
     # An in-process reader runs in this process (never through sudo): what hides processes from it
     # is only which ones it could not look into (/proc/PID/fd).
     privileged = not outcome.unreadable_processes if outcome.step.local_only else executor.privileged
@@ -313,10 +298,3 @@ def _answer(
         ),
     ]
     return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried)
-
-
-def _with_user_names(rows: list[Socket]) -> list[Socket]:
-    """ss and `netstat -n` show uids: name them from this machine's password database."""
-    from portcheck.live.users import user_name
-
-    return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdecimal() else r for r in rows]
