@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,18 @@ if TYPE_CHECKING:
     from tests.helpers.sshd import Lab
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The workers of pytest-xdist (`pytest -n 2`) start with COLUMNS=80 and LINES=24 in their environment,
+# which every child inherits and shutil.get_terminal_size() prefers to the terminal's own size. The
+# terminal tests (pexpect, tmux) must see their pty's size, as under a person's shell (bash sets COLUMNS
+# and LINES but does not export them).
+for _variable in ("COLUMNS", "LINES"):
+    os.environ.pop(_variable, None)
+
+# A shell without job control starts a background job (`pytest ... &`) with SIGINT ignored, and every
+# child inherits that: the tests that press Ctrl-C in a portcheck they started would see it ignored.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -57,7 +70,6 @@ def run_cli(
     process."""
     import gc
     import io
-    import signal
     import threading
     import traceback
 

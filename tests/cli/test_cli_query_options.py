@@ -265,8 +265,8 @@ def test_terminal_width_cuts_the_process_cell_only() -> None:
     import pexpect
 
     with listener("a-long-name-15c") as child:
-        session = spawn_cli(str(child.port), env={"NO_COLOR": "1"})
-        session.setwinsize(24, 70)
+        # The size is the pty's from the start: set after spawning, portcheck may have read 80 already.
+        session = spawn_cli(str(child.port), env={"NO_COLOR": "1"}, dimensions=(24, 70))
         session.expect(pexpect.EOF)
     lines = [line for line in session.before.splitlines() if line.strip()]
     assert max(len(line) for line in lines) <= 70, lines

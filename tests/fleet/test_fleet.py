@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(sshd_available() is not None, reason=str(sshd_av
 
 @pytest.fixture(scope="module")
 def holder() -> Iterator[Holder]:
-    with socket_holder("pc-fleet-test") as held:
+    with socket_holder("pc-fleet") as held:
         yield held
 
 

@@ -86,10 +86,18 @@ def records(source: str | None, *rows: tuple[object, ...]) -> list[dict[str, obj
     ]
 
 
+def own_name(prefix: str) -> str:
+    """`prefix` (its first ten characters) and this process's id in hex: at most 15 characters, all of
+    which a comm keeps. Tests that look for their holder by name (`--process`) then find only their own,
+    not the one of another pytest-xdist worker or of another suite running on the machine."""
+    return f"{prefix[:10]}-{os.getpid() & 0xFFFF:04x}"
+
+
 @contextmanager
-def socket_holder(name: str = "pc-holder") -> Iterator[Holder]:
-    """A child process named `name` holding TCP and UDP sockets on IPv4 and IPv6 loopback: two
-    listeners, an established pair and two bound UDP sockets, all on ports the kernel chose."""
+def socket_holder(prefix: str = "pc-holder") -> Iterator[Holder]:
+    """A child process named `own_name(prefix)` holding TCP and UDP sockets on IPv4 and IPv6 loopback:
+    two listeners, an established pair and two bound UDP sockets, all on ports the kernel chose."""
+    name = own_name(prefix)
     # argv[0] is the name too: netstat names a process by its command line, ss and lsof by its comm.
     child = subprocess.Popen(
         [name, "-c", _HOLDER, name],

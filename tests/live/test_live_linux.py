@@ -31,7 +31,7 @@ BACKENDS = [
 
 @pytest.fixture(scope="module")
 def holder() -> object:
-    with socket_holder("pc-live-test") as held:
+    with socket_holder("pc-live") as held:
         yield held
 
 
