@@ -8,14 +8,17 @@ argument list that does not start with a command name to the `query` command.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import errno
 import gc
 import io
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from importlib import import_module
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 # Start-up: importing typer and the commands leaves ~27,000 tracked objects, and the cyclic collector
 # walks the survivors again and again while they pile up (an eighth of a `portcheck PORT`). None of
@@ -31,6 +34,7 @@ from portcheck.core.errors import PortcheckError, excerpt  # noqa: E402
 from portcheck.core.model import ExitCode  # noqa: E402
 from portcheck.output.environment import Environment  # noqa: E402
 from portcheck.output.report import Reporter  # noqa: E402
+from portcheck.output.streams import guard_stdout  # noqa: E402
 
 if _COLLECTING:
     gc.enable()
@@ -129,7 +133,7 @@ def run(argv: Sequence[str], env: Environment | None = None) -> int:
     sys.exit (as a process ends), and the exit is turned back into its status here."""
     with (env or Environment.from_process()).installed():
         try:
-            _run(list(argv))
+            _start(list(argv))
         except SystemExit as done:
             return _exit_status(done.code)
 
@@ -145,36 +149,100 @@ def _exit_status(code: object) -> int:
     return 1
 
 
-def _run(argv: list[str]) -> NoReturn:
+def _start(argv: list[str]) -> NoReturn:
     args = route(argv)
     load_commands(args)
-    _standard_streams()
+    replaced = _standard_streams()
+    previous = _catch_termination()
+    try:
+        _run(args)
+    finally:
+        _restore(previous, replaced)
+
+
+def _run(args: list[str]) -> NoReturn:
     try:
         # With standalone_mode off, click returns a typer.Exit's code instead of exiting.
         code = app(args=args, prog_name="portcheck", standalone_mode=False)
         sys.stdout.flush()  # here, so a full disk or a closed pipe is reported like any other failure
     except PortcheckError as error:
         Reporter().error(str(error))
-        sys.exit(error.exit_code)
+        sys.exit(_signalled_or(error.exit_code))
     except typer.Exit as done:
         _flush_or_exit()
-        sys.exit(done.exit_code)
+        sys.exit(_signalled_or(done.exit_code))
     except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("\n")
-        sys.exit(130)
+        sys.exit(_signalled_or(130))
     except BrokenPipeError:
         _quiet_stdout()
         sys.exit(ExitCode.MATCH)
     except Exception as error:  # the last line of defence: never show a traceback
         _last_resort(error, args)
-    sys.exit(code if isinstance(code, int) else ExitCode.MATCH)
+    sys.exit(_signalled_or(code if isinstance(code, int) else ExitCode.MATCH))
 
 
-def _standard_streams() -> None:
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP) arrived: raised where Ctrl-C's KeyboardInterrupt would be, so the same code
+    cleans up (the tool's process group killed, ssh clients and ControlMasters closed, the fleet's
+    temporary directory removed). `timeout 2 portcheck PORT` then leaves no tool running."""
+
+
+_TERMINATING = ("SIGTERM", "SIGHUP")
+_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """The first signal interrupts (SIGINT as KeyboardInterrupt, the others as Terminated); a second
+    one, while that unwinds and cleans up, is ignored so the cleanup completes."""
+    if _received:
+        return
+    _received.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated
+
+
+def _catch_termination() -> dict[int, object]:
+    """Install `_on_signal` for SIGINT, SIGTERM and SIGHUP (where they exist); the handlers replaced."""
+    previous: dict[int, object] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return previous  # only the main thread may set handlers (portcheck called from a thread)
+    _received.clear()
+    names = ("SIGINT", *_TERMINATING)
+    for signum in (getattr(signal, name) for name in names if hasattr(signal, name)):
+        current = signal.getsignal(signum)
+        if current is signal.SIG_IGN:
+            continue  # `nohup portcheck ...`, a background job: the caller asked for it to be ignored
+        previous[signum] = current
+        signal.signal(signum, _on_signal)
+    return previous
+
+
+def _signalled_or(code: int) -> int:
+    """128 + the signal's number after SIGTERM or SIGHUP (143, 129), as a shell reports a process
+    that signal ended; Ctrl-C keeps 130; otherwise `code`."""
+    if _received and _received[0] != signal.SIGINT:
+        return 128 + _received[0]
+    return code
+
+
+def _restore(previous: dict[int, object], replaced: TextIO | None) -> None:
+    """Put back what the run changed, for a caller that runs the CLI in its own process (cli.run)."""
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)  # type: ignore[arg-type]
+    if replaced is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        sys.stdout = replaced
+
+
+def _standard_streams() -> TextIO | None:
     """A closed stderr becomes /dev/null (the exit code still speaks); a closed stdout ends the run, as
     the answer would go nowhere; a stdout that cannot encode every character (an ASCII or Latin-1
     locale) writes `\\uXXXX` for the others (valid inside JSON strings, visible in a table) instead of
-    failing on a stranger's process name."""
+    failing on a stranger's process name; a stdout whose reader leaves early keeps the exit code of
+    the work done (portcheck.output.streams). Returns the stdout replaced, if it was."""
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
     if sys.stdout is None:
@@ -184,6 +252,7 @@ def _standard_streams() -> None:
     if encoding not in ("utf-8", "utf8") and isinstance(sys.stdout, io.TextIOWrapper):
         codecs.register_error(_ESCAPE_UNENCODABLE, _json_escape)
         sys.stdout.reconfigure(errors=_ESCAPE_UNENCODABLE)
+    return guard_stdout()
 
 
 _ESCAPE_UNENCODABLE = "portcheck-json-escape"

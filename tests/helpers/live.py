@@ -94,10 +94,9 @@ def own_name(prefix: str) -> str:
 
 
 @contextmanager
-def socket_holder(prefix: str = "pc-holder") -> Iterator[Holder]:
-    """A child process named `own_name(prefix)` holding TCP and UDP sockets on IPv4 and IPv6 loopback:
-    two listeners, an established pair and two bound UDP sockets, all on ports the kernel chose."""
-    name = own_name(prefix)
+def socket_holder(name: str = "pc-holder") -> Iterator[Holder]:
+    """A child process named `name` holding TCP and UDP sockets on IPv4 and IPv6 loopback: two
+    listeners, an established pair and two bound UDP sockets, all on ports the kernel chose."""
     # argv[0] is the name too: netstat names a process by its command line, ss and lsof by its comm.
     child = subprocess.Popen(
         [name, "-c", _HOLDER, name],
@@ -172,6 +171,15 @@ def fake_tool(
     )
     script.chmod(0o755)
     return script
+
+
+def script(directory: Path, name: str, body: str) -> Path:
+    """An executable Python script `name` running `body` (with os, sys, time, signal imported)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f"#!{sys.executable}\nimport os, signal, sys, time\n" + textwrap.dedent(body))
+    path.chmod(0o755)
+    return path
 
 
 def recorded_argv(directory: Path) -> list[list[str]]:

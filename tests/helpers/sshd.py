@@ -14,6 +14,8 @@ Hosts in the config (each an alias of 127.0.0.1):
   relay0..N    srvN reached through a ProxyCommand that records how many logins run at once
   pid1         an sshd that is PID 1 of its own PID namespace, as in a container (only when this
                machine lets root create one): `kill --host pid1` on its port meets PID 1
+  slow         a host that logs in and answers portcheck's OS probe, then never answers a tool: every
+               other command hangs (until its ssh session goes), as a tool stuck on a dead NFS mount
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ if TYPE_CHECKING:
 SSHD = Path("/usr/sbin/sshd")
 PASSPHRASE = "correct horse battery staple"
 PASSWORD = "pc-Fleet-test-9"
-TEST_USER = "pcfleet-test"
+TEST_USER_PREFIX = "pcfleet-"
+TEST_USER = f"{TEST_USER_PREFIX}{os.getpid()}"
+"""One account per test process: labs of test runs side by side (several suites on one machine) must
+not delete or re-password each other's user."""
 PRIVSEP_DIR = Path("/run/sshd")
 
 RELAY = r"""
@@ -217,8 +222,25 @@ def _wait_listening(port: int, supervisor: subprocess.Popen[bytes], log: Path) -
     raise RuntimeError(f"sshd did not listen on {port}: {log.read_text(errors='replace')}")
 
 
+SLOW = """\
+#!/bin/sh
+# ForceCommand of the `slow` host: the OS probe runs, every other command hangs. The loop writes a
+# byte to stderr now and then, so it dies (SIGPIPE) once the ssh session that ran it is gone.
+case "$SSH_ORIGINAL_COMMAND" in
+  "uname -s && id -u") exec /bin/sh -c "$SSH_ORIGINAL_COMMAND" ;;
+esac
+while sleep 0.5; do printf ' ' >&2 || exit 0; done
+"""
+
+
 def _sshd_config(
-    root: Path, name: str, host_key: Path, *, password: bool = False, pid1: bool = False
+    root: Path,
+    name: str,
+    host_key: Path,
+    *,
+    password: bool = False,
+    pid1: bool = False,
+    force_command: str | None = None,
 ) -> Sshd:
     port = free_port()
     config = root / f"sshd_{name}.conf"
@@ -241,6 +263,7 @@ def _sshd_config(
             LogLevel ERROR
             """
         )
+        + (f"ForceCommand {force_command}\n" if force_command else "")
     )
     return Sshd(name, port, config, pid1)
 
@@ -281,20 +304,25 @@ def processes_using(root: Path) -> list[int]:
     return found
 
 
-def portcheck_ssh_left(lab: Lab) -> list[bytes]:
-    """Command lines of ssh processes (masters, keepers) of portcheck runs against this lab (another
-    test run on the machine has its own lab)."""
+def lab_commands(lab: Lab) -> list[bytes]:
+    """Command lines (NUL-separated) of the processes that name this lab's ssh config: portcheck's
+    ssh clients, masters and keepers (another test run on the machine has its own lab)."""
     marker = str(lab.config).encode()
-    left = []
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 command = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if b"portcheck-ssh-" in command and marker in command:
-                left.append(command)
-    return left
+            if marker in command:
+                found.append(command)
+    return found
+
+
+def portcheck_ssh_left(lab: Lab) -> list[bytes]:
+    """Command lines of ssh processes (masters, keepers) of portcheck runs against this lab."""
+    return [command for command in lab_commands(lab) if b"portcheck-ssh-" in command]
 
 
 def _stop(lab: Lab) -> None:
@@ -319,9 +347,10 @@ def _create_password_user() -> str | None:
     can create one cleanly; `_remove_password_user` deletes it again."""
     if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("chpasswd"):
         return None
-    with contextlib.suppress(KeyError):
-        pwd.getpwnam(TEST_USER)
-        subprocess.run(["userdel", TEST_USER], check=False, capture_output=True)  # a killed run's leftover
+    for entry in pwd.getpwall():  # leftovers of killed runs: their process is gone
+        owner = entry.pw_name[len(TEST_USER_PREFIX) :]
+        if entry.pw_name.startswith(TEST_USER_PREFIX) and (owner == "test" or _gone(owner)):
+            subprocess.run(["userdel", entry.pw_name], check=False, capture_output=True)
     made = subprocess.run(
         ["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", TEST_USER],
         capture_output=True,
@@ -331,6 +360,10 @@ def _create_password_user() -> str | None:
         return None
     subprocess.run(["chpasswd"], input=f"{TEST_USER}:{PASSWORD}\n".encode(), check=True)
     return TEST_USER
+
+
+def _gone(pid_text: str) -> bool:
+    return pid_text.isdecimal() and not os.path.exists(f"/proc/{pid_text}")
 
 
 def _remove_password_user(user: str) -> None:
@@ -367,6 +400,10 @@ def ssh_lab(root: Path, *, servers: int = 2, password: bool = True, pid1: bool =
                 lab.servers.append(_sshd_config(root, "password", host_key, password=True))
         if pid1 and pid_namespaces_available():
             lab.servers.append(_sshd_config(root, "pid1", host_key, pid1=True))
+        slow = root / "slow.sh"
+        slow.write_text(SLOW)
+        slow.chmod(0o755)
+        lab.servers.append(_sshd_config(root, "slow", host_key, force_command=str(slow)))
         _start(lab)
         hang = socket.socket()
         hang.bind(("127.0.0.1", 0))
@@ -407,7 +444,7 @@ def _write_config(lab: Lab, host_key: Path, client_key: Path, wrong_key: Path, p
     blocks += [_host_block(f"pass{i}", s.port, IdentityFile=str(pass_key)) for i, s in enumerate(keyed[:2])]
     relay = f"{sys.executable} {root / 'relay.py'} {lab.relay_log} %h %p"
     blocks += [_host_block(f"relay{i}", s.port, ProxyCommand=relay) for i, s in enumerate(keyed)]
-    blocks += [_host_block(s.name, s.port) for s in lab.servers if s.pid1]
+    blocks += [_host_block(s.name, s.port) for s in lab.servers if s.pid1 or s.name == "slow"]
     password = next((s for s in lab.servers if s.name == "password"), None)
     if password is not None and lab.password_user is not None:
         blocks.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import textwrap
 import time
@@ -21,21 +22,12 @@ import pytest
 from portcheck.live import runner
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
-from tests.helpers.live import fake_tool
+from tests.helpers.live import fake_tool, script
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake tools are POSIX scripts")
 
 LIVE = FIXTURES / "live"
 LSOF_ROWS = (LIVE / "macos-lsof-i.txt").read_text()
-
-
-def script(directory: Path, name: str, body: str) -> Path:
-    """An executable Python script `name` running `body` (with os, sys, time, signal imported)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / name
-    path.write_text(f"#!{sys.executable}\nimport os, signal, sys, time\n" + textwrap.dedent(body))
-    path.chmod(0o755)
-    return path
 
 
 def netstat_answers(directory: Path) -> None:
@@ -90,32 +82,61 @@ def test_partial_output_from_a_dying_tool_is_not_trusted(tmp_path: Path, body: s
     assert time.monotonic() - started < 30
 
 
-def test_a_grandchild_holding_the_pipe_is_killed_with_the_tool(tmp_path: Path) -> None:
-    """The tool exits at once, but a process it started keeps stdout open: no EOF ever comes. The
-    timeout kills the whole process group, so nothing of it outlives portcheck."""
-    pidfile = tmp_path / "grandchild.pid"
-    script(
-        tmp_path,
-        "lsof",
-        f"""
+def _gone(pid: int) -> bool:
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def lsof_leaving_a_grandchild(directory: Path, *, detached: bool) -> Path:
+    """A fake lsof that prints its rows, starts a grandchild that keeps stdout open for a minute (in a
+    session of its own when `detached`) and exits 0; returns the file the grandchild's PID goes to."""
+    pidfile = directory / "grandchild.pid"
+    body = f"""
         pid = os.fork()
         if pid == 0:
+            if {detached!r}:
+                os.setsid()
             time.sleep(60)
             os._exit(0)
         open({str(pidfile)!r}, "w").write(str(pid))
-        """,
-    )
-    netstat_answers(tmp_path)
-    result = run_on("macos", tmp_path, "8080", "--timeout", "1", "--json")
-    answered_by_netstat(result, "lsof: timed out (no answer within 1 s; killed)")
-    grandchild = int(pidfile.read_text())
-    for _ in range(100):
-        try:
-            os.kill(grandchild, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"the grandchild {grandchild} outlived the timeout")
+        """
+    script(directory, "lsof", PRINT_ROWS + textwrap.dedent(body))
+    netstat_answers(directory)
+    return pidfile
+
+
+def answered_by_lsof_at_once(directory: Path) -> Result:
+    """The query with a 60 s tool timeout: waiting for it would fail the test's own 30 s limit."""
+    env = {"PATH": str(directory), PLATFORM_VARIABLE: "macos"}
+    result = run_cli("8080", "--timeout", "60", "--json", env=env, timeout=30)
+    assert result.code == 0, result.stderr
+    assert {r["source"] for r in result.json()} == {"lsof"}  # type: ignore[union-attr]
+    assert "timed out" not in result.stderr
+    return result
+
+
+def test_a_grandchild_holding_the_pipe_is_ended_when_the_tool_exits(tmp_path: Path) -> None:
+    """The tool prints its rows and exits 0, but a process it started keeps stdout open: no EOF comes.
+    Its process group is ended once the tool has exited, so its rows are the answer at once and
+    nothing of it outlives portcheck."""
+    pidfile = lsof_leaving_a_grandchild(tmp_path, detached=False)
+    answered_by_lsof_at_once(tmp_path)
+    assert _gone(int(pidfile.read_text())), "the grandchild outlived the tool"
+
+
+def test_a_detached_grandchild_holding_the_pipe_does_not_hold_the_answer(tmp_path: Path) -> None:
+    """A grandchild that left the tool's session (setsid) cannot be ended with the group: portcheck
+    takes what the tool wrote (all of it is in the pipe once the tool has exited) and stops waiting."""
+    pidfile = lsof_leaving_a_grandchild(tmp_path, detached=True)
+    try:
+        answered_by_lsof_at_once(tmp_path)
+    finally:
+        os.kill(int(pidfile.read_text()), signal.SIGKILL)
 
 
 def test_a_file_that_cannot_run_is_a_failed_tool(tmp_path: Path) -> None:

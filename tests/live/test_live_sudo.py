@@ -14,7 +14,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.helpers.live import Holder, fake_tool, recorded_argv, socket_holder
+from tests.helpers.live import Holder, fake_tool, own_name, recorded_argv, socket_holder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty and live Linux sockets")
 
@@ -69,7 +69,7 @@ def _fake_sudo(directory: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def holder() -> object:
-    with socket_holder("pc-sudo") as held:
+    with socket_holder(own_name("pc-sudo")) as held:
         yield held
 
 

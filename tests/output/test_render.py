@@ -72,6 +72,82 @@ def test_csv_neutralises_formulas() -> None:
     assert neutralise_formula("nginx") == "nginx"
 
 
+@pytest.mark.parametrize("blank", [" ", "  ", "\u00a0", "\u200b", "\ufeff", " \u00a0\u200b"])
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_blanks_before_a_formula_do_not_hide_it(blank: str, start: str) -> None:
+    """A spreadsheet skips leading blanks (space, NBSP, zero-width space, BOM) before it reads `=`."""
+    cell = f"{blank}{start}HYPERLINK(1)"
+    row = ROWS[0]._replace(process=cell, user=cell)
+    for terminal in (False, True):
+        out = io.StringIO()
+        render([row], "csv", out, terminal=terminal)
+        line = list(csv.reader(io.StringIO(out.getvalue())))[1]
+        assert line[FIELDS.index("process")].startswith("'"), (terminal, line)
+        assert line[FIELDS.index("user")].startswith("'"), (terminal, line)
+    assert neutralise_formula(f"{blank}x=1") == f"{blank}x=1"
+
+
+C1_NAME = "a\u009b2Jb\u009d0;t\u0007\u007fc\u061cd"
+"""CSI and OSC as C1 characters, BEL, DEL and the Arabic letter mark (a bidi control)."""
+
+
+def test_every_format_escapes_c1_del_and_bidi() -> None:
+    row = ROWS[0]._replace(process=C1_NAME, user="\u202eroot")
+    for fmt in ("json", "ndjson"):
+        out = io.StringIO()
+        render([row], fmt, out)
+        assert out.getvalue().isascii() or not any(0x7F <= ord(c) <= 0x9F for c in out.getvalue())
+        assert "\\u009b" in out.getvalue() and "\\u009d" in out.getvalue() and "\\u007f" in out.getvalue()
+        assert "\\u061c" in out.getvalue() and "\\u202e" in out.getvalue()
+        decoded = json.loads(out.getvalue().splitlines()[0] if fmt == "ndjson" else out.getvalue())
+        record = decoded if fmt == "ndjson" else decoded[0]
+        assert record["process"] == C1_NAME and record["user"] == "\u202eroot"  # exact once decoded
+    out = io.StringIO()
+    render([row], "csv", out, terminal=True)
+    assert "a\\x9b2Jb\\x9d0;t\\x07\\x7fc\\u061cd" in out.getvalue()
+    assert "\\u202eroot" in out.getvalue()
+    out = io.StringIO()
+    render([row], "csv", out)  # a file: the exact characters
+    assert list(csv.reader(io.StringIO(out.getvalue())))[1][FIELDS.index("process")] == C1_NAME
+    for style in ("simple", "github", "grid", "plain"):
+        out = io.StringIO()
+        render_table([row], out, table_format=style)
+        assert "a\\x9b2Jb\\x9d0;t\\x07\\x7fc\\u061cd" in out.getvalue()
+        assert not any(0x7F <= ord(c) <= 0x9F or c in "\u061c\u202e" for c in out.getvalue())
+
+
+def test_csv_to_a_file_writes_nul_and_line_breaks_visibly() -> None:
+    """The same bytes on every Python: 3.9-3.10's csv module cannot write a NUL, and 3.12.1's writes
+    a lone CR unquoted (a new row for every reader)."""
+    row = ROWS[0]._replace(process="a\x00b", user="c\rd\ne")
+    out = io.StringIO()
+    render([row], "csv", out)
+    assert out.getvalue().splitlines()[1].endswith(",a\\x00b,c\\x0dd\\x0ae,ss,,,,,")
+
+
+@pytest.mark.parametrize(
+    "style", ["github", "pipe", "psql", "grid", "jira", "orgtbl", "presto", "pretty", "textile", "fancy_grid"]
+)
+def test_a_cell_cannot_add_columns_to_a_drawn_table(style: str) -> None:
+    """`|` (or the style's box-drawing line) inside a cell is escaped with a backslash, Markdown's
+    own escape: every row keeps as many separators as the header."""
+
+    def data_line(process: str, user: str) -> str:
+        out = io.StringIO()
+        render_table([ROWS[0]._replace(process=process, user=user)], out, table_format=style)
+        return next(line for line in out.getvalue().splitlines() if "0.0.0.0:22" in line)
+
+    benign = data_line("x", "y")
+    hostile = data_line("x | fake | cells", "y \u2502 z \u2503")
+    separators = {c for c in benign if c == "|" or "\u2500" <= c <= "\u257f"}
+
+    def unescaped(line: str) -> int:
+        return sum(1 for i, c in enumerate(line) if c in separators and (i == 0 or line[i - 1] != "\\"))
+
+    assert separators
+    assert unescaped(hostile) == unescaped(benign), hostile
+
+
 def test_ipv6_addresses_are_bracketed_and_never_cut() -> None:
     out = io.StringIO()
     render_table(ROWS, out, width=60)

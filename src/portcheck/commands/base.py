@@ -181,9 +181,31 @@ NoHintsOpt = Annotated[
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say which tool and encoding were used.")]
 
 
-def check_positive(seconds: float, option: str) -> None:
-    if not 0 < seconds < float("inf"):  # nan and inf too: an infinite timeout could hang for ever
-        raise UsageError(f"{option} must be a positive number of seconds")
+MAX_SECONDS = 3600.0
+"""The longest --timeout (per tool), --interval, --grace and --watch: an hour. Beyond it a number is a
+mistake (`--watch 8080`), and a time near 1e18 s would overflow the clock's own type."""
+MAX_WAIT = 7 * 86400.0
+"""`wait --timeout`: a week (0 waits for ever)."""
+MAX_PID = 2**32 - 1
+"""`--pid`: Windows PIDs are 32-bit; Linux's are at most 4,194,304."""
+
+
+def check_positive(seconds: float, option: str, maximum: float = MAX_SECONDS) -> None:
+    if not 0 < seconds <= maximum:  # nan too: it compares false with every deadline
+        raise UsageError(f"{option} must be a positive number of seconds, at most {maximum:g}")
+
+
+def check_seconds(seconds: float, option: str, maximum: float = MAX_SECONDS, zero: str = "") -> None:
+    """0 to `maximum` seconds; `zero` says what 0 means, when it means something other than none."""
+    if not 0 <= seconds <= maximum:
+        meaning = f" ({zero})" if zero else ""
+        raise UsageError(f"{option} must be 0{meaning} or more seconds, at most {maximum:g}")
+
+
+def check_pids(pids: Sequence[int] | None) -> None:
+    for pid in pids or ():
+        if not 0 <= pid <= MAX_PID:
+            raise UsageError(f"--pid {pid}: a PID is 0 to {MAX_PID}")
 
 
 @dataclass(frozen=True)
@@ -253,6 +275,10 @@ class Terminal:
     """Columns to fit the table into; None when stdout is not a terminal (scripts get every byte)."""
     colour: bool
 
+    @property
+    def tty(self) -> bool:
+        return self.width is not None
+
 
 def terminal_settings() -> Terminal:
     """Colour and width only for a person at a terminal: never in pipes, with NO_COLOR, or TERM=dumb."""
@@ -303,6 +329,7 @@ def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None
             table_format=output.table_format,
             width=terminal.width,
             colour=terminal.colour,
+            terminal=terminal.tty,
         )
 
 
@@ -328,7 +355,7 @@ def show_processes(lines: list[str], *, asking: bool) -> None:
 
 def confirm(names: str, plan: str) -> bool:
     """y/N on a terminal; without one, refuse (exit 2) rather than wait for an answer nobody types."""
-    if not environment().stdin_isatty:
+    if not environment().stdin_isatty:  # False too when stdin is closed (`<&-`)
         raise UsageError(
             "not ending anything: there is no terminal to confirm on; "
             f"pass --yes to end {names} from a script"

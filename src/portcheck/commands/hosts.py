@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFAULT_PARALLEL = 8  # portcheck.fleet.fleet.DEFAULT_PARALLEL, repeated so --help does not import the fleet
+MAX_PARALLEL = 64
+"""Each host asked at once costs a thread, an ssh client or two and their pipes (a few descriptors):
+64 stays well inside the usual limit of 1024 open files."""
 
 HostOpt = Annotated[
     Optional[list[str]],
@@ -56,6 +59,10 @@ class HostOptions:
         built = cls(tuple(hosts or ()), hosts_file, parallel, ssh_config)
         if not built.wanted and (ssh_config is not None or parallel != DEFAULT_PARALLEL):
             raise UsageError("--parallel and --ssh-config go with --host or --hosts")
+        if not 1 <= parallel <= MAX_PARALLEL:
+            raise UsageError(
+                f"--parallel must be at least 1 and at most {MAX_PARALLEL} (hosts asked at once)"
+            )
         return built
 
     @property

@@ -10,6 +10,7 @@ import typer
 
 from portcheck.commands import base as opt
 from portcheck.commands import hosts as fleet_opt
+from portcheck.core.escape import escape_json_text
 from portcheck.core.model import ExitCode
 from portcheck.live.runner import DEFAULT_TIMEOUT
 
@@ -68,7 +69,7 @@ def info_command(
     if json_flag:
         import json
 
-        sys.stdout.write(json.dumps(to_json(info), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(escape_json_text(json.dumps(to_json(info), indent=2, ensure_ascii=False)) + "\n")
     else:
         width = opt.terminal_settings().width or TEXT_WIDTH
         sys.stdout.write("\n".join(report_lines(info, width)) + "\n")
@@ -95,7 +96,9 @@ def info_hosts(
     if as_json:
         import json
 
-        sys.stdout.write(json.dumps(hosts_json(meaning, hosts), indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(
+            escape_json_text(json.dumps(hosts_json(meaning, hosts), indent=2, ensure_ascii=False)) + "\n"
+        )
     else:
         width = opt.terminal_settings().width or TEXT_WIDTH
         sys.stdout.write("\n".join(hosts_report_lines(meaning, hosts, width)) + "\n")

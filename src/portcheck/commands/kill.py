@@ -115,9 +115,9 @@ def kill_command(
             f"run `sudo portcheck kill {spec}`"
         )
     first_signal = parse_signal(signal_name)
-    if not 0 <= grace < float("inf"):  # nan and inf too
-        raise UsageError("--grace must be 0 or more seconds")
+    opt.check_seconds(grace, "--grace")
     opt.check_positive(timeout, "--timeout")
+    opt.check_pids(pid)
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)
     chosen = scope._replace(pids=frozenset(pid) if pid else None, process=process)
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)

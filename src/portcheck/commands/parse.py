@@ -35,6 +35,7 @@ from portcheck.commands.base import (
     VerboseOpt,
     app,
     check_exposure_column,
+    check_pids,
     complete,
     emit,
 )
@@ -129,6 +130,7 @@ def parse_command(
         quiet=quiet,
     )
     check_exposure_column(exposure, output, False)
+    check_pids(pid)
     row_filter = selection(
         ports=ports,
         remote=remote,

@@ -106,6 +106,7 @@ def query_command(
     reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
     spec = port_spec(ports) if ports else None
     opt.check_positive(timeout, "--timeout")
+    opt.check_pids(pid)
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
     if fleet.wanted:
         if sudo:

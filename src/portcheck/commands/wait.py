@@ -74,8 +74,7 @@ def wait_command(
         raise UsageError("--listening and --free contradict each other: wait for one of them")
     if not listening and not free:
         raise UsageError("say what to wait for: --listening (a server is up) or --free (it is gone)")
-    if not timeout >= 0:  # nan too: it compares false with every deadline and would wait for ever
-        raise UsageError("--timeout must be 0 (forever) or more seconds")
+    opt.check_seconds(timeout, "--timeout", opt.MAX_WAIT, zero="forever")
     opt.check_positive(interval, "--interval")
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6)
     question = LiveQuestion(spec, scope, current_os(), LocalExecutor(), DEFAULT_TIMEOUT)

@@ -3,7 +3,8 @@
 On a terminal the screen is cleared and the table redrawn in place (ANSI, like watch(1)); in a pipe
 each refresh is printed after a `--- timestamp ---` line, so a log of the changes can be kept. Rows that
 are new since the last refresh are marked `+`; rows gone since then are shown once more, marked `-`.
-Ctrl-C ends the watch with exit status 0: it is the normal way to stop.
+Ctrl-C ends the watch with exit status 0: it is the normal way to stop; so does a reader of the pipe that
+leaves (`| head -20`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from portcheck.live.query import Answer
 from portcheck.output.environment import environment
 from portcheck.output.render import Table, cut_line, default_columns, render_table, visible_width
 from portcheck.output.report import Reporter
+from portcheck.output.streams import reader_gone
 
 MAX_INTERVAL = 3600.0
 """`portcheck --watch 8080` almost surely meant port 8080: an interval above an hour is refused."""
@@ -34,7 +36,7 @@ def check_interval(seconds: float) -> None:
     if not MIN_INTERVAL <= seconds <= MAX_INTERVAL:
         hint = (
             f"; to watch port {seconds:g} write `portcheck {seconds:g} --watch`"
-            if seconds > MAX_INTERVAL and seconds.is_integer()
+            if MAX_INTERVAL < seconds <= 65535 and seconds.is_integer()
             else ""
         )
         raise UsageError(
@@ -105,6 +107,8 @@ def watch(
                 else:
                     sys.stdout.write(nothing + "\n")
             sys.stdout.flush()
+            if reader_gone():  # `portcheck 80 --watch | head -20`: nobody reads the next refresh
+                raise typer.Exit(ExitCode.MATCH)
             previous = list(rows)
             env.sleep(max(interval - (env.monotonic() - started), 0))
     except KeyboardInterrupt:

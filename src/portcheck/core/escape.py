@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import re
 
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Unicode's Bidi_Control characters: the Arabic letter mark, the marks, embeddings, overrides and
+isolates. They make a terminal show `exe.live` for `evil.exe` reversed, or swap table cells around
+(the "Trojan Source" trick), and no tool prints them in a name."""
+
 # C0 and C1 controls and DEL: the terminal acts on them (ESC starts a command sequence, so does the C1
-# CSI 0x9b). Tab is escaped too: inside a table cell it would break alignment. Also the Unicode
-# direction overrides and isolates: they make a terminal show `exe.live` for `evil.exe` reversed, or
-# swap table cells around (the "Trojan Source" trick), and no tool prints them in a name.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# CSI 0x9b). Tab is escaped too: inside a table cell it would break alignment. And the bidi controls.
+_CONTROL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+
+_JSON_UNESCAPED = re.compile(f"[\x7f-\x9f{_BIDI}]")
+"""What json.dumps leaves raw in a string (it escapes C0 only): DEL, C1 and the bidi controls."""
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -22,3 +28,17 @@ def escape_controls(text: str) -> str:
     if text.isprintable():
         return text
     return _CONTROL.sub(_escape_char, text)
+
+
+def _json_char(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def escape_json_text(encoded: str) -> str:
+    """JSON text (already encoded, ensure_ascii off) with DEL, C1 and bidi controls written `\\u00XX`
+    / `\\uXXXX` as well: lossless (a JSON reader decodes them back to the same characters), and a
+    terminal or a log viewer showing the JSON never meets a raw CSI (U+009B) or an override. Outside
+    strings JSON text is printable ASCII, so every such character found is inside a string."""
+    if encoded.isprintable() or not _JSON_UNESCAPED.search(encoded):
+        return encoded
+    return _JSON_UNESCAPED.sub(_json_char, encoded)

@@ -33,7 +33,7 @@ from portcheck.fleet.ssh import Connection, ControlDir, HostError, Reason, Setti
 from portcheck.fleet.sshauth import Asker, Teller
 from portcheck.live.hints import FILTERED_OUT_HINT, HIDDEN_OWNERS_HINT, OWN_SOCKETS_HINT, SUDO_HINT
 from portcheck.live.query import Answer, inspect
-from portcheck.live.runner import ToolError, which
+from portcheck.live.runner import ToolError, stopping, which
 from portcheck.live.verdict import port_in_use
 from portcheck.platforms.base import OS
 
@@ -56,17 +56,37 @@ REMOTE_HINTS = {
 """The local hints' advice (--sudo) does not apply to a remote host."""
 
 
+MAX_HOSTS_FILE = 1024 * 1024
+"""Bytes a --hosts file may hold: a 10,000-host inventory with comments is a few hundred KiB, and a
+bound keeps `--hosts /dev/zero` (or a FIFO that never ends) from being read for ever."""
+MAX_HOSTS = 10_000
+"""Hosts one run may name (--host and --hosts together)."""
+
+
 def read_hosts_file(path: str) -> list[str]:
-    """One host per line; `#` starts a comment; blank lines are skipped. `-` reads stdin."""
+    """One host per line; `#` starts a comment; blank lines are skipped. `-` reads stdin. At most
+    MAX_HOSTS_FILE bytes are read; binary data (/dev/zero, /dev/urandom, an archive) is refused as
+    `portcheck parse` refuses it; UTF-16 and a BOM are read as text."""
+    from portcheck.core.decode import binary_kind, choose_encoding
+
     try:
         if path == "-":
-            text = sys.stdin.read()
+            if sys.stdin is None:
+                raise UsageError("--hosts -: standard input is closed")
+            stdin = getattr(sys.stdin, "buffer", None)
+            data = stdin.read(MAX_HOSTS_FILE + 1) if stdin is not None else sys.stdin.read().encode()
         else:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_HOSTS_FILE + 1)
     except OSError as error:
         raise UsageError(f"--hosts {path}: {error.strerror or error}") from None
-    hosts = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    kind = binary_kind(data[:65536])
+    if kind is not None:
+        raise UsageError(f"--hosts {path}: binary data, not a list of hosts: {kind}")
+    if len(data) > MAX_HOSTS_FILE:
+        raise UsageError(f"--hosts {path}: larger than {MAX_HOSTS_FILE // 1024} KiB; not a list of hosts")
+    codec, _ = choose_encoding(data[:65536])
+    hosts = [line.split("#", 1)[0].strip() for line in data.decode(codec, "replace").splitlines()]
     return [h for h in hosts if h]
 
 
@@ -75,6 +95,8 @@ def targets_from(hosts: Sequence[str], hosts_file: str | None) -> list[Target]:
     names = [*hosts, *(read_hosts_file(hosts_file) if hosts_file else [])]
     if not names:
         raise UsageError(f"--hosts {hosts_file}: no hosts in it")
+    if len(names) > MAX_HOSTS:
+        raise UsageError(f"{len(names)} hosts: one run asks at most {MAX_HOSTS:,}; split the list")
     return [parse_target(name) for name in dict.fromkeys(n.strip() for n in names)]
 
 
@@ -239,14 +261,23 @@ class _Session:
         results: dict[int, HostResult[T]] = {
             i: HostResult(self.connections[i].target, failure=f) for i, f in self.failures.items()
         }
-        with ThreadPoolExecutor(max_workers=min(self.fleet.parallel, count)) as pool:
-            jobs: dict[int, Callable[[], HostResult[T] | Connection]]
-            if self.started:
-                jobs = {i: partial(self._do, self.connections[i], job, i) for i in self.executors}
-            else:
-                jobs = {i: partial(self._visit, c, job, i) for i, c in enumerate(self.connections)}
-                self.started = True
+        pool = ThreadPoolExecutor(max_workers=min(self.fleet.parallel, count))
+        jobs: dict[int, Callable[[], HostResult[T] | Connection]]
+        if self.started:
+            jobs = {i: partial(self._do, self.connections[i], job, i) for i in self.executors}
+        else:
+            jobs = {i: partial(self._visit, c, job, i) for i, c in enumerate(self.connections)}
+            self.started = True
+        try:
             self._run_all(pool, jobs, job, results)
+        except BaseException:
+            # Ctrl-C or SIGTERM (or a bug): no worker may take new work, and the tools and ssh clients
+            # they run now are ended, so the workers return at once; the caller then closes the
+            # ControlMasters and removes the control directory (Fleet._connections).
+            with stopping():
+                pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         for i, result in results.items():
             if result.failure is not None and i not in self.failures:
                 self.failures[i] = result.failure
@@ -261,25 +292,20 @@ class _Session:
         results: dict[int, HostResult[T]],
     ) -> None:
         pending = {pool.submit(work): index for index, work in jobs.items()}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    outcome = future.result()
-                    if isinstance(outcome, HostResult):
-                        results[index] = outcome
-                        continue
-                    # Needs a person: log in here, one host at a time, then do the job in a worker.
-                    failure = self._log_in(outcome)
-                    if failure is not None:
-                        results[index] = HostResult(outcome.target, failure=failure)
-                    else:
-                        pending[pool.submit(self._do, outcome, job, index)] = index
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                outcome = future.result()
+                if isinstance(outcome, HostResult):
+                    results[index] = outcome
+                    continue
+                # Needs a person: log in here, one host at a time, then do the job in a worker.
+                failure = self._log_in(outcome)
+                if failure is not None:
+                    results[index] = HostResult(outcome.target, failure=failure)
+                else:
+                    pending[pool.submit(self._do, outcome, job, index)] = index
 
     def _visit(self, connection: Connection, job: HostJob[T], index: int) -> HostResult[T] | Connection:
         """Worker: log in without prompts and do the job; or hand the connection back when a person

@@ -94,7 +94,7 @@ def detect(connection: Connection, timeout: float) -> RemoteSystem:
         # uid 0 means root only where the OS has uids: a POSIX shell on Windows says nothing of elevation.
         return RemoteSystem(found.os, Shell.POSIX, privileged=found.traits.posix and lines[-1] == "0")
     version = connection.run(WINDOWS_PROBE, timeout)
-    found = platform_for_ver(version.output) if version.status == 0 else None
+    found = platform_for_ver(bytes(version.output)) if version.status == 0 else None
     if found is not None:
         return RemoteSystem(found.os, Shell.CMD, _elevated(connection, timeout))
     said = probe.error_line() or version.error_line() or "no output"

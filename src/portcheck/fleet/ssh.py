@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from portcheck.core.errors import InspectError, UsageError, excerpt
+from portcheck.core.errors import InspectError, UsageError, excerpt, quote
 from portcheck.core.strenum import StrEnum
 from portcheck.live.runner import Problem, ToolError, ToolRun, run
 from portcheck.platforms import LOCAL_WINDOWS
@@ -130,7 +130,7 @@ class Target:
 
 
 def _bad_target(text: str, why: str) -> UsageError:
-    return UsageError(f"invalid host {excerpt(text)!r}: {why}")
+    return UsageError(f"invalid host {quote(text)}: {why}")
 
 
 def parse_target(text: str) -> Target:
@@ -230,7 +230,7 @@ class Connection:
             return  # no master to start: the first command logs in itself
         timeout = self.settings.timeout + MASTER_GRACE
         try:
-            result = run(self.master_argv(batch=True), timeout=timeout)
+            result = run(self.master_argv(batch=True), timeout=timeout, leaves_daemon=True)
         except ToolError as error:
             if error.problem is Problem.TIMEOUT:
                 raise HostError(Reason.TIMEOUT, f"no answer within {timeout:g} s") from None
@@ -291,10 +291,13 @@ class Connection:
             keeper.wait()
 
     def close(self) -> None:
-        """Tell the master to exit. Best effort: ControlPersist ends it anyway."""
+        """Tell the master to exit, if its control socket is there: also after an interruption, when
+        the login was cut short after ssh had already gone to the background as the master (`-f`
+        leaves the process group the runner ends, and would otherwise live ControlPersist's two
+        minutes). Best effort: ControlPersist ends it anyway."""
         self._release()
-        if not self.open or not self.control_path:
-            return
         self.open = False
+        if not self.control_path or not os.path.exists(self.control_path):
+            return
         with contextlib.suppress(ToolError):
             run([*self.argv("-O", "exit"), "--", self.target.host], timeout=self.settings.timeout)

@@ -25,7 +25,7 @@ from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec
 from portcheck.live.executor import Executor, LocalExecutor, with_user_names
 from portcheck.live.hints import WINDOWS_ELEVATION_HINT, hints_for
-from portcheck.live.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
+from portcheck.live.runner import DEFAULT_TIMEOUT, Output, Problem, ToolError, ToolRun, output_stream
 from portcheck.parsers.common import Parser
 from portcheck.platforms import current_os, oem_encoding, platform_for
 from portcheck.platforms.base import OS, Encoding, NameLookup, Platform, Probe, Question, Step
@@ -211,12 +211,13 @@ def _parser(tool: str, name: str) -> Parser:
         raise ToolError(tool, Problem.FAILED, f"this portcheck has no {name} parser") from None
 
 
-def output_lines(data: bytes, encoding: Encoding, executor: Executor) -> Iterator[str]:
-    """A tool's output as lines: the console code page when known (Windows), else detected."""
+def output_lines(data: Output, encoding: Encoding, executor: Executor) -> Iterator[str]:
+    """A tool's output as lines: the console code page when known (Windows), else detected. Read in
+    place (runner.output_stream): a copy would double the memory of a large answer."""
     known = oem_encoding() if encoding is Encoding.OEM and executor.local else None
     if known is None:
-        return text_lines(io.BytesIO(data))[1]
-    text = io.TextIOWrapper(io.BytesIO(data), encoding=known, errors="replace", newline=None)
+        return text_lines(output_stream(data))[1]
+    text = io.TextIOWrapper(output_stream(data), encoding=known, errors="replace", newline=None)
     return (line.rstrip("\n") for line in text)
 
 

@@ -25,6 +25,8 @@ from portcheck.live.runner import Problem, ToolError, ToolRun
 
 PROMPT = "[portcheck-sudo-password]"
 """Given to `sudo -p`: a marker portcheck recognises, never shown to the user (getpass asks instead)."""
+_PROMPT = PROMPT.encode()
+_READ_SIZE = 65536
 AUTH_DELAY = 5.0
 """sudo waits about two seconds after a wrong password before it asks again."""
 
@@ -129,24 +131,41 @@ class SudoExecutor:
     def _run_interactive(
         self, sudo: str, command: list[str], timeout: float, env: Mapping[str, str] | None
     ) -> ToolRun:
+        """sudo on a pty (it asks for the password there). The output is read in chunks up to the
+        runner's MAX_OUTPUT, as on pipes: a pty has no other bound."""
         import pexpect
 
         tool = os.path.basename(command[0])
         full_env = {**os.environ, **(env or {})}
         started = time.perf_counter()
         child = pexpect.spawn(sudo, ["-p", PROMPT, "--", *command], env=full_env, timeout=timeout, echo=False)
+        output = bytearray()
+        secret: _Secret | None = None
+        deadline = time.monotonic() + timeout
         try:
-            if child.expect_exact([PROMPT, pexpect.EOF], timeout=timeout) == 0:
-                secret = self._kept or _Secret(
-                    self._ask(f"[sudo] password for {getpass.getuser()} (portcheck --sudo): ")
-                )
-                child.sendline(secret.value)
-                if child.expect_exact([PROMPT, pexpect.EOF], timeout=timeout + AUTH_DELAY) == 0:
-                    self._kept = None
-                    raise SudoError("--sudo: wrong password (sudo refused it)")
-                if self._keep:
-                    self._kept = secret
-            output: bytes = child.before or b""
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise pexpect.TIMEOUT("deadline")
+                try:
+                    output += child.read_nonblocking(_READ_SIZE, timeout=remaining)
+                except pexpect.EOF:
+                    break
+                if len(output) > runner.MAX_OUTPUT:
+                    detail = f"more than {runner.MAX_OUTPUT // 2**20} MiB of output; stopped"
+                    raise ToolError(tool, Problem.UNREADABLE, detail)
+                if output.endswith(_PROMPT):  # sudo waits for an answer: the prompt is the last thing
+                    if secret is not None:
+                        self._kept = None
+                        raise SudoError("--sudo: wrong password (sudo refused it)")
+                    output.clear()  # what came before the prompt was sudo's, not the tool's
+                    secret = self._kept or _Secret(
+                        self._ask(f"[sudo] password for {getpass.getuser()} (portcheck --sudo): ")
+                    )
+                    child.sendline(secret.value)
+                    deadline = time.monotonic() + timeout + AUTH_DELAY
+            if secret is not None and self._keep:
+                self._kept = secret  # sudo accepted it: it did not ask again
         except pexpect.TIMEOUT:
             if child.isalive():
                 child.kill(signal.SIGTERM)  # sudo passes it on to the command it started as root
@@ -154,8 +173,7 @@ class SudoExecutor:
         finally:
             child.close(force=True)
         status = child.exitstatus if child.exitstatus is not None else -(child.signalstatus or 0)
-        text = output.decode("utf-8", "replace")
-        complaint = _sudo_complaint(text)
-        if status != 0 and complaint is not None:
+        complaint = _sudo_complaint(output.decode("utf-8", "replace")) if status != 0 else None
+        if complaint is not None:
             raise SudoError(f"--sudo refused: {complaint}")
         return ToolRun(tuple(command), status, output, b"", time.perf_counter() - started)

@@ -1,8 +1,10 @@
 """Rows to text: a table for people, JSON, NDJSON and CSV for scripts.
 
 Everything a renderer prints may come from another program (process names, users, host names), so
-tables escape control characters and CSV neutralises spreadsheet formulas. JSON keeps exact values:
-its consumers are programs, and the JSON encoder escapes control characters itself.
+tables escape control characters (and, in styles that draw `|` or box lines between cells, those
+characters too); CSV neutralises spreadsheet formulas, and on a terminal escapes like the table; JSON
+keeps exact values but writes every control character (C0, DEL, C1) and bidi control as `\\uXXXX`,
+which decodes to the same text.
 
 Renderers take plain rows, or a `Table`: rows with a host for each (a fleet query, `--host`: every
 format then gains `host` as its first field) or a mark for each (`--watch`). Plain rows render exactly
@@ -11,12 +13,14 @@ as the single-machine contract says (scripts rely on it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import cache
 from itertools import repeat
 from typing import TextIO
 
 from portcheck.core.errors import UsageError
-from portcheck.core.escape import escape_controls
+from portcheck.core.escape import escape_controls, escape_json_text
 from portcheck.core.model import FIELDS, Family, Socket, State, as_record
 
 FORMATS = ("table", "json", "ndjson", "csv")
@@ -63,7 +67,12 @@ _HEADERS = {
     "remote_address": "REMOTE ADDRESS",
     "remote_port": "RPORT",
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = re.compile("[\\s\u200b-\u200d\u2060\ufeff]*[=+\\-@]|[\t\r]")
+"""A cell a spreadsheet would run: `= + - @` first, after any blanks it skips (whitespace, NBSP,
+zero-width characters, a BOM), or a tab or CR first (OWASP's list)."""
+_RISKY_FIRST = "=+-@ "
+"""First characters that may start a formula in a printable cell (every other blank is not printable)."""
+_CSV_BREAKS = re.compile("[\x00\r\n]")
 
 
 def sort_rows(rows: Iterable[Socket]) -> list[Socket]:
@@ -230,6 +239,9 @@ def render_table(
         columns = [HOST_FIELD, *columns]
         body = [[escape_controls(host) for host in hosts], *body]
     headers = [_HEADERS.get(c, c.upper()) for c in columns] if header else []
+    drawn = "" if table_format in ("simple", "plain") else _cell_separators(table_format)
+    if drawn:
+        body = [[_escape_separators(v, drawn) for v in cells] for cells in body]
     if not header and table_format == "simple":
         table_format = "plain"  # "simple" draws its rules even with no header: bare rows are wanted
     widest = {c: max(map(len, cells), default=0) for c, cells in zip(columns, body)}
@@ -265,6 +277,28 @@ def render_table(
             caps[column] = max(_MIN_WIDTH, caps[column] - excess)
             text = draw()
     out.write(text + "\n")
+
+
+@cache
+def _cell_separators(table_format: str) -> str:
+    """The characters a tabulate style draws between the cells of a row: `|` (github, pipe, psql,
+    grid, jira, orgtbl, presto, pretty, textile, mediawiki...) or a box-drawing line (fancy_grid,
+    rounded_grid...), found by drawing a probe row. A cell holding one would look like, or in
+    Markdown be, one more column."""
+    from tabulate import tabulate
+
+    probe = str(tabulate([["a", "b"]], tablefmt=table_format)).splitlines()
+    row = next((line for line in probe if "a" in line and "b" in line), "")
+    return "".join(sorted({c for c in row if c == "|" or "\u2500" <= c <= "\u257f"}))
+
+
+def _escape_separators(cell: str, drawn: str) -> str:
+    """`\\|` for a `|` in a cell (Markdown's own escape: the cell stays one cell), the same
+    backslash before a box-drawing separator."""
+    for separator in drawn:
+        if separator in cell:
+            cell = cell.replace(separator, "\\" + separator)
+    return cell
 
 
 def default_columns(rows: Sequence[Socket]) -> list[str]:
@@ -327,8 +361,6 @@ _COLOUR_CODE = "\x1b\\[[0-9;]*m"
 
 
 def visible_width(text: str) -> int:
-    import re
-
     plain = re.sub(_COLOUR_CODE, "", text)
     return max((len(line) for line in plain.splitlines()), default=0)
 
@@ -416,7 +448,7 @@ def _write_batched(out: TextIO, pieces: Iterable[str]) -> None:
 
 
 def render_json(rows: Sequence[Socket] | Table, out: TextIO, *, fields: Sequence[str] | None = None) -> None:
-    lines = _json_lines(rows, fields)
+    lines = map(escape_json_text, _json_lines(rows, fields))
     first = next(lines, None)
     if first is None:
         out.write("[]\n")
@@ -429,12 +461,33 @@ def render_json(rows: Sequence[Socket] | Table, out: TextIO, *, fields: Sequence
 def render_ndjson(
     rows: Sequence[Socket] | Table, out: TextIO, *, fields: Sequence[str] | None = None
 ) -> None:
-    _write_batched(out, (line + "\n" for line in _json_lines(rows, fields)))
+    _write_batched(out, (escape_json_text(line) + "\n" for line in _json_lines(rows, fields)))
 
 
 def neutralise_formula(value: str) -> str:
-    """Prefix `'` to a cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+cmd|...`)."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """Prefix `'` to a cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+cmd|...`), also
+    when blanks a spreadsheet skips (spaces, NBSP, zero-width space, BOM) come before the `=`."""
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def csv_text(value: str) -> str:
+    """A free-text cell as CSV to a file or pipe writes it: the exact characters (C1 and ESC
+    included: a program reading the file gets the data), except NUL, CR and LF, written `\\x00`,
+    `\\x0d`, `\\x0a` (no CSV reader keeps a NUL, Python 3.9-3.10's csv module cannot write one, and
+    3.12's writes a lone CR unquoted, which starts a new row), and the formula guard."""
+    if not value.isprintable():
+        value = _CSV_BREAKS.sub(_hex_escape, value)
+    return neutralise_formula(value)
+
+
+def csv_text_on_terminal(value: str) -> str:
+    """A cell of CSV shown on a terminal: escaped like the table's (escape sequences, C1, bidi), then
+    the formula guard (the text may be copied into a spreadsheet from there)."""
+    return neutralise_formula(escape_controls(value))
+
+
+def _hex_escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
 
 
 def render_csv(
@@ -443,33 +496,39 @@ def render_csv(
     *,
     fields: Sequence[str] | None = None,
     header: bool = True,
+    terminal: bool = False,
 ) -> None:
+    """CSV; `terminal` when `out` is one (see csv_text_on_terminal), else exact (see csv_text)."""
     import csv
 
     shown = as_table(table)
     rows, hosts = shown.rows, shown.hosts
     columns = list(fields) if fields else list(FIELDS)
     indexes = [FIELDS.index(c) for c in columns]
+    text = csv_text_on_terminal if terminal else csv_text
     writer = csv.writer(out, lineterminator="\n")
     if header:
         writer.writerow([HOST_FIELD, *columns] if hosts is not None else columns)
+    cells = _csv_cells(rows, indexes, text)
     if hosts is not None:
-        cells = _csv_cells(rows, indexes)
-        writer.writerows([neutralise_formula(host), *line] for host, line in zip(hosts, cells))
+        writer.writerows([text(host), *line] for host, line in zip(hosts, cells))
         return
-    writer.writerows(_csv_cells(rows, indexes))
+    writer.writerows(cells)
 
 
 _BOOLEAN_TEXT = {True: "true", False: "false"}
 """dual_stack in CSV and tables as JSON writes it (str() would give `True`)."""
 
 
-def _csv_cells(rows: Iterable[Socket], indexes: list[int]) -> Iterator[Sequence[object]]:
-    """Each row's cells, formulas neutralised, None as an empty cell; the csv module writes ints and
-    the (str) enums as text itself. Ports and PIDs are non-negative ints, which no spreadsheet reads as
-    a formula, and enum values are fixed words: only the free-text fields are checked."""
-    start = _FORMULA_START
-    if indexes != list(range(len(FIELDS))):
+def _csv_cells(
+    rows: Iterable[Socket], indexes: list[int], text: Callable[[str], str]
+) -> Iterator[Sequence[object]]:
+    """Each row's cells through `text`, None as an empty cell; the csv module writes ints and the
+    (str) enums as text itself. Ports and PIDs are non-negative ints, which no spreadsheet reads as a
+    formula, and enum values are fixed words: only the free-text fields are checked. For a file, a
+    printable cell that starts with none of `=+-@ ` is left as it is without a call (most cells:
+    the free-text fields of a 100,000-row CSV)."""
+    if indexes != list(range(len(FIELDS))) or text is not csv_text:
         for row in rows:
             yield [
                 ""
@@ -478,10 +537,11 @@ def _csv_cells(rows: Iterable[Socket], indexes: list[int]) -> Iterator[Sequence[
                 if type(value) is int and value >= 0
                 else _BOOLEAN_TEXT[value]
                 if type(value) is bool
-                else ("'" + text if (text := str(value)).startswith(start) else text)
+                else text(str(value))
                 for i in indexes
             ]
         return
+    risky = _RISKY_FIRST
     for (
         proto, family, local, port, remote, rport, state, pid, process, user, source,
         dual_stack, cmdline, started, service, container,
@@ -489,20 +549,44 @@ def _csv_cells(rows: Iterable[Socket], indexes: list[int]) -> Iterator[Sequence[
         yield (
             proto,
             "" if family is None else family,
-            "'" + local if local.startswith(start) else local,
+            local if local.isprintable() and local[:1] not in risky else text(local),
             "" if port is None else port,
-            "" if remote is None else "'" + remote if remote.startswith(start) else remote,
+            ""
+            if remote is None
+            else remote
+            if remote.isprintable() and remote[:1] not in risky
+            else text(remote),
             "" if rport is None else rport,
             state,
             "" if pid is None else pid,
-            "" if process is None else "'" + process if process.startswith(start) else process,
-            "" if user is None else "'" + user if user.startswith(start) else user,
-            "'" + source if source.startswith(start) else source,
+            ""
+            if process is None
+            else process
+            if process.isprintable() and process[:1] not in risky
+            else text(process),
+            "" if user is None else user if user.isprintable() and user[:1] not in risky else text(user),
+            source if source.isprintable() and source[:1] not in risky else text(source),
             "" if dual_stack is None else _BOOLEAN_TEXT[dual_stack],
-            "" if cmdline is None else "'" + cmdline if cmdline.startswith(start) else cmdline,
-            "" if started is None else "'" + started if started.startswith(start) else started,
-            "" if service is None else "'" + service if service.startswith(start) else service,
-            "" if container is None else "'" + container if container.startswith(start) else container,
+            ""
+            if cmdline is None
+            else cmdline
+            if cmdline.isprintable() and cmdline[:1] not in risky
+            else text(cmdline),
+            ""
+            if started is None
+            else started
+            if started.isprintable() and started[:1] not in risky
+            else text(started),
+            ""
+            if service is None
+            else service
+            if service.isprintable() and service[:1] not in risky
+            else text(service),
+            ""
+            if container is None
+            else container
+            if container.isprintable() and container[:1] not in risky
+            else text(container),
         )
 
 
@@ -516,8 +600,10 @@ def render(
     table_format: str = "simple",
     width: int | None = None,
     colour: bool = False,
+    terminal: bool = False,
 ) -> None:
-    """Rows in one of FORMATS; a Table's hosts become every format's first field (see Table)."""
+    """Rows in one of FORMATS; a Table's hosts become every format's first field (see Table).
+    `terminal`: `out` is a terminal (CSV then escapes like the table)."""
     if fields:
         check_fields(fields, table=fmt == "table")
     if fmt == "table":
@@ -535,6 +621,6 @@ def render(
     elif fmt == "ndjson":
         render_ndjson(rows, out, fields=fields)
     elif fmt == "csv":
-        render_csv(rows, out, fields=fields, header=header)
+        render_csv(rows, out, fields=fields, header=header, terminal=terminal)
     else:
         raise UsageError(f"unknown output format {fmt!r}; choose one of: {', '.join(FORMATS)}")
