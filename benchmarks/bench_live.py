@@ -2,6 +2,7 @@
 every Python 3.9-3.13 this machine has, next to that version's own import floor and the zipapp.
 
 Run by hand (never in tests):  .venv/bin/python benchmarks/bench_live.py [--rounds 15] [--this-only]
+                                .venv/bin/python benchmarks/bench_live.py --owners-only [--rounds 31]
 
 A child process listens on a loopback port; each round runs every command once, in alternating
 order, so drift (caches, CPU frequency) spreads evenly. Medians and ratios are printed side by side,
@@ -28,7 +29,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from measure import Series, alternate
+from measure import Series, alternate, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -201,17 +202,96 @@ def _ratio(numerator: Series, denominator: Series) -> str:
     return f"{numerator.wall / denominator.wall:5.2f}x ({numerator.cpu / denominator.cpu:4.2f})"
 
 
+_RUN = "import sys, portcheck.cli as cli\ncli.main(sys.argv[1:])\n"
+_WITHOUT_OWNERS = (
+    "import sys, portcheck.cli as cli, portcheck.live.query as query\n"
+    "inspect = query.inspect\n"
+    "query.inspect = lambda *a, **k: inspect(*a, **{**k, 'enrich': False})\n"
+    "cli.main(sys.argv[1:])\n"
+)
+_ENRICH_TIME = """
+import sys, time, portcheck.cli as cli, portcheck.live.enrich as enrich, portcheck.live.query as query
+real = enrich.enrich
+spent = []
+def timed(*args, **kwargs):
+    started = time.perf_counter()
+    try:
+        return real(*args, **kwargs)
+    finally:
+        spent.append(time.perf_counter() - started)
+enrich.enrich = timed
+try:
+    cli.main(sys.argv[1:])
+except SystemExit:
+    pass
+print(sum(spent), file=sys.stderr)
+"""
+
+
+def owners_cost(ports: dict[str, list[int]], rounds: int, env: dict[str, str]) -> None:
+    """`portcheck PORT` with the owner fields (cmdline, started, service, container) and without them
+    (inspect(enrich=False) patched in), in alternating rounds, per scenario; and enrich() timed inside
+    the process (what the fields cost, without the noise of two process start-ups)."""
+    python = sys.executable
+    print(f"\nowner fields (cmdline, started, service, container): {rounds} alternating rounds, medians")
+    print(f"{'scenario':44} {'with':>17} {'without':>17} {'added':>17} {'enrich() inside':>16}")
+    for scenario, port_list in ports.items():
+        spec = ",".join(map(str, port_list))
+        argvs = {"with": [python, "-c", _RUN, spec], "without": [python, "-c", _WITHOUT_OWNERS, spec]}
+        for argv in argvs.values():
+            measure(argv, None, env)
+        series = {name: Series() for name in argvs}
+        inside = []
+        for number in range(rounds):
+            for name in list(argvs) if number % 2 == 0 else list(argvs)[::-1]:
+                series[name].samples.append(measure(argvs[name], None, env))
+            done = subprocess.run(
+                [python, "-c", _ENRICH_TIME, spec], capture_output=True, text=True, env=env, check=False
+            )
+            inside.append(float(done.stderr.split()[-1]))
+        with_, without = series["with"], series["without"]
+        added_wall = (with_.wall - without.wall) * 1000
+        added_cpu = (with_.cpu - without.cpu) * 1000
+        print(
+            f"{scenario:44} {_ms(with_)} {_ms(without)} {added_wall:7.1f} ({added_cpu:5.1f}) ms "
+            f"{statistics.median(inside) * 1000:12.2f} ms"
+        )
+
+
+def owner_scenarios(port: int, rounds: int) -> None:
+    """A plain listener (no container: /proc only), then, where the tests' Docker lab can start, a
+    docker-proxy row and a host-network container's row (one `docker ps` more)."""
+    owners_cost({f"python listener on {port} (no container)": [port]}, rounds, dict(ENV))
+    sys.path.insert(0, str(ROOT))
+    from tests.helpers.docker_lab import DockerLabUnavailable, docker_lab
+
+    try:
+        with docker_lab() as lab:
+            env = {**ENV, **lab.env}
+            scenarios = {
+                "docker-proxy (published port)": [lab.web.host_port],
+                "docker-proxy + host-network container": [lab.web.host_port, lab.hostnet.host_port],
+            }
+            owners_cost(scenarios, rounds, env)
+    except DockerLabUnavailable as why:
+        print(f"(no Docker lab here: {why})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--this-only", action="store_true", help="only the interpreter running this")
     parser.add_argument("--pyz", type=Path, help="a built portcheck.pyz (default: build one)")
+    parser.add_argument("--owners-only", action="store_true", help="only the owner fields' cost")
     args = parser.parse_args()
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
+        if args.owners_only:
+            owner_scenarios(port, args.rounds)
+            return
         if not args.this_only:
             with tempfile.TemporaryDirectory(prefix="bench-live-") as scratch:
                 every_interpreter(port, args.rounds, args.pyz, Path(scratch))
@@ -245,6 +325,7 @@ def main() -> None:
         )
         phases(port, args.rounds)
         importtime(port, args.top)
+        owner_scenarios(port, args.rounds)
 
 
 if __name__ == "__main__":

@@ -70,10 +70,20 @@ FORBIDDEN = re.compile(r"^(os\.(system|popen|startfile|exec\w*|spawn\w*|posix_sp
 SHELLS = {"sh", "bash", "zsh", "dash", "ksh", "csh", "tcsh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"}
 STARTING_MODULES = {"live/runner.py", "live/sudo.py", "fleet/sshauth.py", "fleet/ssh.py"}
 """Where processes start. A new one must be reviewed against SECURITY.md, then added here."""
-REMOTE_SHELL_SCRIPTS = {"fleet/kill.py": "SESSION_CHAIN", "platforms/linux.py": "OWNERSHIP_SCRIPT"}
-"""argvs that start `sh -c` on purpose: run on a remote host through ssh, with a fixed script (a
-module constant, no input in it); after it only `$0` (the constant "sh") and `str(...)` of a number
-(kill's ownership check passes the PID, an int, as $1)."""
+FIXED_SHELL_SCRIPTS = {
+    "fleet/kill.py": {"SESSION_CHAIN"},
+    "platforms/linux.py": {"OWNERSHIP_SCRIPT", "OWNERS_SCRIPT"},
+    "platforms/macos.py": {"OWNERS_SCRIPT"},
+}
+"""argvs that start `sh -c` on purpose, with a fixed script (a module constant, no input in it); after
+it only `$0` (the constant "sh") and numbers: `str(...)` of one (kill's ownership check passes the
+PID, an int, as $1), `*map(str, ...)` of several (the Linux owner probe's PIDs), or
+`",".join(map(str, ...))` (macOS's, one comma list for ps). The Linux ones run only on an ssh host
+(here /proc is read in-process); macOS's owner probe also runs locally, and calls its tools by
+absolute path (/bin/ps, /bin/launchctl), so no PATH is consulted, through --sudo either."""
+ENCODED_POWERSHELL = {"platforms/windows.py": "_encoded"}
+"""PowerShell given `-EncodedCommand F(...)`: F base64-encodes a script built from a module constant and
+PIDs (ints) only (platforms.windows.CIM_SCRIPT); nothing else reaches PowerShell."""
 
 
 def _is_command_string(node: ast.expr) -> bool:
@@ -110,23 +120,59 @@ def test_no_shell_anywhere() -> None:
 
 
 def _fixed_remote_script(module: str, argv: ast.List | ast.Tuple) -> bool:
-    script = REMOTE_SHELL_SCRIPTS.get(module)
+    if _encoded_powershell(module, argv):
+        return True
+    scripts = FIXED_SHELL_SCRIPTS.get(module, set())
     return (
-        script is not None
-        and len(argv.elts) >= 3
+        len(argv.elts) >= 3
         and isinstance(argv.elts[1], ast.Constant)
         and argv.elts[1].value == "-c"
         and isinstance(argv.elts[2], ast.Name)
-        and argv.elts[2].id == script
+        and argv.elts[2].id in scripts
         and all(_script_argument(i, node) for i, node in enumerate(argv.elts[3:]))
     )
 
 
+def _encoded_powershell(module: str, argv: ast.List | ast.Tuple) -> bool:
+    encoder = ENCODED_POWERSHELL.get(module)
+    words = [e.value if isinstance(e, ast.Constant) else None for e in argv.elts]
+    last = argv.elts[-1]
+    return (
+        encoder is not None
+        and words[:-1] == ["powershell", "-NoProfile", "-NonInteractive", "-EncodedCommand"]
+        and isinstance(last, ast.Call)
+        and _dotted(last.func) == encoder
+    )
+
+
+def _str_of_numbers(node: ast.expr) -> bool:
+    """`map(str, NAME)`: the PIDs, ints, as words."""
+    return (
+        isinstance(node, ast.Call)
+        and _dotted(node.func) == "map"
+        and len(node.args) == 2
+        and _dotted(node.args[0]) == "str"
+    )
+
+
 def _script_argument(index: int, node: ast.expr) -> bool:
-    """`$0` is the constant "sh"; the others are `str(<int>)`."""
+    """`$0` is the constant "sh"; the others are `str(<int>)`, `*map(str, <ints>)` or
+    `",".join(map(str, <ints>))`."""
     if index == 0:
         return isinstance(node, ast.Constant) and node.value == "sh"
-    return isinstance(node, ast.Call) and _dotted(node.func) == "str" and len(node.args) == 1
+    if isinstance(node, ast.Starred):
+        return _str_of_numbers(node.value)
+    if isinstance(node, ast.Call) and _dotted(node.func) == "str" and len(node.args) == 1:
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Constant)
+        and node.func.value.value == ","
+        and node.func.attr == "join"
+        and len(node.args) == 1
+        and _str_of_numbers(node.args[0])
+    )
 
 
 def _false(node: ast.expr) -> bool:

@@ -243,6 +243,8 @@ class WindowsHost:
             '"tunnel.exe","6100","Console","1","5,000 K"\r\n',
         }
         self.commands.append(argv[0])
+        if argv[0] not in outputs:  # the owner probes (PowerShell, then wmic): absent on this host
+            return ToolRun(tuple(argv), 1, b"", f"'{argv[0]}' is not recognized".encode(), 0.0)
         return ToolRun(tuple(argv), 0, outputs[argv[0]].encode(), b"", 0.0)
 
     def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
@@ -262,7 +264,8 @@ def test_on_windows_every_sshd_is_spared() -> None:
     order = Order(spec, scope, scope, "TERM", 5.0, 5.0, "")
     host = WindowsHost()
     found = survey(order, host)  # type: ignore[arg-type]
-    assert host.commands == ["netstat", "tasklist"]  # no `sh -c` on Windows
+    assert host.commands[:2] == ["netstat", "tasklist"]
+    assert "sh" not in host.commands  # no `sh -c` on Windows
     assert found.guarded == {3120: SESSION_REFUSAL, 5400: SESSION_REFUSAL}
     plan = plan_host(Target("win1", "win1"), found, order, Reporter())
     assert plan.candidates == {6100: "tunnel.exe"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import shlex
 import shutil
 import subprocess
 import sys
@@ -48,11 +49,16 @@ class Holder:
     name: str
     user: str
     ports: dict[str, int]
+    cmdline: str = ""
+    """Its arguments as a shell would need them (shlex.join), what `cmdline` must show."""
+    started: str | None = None
+    """When it started, as procps' `ps -o lstart` says (TZ=UTC), in ISO 8601: what `started` must show."""
 
     def expected(self, *, remote: bool = False) -> list[dict[str, object]]:
         """The rows every backend must report for the holder's local ports (client side with --remote)."""
-        p, owner = self.ports, (self.pid, self.name, self.user)
-        rows = [
+        p = self.ports
+        owner = (self.pid, self.name, self.user, None, self.cmdline, self.started)  # dual_stack: null
+        rows: list[tuple[object, ...]] = [
             ("tcp", "ipv4", "127.0.0.1", p["tcp4"], None, None, "LISTEN", *owner),
             ("tcp", "ipv4", "127.0.0.1", p["tcp4"], "127.0.0.1", p["client"], "ESTABLISHED", *owner),
             ("tcp", "ipv6", "::1", p["tcp6"], None, None, "LISTEN", *owner),
@@ -93,6 +99,23 @@ def own_name(prefix: str) -> str:
     return f"{prefix[:10]}-{os.getpid() & 0xFFFF:04x}"
 
 
+def ps_started(pid: int) -> str | None:
+    """PID's start as procps' ps prints it (`lstart`, in UTC), in ISO 8601: an independent reading of
+    /proc/PID/stat and the boot time, to hold portcheck's `started` against."""
+    import time
+
+    done = subprocess.run(
+        ["ps", "-o", "lstart=", "-p", str(pid)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TZ": "UTC", "LC_ALL": "C"},
+        check=False,
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.strptime(done.stdout.strip(), "%a %b %d %H:%M:%S %Y"))
+
+
 @contextmanager
 def socket_holder(name: str = "pc-holder") -> Iterator[Holder]:
     """A child process named `name` holding TCP and UDP sockets on IPv4 and IPv6 loopback: two
@@ -108,7 +131,9 @@ def socket_holder(name: str = "pc-holder") -> Iterator[Holder]:
     try:
         assert child.stdout is not None
         ports = json.loads(child.stdout.readline())
-        yield Holder(child.pid, name, pwd.getpwuid(os.getuid()).pw_name, ports)
+        user = pwd.getpwuid(os.getuid()).pw_name
+        cmdline = shlex.join([name, "-c", _HOLDER, name])
+        yield Holder(child.pid, name, user, ports, cmdline, ps_started(child.pid))
     finally:
         assert child.stdin is not None
         child.stdin.close()

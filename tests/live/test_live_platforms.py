@@ -108,7 +108,7 @@ def test_macos_free_port_exits_1(tmp_path: Path) -> None:
 
 def windows_tools(directory: Path) -> None:
     fake_tool(directory, "netstat", output=LIVE / "windows-netstat-ano.txt")
-    fake_tool(directory, "tasklist", output=LIVE / "windows-tasklist-csv-nh.txt")
+    fake_tool(directory, "tasklist", output=LIVE / "windows-tasklist-svc-csv-nh.txt")
     fake_tool(directory, "findstr", output="findstr must never run\n")
 
 
@@ -121,7 +121,7 @@ def test_windows_port_80_is_not_8042_and_pid_4_is_the_kernel(tmp_path: Path) -> 
         ("tcp", "ipv4", "0.0.0.0", 80, None, None, "LISTEN", 4, "System", None),
         ("tcp", "ipv6", "::", 80, None, None, "LISTEN", 4, "System", None),
     )
-    assert recorded_argv(tmp_path) == [["netstat", "-ano"], ["tasklist", "/fo", "csv", "/nh"]]
+    assert recorded_argv(tmp_path)[:2] == [["netstat", "-ano"], ["tasklist", "/svc", "/fo", "csv", "/nh"]]
     assert WINDOWS_KERNEL_HINT in result.stderr
     assert SUDO_HINT not in result.stderr
 

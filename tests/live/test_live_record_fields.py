@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.helpers.live import only_tools
+from tests.helpers.services import cgroup2_root
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 
@@ -51,17 +52,6 @@ def rows(*args: str, path: str | None = None) -> tuple[int, list[dict[str, objec
 # --- item 2: each field from its own column (issue 11 item 1) ----------------------------------------
 
 
-def _cgroup2_root() -> Path | None:
-    """Where the unified (v2) cgroup hierarchy is mounted and writable: ss prints these paths."""
-    for line in Path("/proc/mounts").read_text().splitlines():
-        fields = line.split()
-        if len(fields) > 2 and fields[2] == "cgroup2":
-            root = Path(fields[1])
-            if os.access(root, os.W_OK):
-                return root
-    return None
-
-
 HOSTILE_CGROUP = """
 import os, socket, sys
 directory = sys.argv[1]
@@ -77,7 +67,7 @@ print(server.getsockname()[1], os.getpid())
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="creating a cgroup needs root")
 def test_a_cgroup_named_like_an_owner_list_adds_no_owner(tmp_path: Path) -> None:
-    root = _cgroup2_root()
+    root = cgroup2_root()
     if root is None or shutil.which("ss") is None:
         pytest.skip("SKIPPED LOUDLY: no writable cgroup2 mount or no ss: the cgroup forgery is untested here")
     bystander = subprocess.Popen(["sleep", "60"])

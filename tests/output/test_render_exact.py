@@ -24,6 +24,7 @@ from portcheck.output.render import (
     _colour_state,
     _cut,
     neutralise_formula,
+    owner_label,
     render,
     render_table,
 )
@@ -57,9 +58,15 @@ def sockets(text: st.SearchStrategy[str]) -> st.SearchStrategy[Socket]:
     )
 
 
-def tabulated(rows: list[Socket], columns: list[str], header: bool, style: str, colour: bool) -> str:
-    """The table as tabulate draws it (what render_table did for every style)."""
-    body = [[_cell(row, c) for c in columns] for row in rows]
+def tabulated(
+    rows: list[Socket], columns: list[str], header: bool, style: str, colour: bool, labelled: bool = False
+) -> str:
+    """The table as tabulate draws it (what render_table did for every style); `labelled`: PROCESS shows
+    the container or service beside the name (owner_label)."""
+    body = [
+        [escape_controls(owner_label(row)) if labelled and c == "process" else _cell(row, c) for c in columns]
+        for row in rows
+    ]
     caps = {c: max((len(line[i]) for line in body), default=0) for i, c in enumerate(columns)}
     cells = [[_cut(v, caps[c]) for v, c in zip(line, columns)] for line in body]
     if colour and "state" in columns:
@@ -92,11 +99,13 @@ def test_simple_and_plain_tables_are_tabulates(
     style = "plain" if plain or not header else "simple"
     out = io.StringIO()
     render_table(rows, out, fields=fields, header=header, table_format=style, colour=colour)
+    labelled = not fields and any(r.container or r.service for r in rows)
     columns = list(fields) if fields else [
         c for c in ("proto", "local", "remote", "state", "pid", "process", "user")
         if c not in ("pid", "process", "user") or any(getattr(r, c) for r in rows)
+        or (c == "process" and labelled)
     ]  # fmt: skip
-    assert out.getvalue() == tabulated(rows, columns, header, style, colour)
+    assert out.getvalue() == tabulated(rows, columns, header, style, colour, labelled)
 
 
 RAW_IN_JSON = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -79,6 +79,7 @@ def test_windows_plan_elevated_or_not() -> None:
     assert steps[0].encoding is Encoding.OEM
     assert steps[0].pid_names is not None and steps[0].pid_names.command.argv == (
         "tasklist",
+        "/svc",
         "/fo",
         "csv",
         "/nh",

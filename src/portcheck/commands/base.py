@@ -179,6 +179,12 @@ NoHintsOpt = Annotated[
     bool, typer.Option("--no-hints", help="No hints or warnings on stderr; the output stays as it is.")
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say which tool and encoding were used.")]
+WideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wide", "-W", help="Add each process's full command line to the table, and cut no column to fit."
+    ),
+]
 
 
 MAX_SECONDS = 3600.0
@@ -216,6 +222,8 @@ class OutputOptions:
     table_format: str
     quiet: bool = False
     """-q: nothing on stdout at all; the exit status is the answer."""
+    wide: bool = False
+    """--wide: the table gains CMDLINE and is never cut to the terminal's width."""
 
     @classmethod
     def build(
@@ -227,6 +235,7 @@ class OutputOptions:
         no_header: bool,
         table_format: str,
         quiet: bool = False,
+        wide: bool = False,
     ) -> OutputOptions:
         from portcheck.output.render import FORMATS, resolve_fields
 
@@ -248,7 +257,12 @@ class OutputOptions:
             if table_format not in tabulate_formats:
                 styles = ", ".join(sorted(tabulate_formats))
                 raise UsageError(f"unknown table format {table_format!r}; tabulate knows: {styles}")
-        return cls(chosen, field_list, not no_header, table_format, quiet)
+        if wide and (chosen != "table" or field_list):
+            raise UsageError(
+                "--wide adds the command line to the table; --fields chooses columns itself (add cmdline), "
+                "and JSON and CSV carry every field"
+            )
+        return cls(chosen, field_list, not no_header, table_format, quiet, wide)
 
 
 def port_scope(
@@ -288,13 +302,22 @@ def terminal_settings() -> Terminal:
     return Terminal(env.terminal_size().columns, env.colour)
 
 
-def emit(rows: list[Socket], output: OutputOptions, *, exposure: bool = False) -> ExitCode:
+def emit(
+    rows: list[Socket],
+    output: OutputOptions,
+    *,
+    exposure: bool = False,
+    images: Callable[[Socket], str | None] | None = None,
+) -> ExitCode:
     """Render rows to stdout and return the exit code the contract gives for them. `exposure` adds
-    the EXPOSURE column to a table (--exposure)."""
+    the EXPOSURE column to a table (--exposure); `images` gives a row's container image, for the
+    table's `process → container (image)` (portcheck.live.enrich.Owners.image)."""
     from portcheck.output.render import Table, sort_rows
 
     ordered = sort_rows(rows)
-    write_rows(Table(ordered, after=exposure_column(ordered)) if exposure else ordered, output)
+    after = exposure_column(ordered) if exposure else ()
+    shown = [images(r) for r in ordered] if images is not None else None
+    write_rows(Table(ordered, after=after, images=shown) if exposure or shown else ordered, output)
     return ExitCode.MATCH if ordered else ExitCode.NO_MATCH
 
 
@@ -329,6 +352,7 @@ def write_rows(ordered: Sequence[Socket] | Table, output: OutputOptions) -> None
             table_format=output.table_format,
             width=terminal.width,
             colour=terminal.colour,
+            wide=output.wide,
             terminal=terminal.tty,
         )
 

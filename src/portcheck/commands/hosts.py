@@ -133,10 +133,12 @@ def query_hosts(
     result = FleetResult(fleet_for(options, request.timeout).run(partial(ask_host, request)), request.scope)
     rows: list[Socket] = []
     labels: list[str] = []
+    images: list[str | None] = []
     for host, answer in answered_hosts(reporter, result.hosts, lambda answer: answer):
         ordered = sort_rows(answer.rows)
         rows.extend(ordered)
         labels.extend([host.target.label] * len(ordered))
-    write_rows(Table(rows, hosts=labels), output)
+        images.extend(map(answer.owners.image, ordered))
+    write_rows(Table(rows, hosts=labels, images=images), output)
     (reporter.error if result.failed else reporter.warn)(result.summary())
     return result.exit_code

@@ -25,7 +25,9 @@ from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
     from portcheck.core.portspec import PortSpec
+    from portcheck.live.kill import Ending
     from portcheck.live.question import LiveQuestion
+    from portcheck.live.supervised import StopAction, Supervision
 
 EPILOG = """\
 \b
@@ -36,12 +38,16 @@ Examples:
   portcheck kill 5432 --process postgres --grace 30
   portcheck kill 9229 --signal INT    Ctrl-C for the program, then SIGKILL if it stays
   portcheck kill 8080 --host web1 --host web2   the same on each host over ssh, one confirmation
+  portcheck kill 8080 --stop-container          docker stop the container that holds (or publishes) 8080
+  portcheck kill 80 --stop-service              systemctl stop nginx.service (sc.exe stop, launchctl bootout)
 
 \b
 Exit status: 0 the port is free afterwards, 1 something still holds it (or you answered no),
 2 bad usage or no terminal to ask on without --yes, 3 the machine could not be inspected.
 Never signalled: PID 0, 1 and 4, portcheck itself and its parent. Processes of other users need
-root: run `sudo portcheck kill PORT`.
+root: run `sudo portcheck kill PORT`. A holder that a container or a service manager keeps running is
+named before the question, with the right way to stop it; after a signal, a holder that comes back
+within 2 s is reported with who started it again.
 With --host: exit 0 when every host was inspected and the port is free on each, 1 when a host still
 holds it, 3 when a host could not be inspected; never signalled there: PID 0, 1 and 4, and portcheck's
 own ssh session (its sshd and the processes above it).
@@ -83,6 +89,22 @@ def kill_command(
     hosts_file: fleet_opt.HostsFileOpt = None,
     parallel: fleet_opt.ParallelOpt = fleet_opt.DEFAULT_PARALLEL,
     ssh_config: fleet_opt.SshConfigOpt = None,
+    stop_container: Annotated[
+        bool,
+        typer.Option(
+            "--stop-container",
+            help="A holder in a container, or a forwarder (docker-proxy) publishing a container's port: stop "
+            "the container (docker stop NAME, podman stop NAME) instead of signalling the PID.",
+        ),
+    ] = False,
+    stop_service: Annotated[
+        bool,
+        typer.Option(
+            "--stop-service",
+            help="A holder a service manager runs (a systemd unit, a Windows service, a launchd job): stop "
+            "the service (systemctl stop, sc.exe stop, launchctl bootout) so it is not restarted.",
+        ),
+    ] = False,
     sudo: Annotated[bool, typer.Option("--sudo", hidden=True)] = False,
 ) -> None:
     """End the processes that hold a port: shows them, asks (y/N), signals, reports each PID.
@@ -97,7 +119,6 @@ def kill_command(
         Ending,
         Outcome,
         owners,
-        pid_names,
         process_lines,
         refusal,
         unowned_warning,
@@ -121,6 +142,11 @@ def kill_command(
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6, listening=listening)
     chosen = scope._replace(pids=frozenset(pid) if pid else None, process=process)
     fleet = fleet_opt.HostOptions.build(host, hosts_file, parallel, ssh_config)
+    if fleet.wanted and (stop_container or stop_service):
+        raise UsageError(
+            "--stop-container and --stop-service act on this machine only; on a host, run portcheck there "
+            "(ssh HOST portcheck kill ...)"
+        )
     if fleet.wanted:
         from portcheck.commands.kill_hosts import kill_hosts
         from portcheck.fleet.kill import Order
@@ -128,7 +154,7 @@ def kill_command(
         order = Order(spec, scope, chosen, first_signal, grace, timeout, matching(pid, process))
         raise typer.Exit(kill_hosts(fleet, order, yes=yes, reporter=reporter))
     question = LiveQuestion(spec, scope, current_os(), LocalExecutor(), timeout)
-    rows = question.held()
+    rows = question.held(enrich=True)
     targets = [r for r in rows if chosen(r)]
     if question.last is not None:
         question.last.hints = [kill_hint(h, spec) for h in question.last.hints]
@@ -143,27 +169,137 @@ def kill_command(
         if reason:
             ending.settle(owner_pid, name, Outcome.REFUSED, reason)
     candidates = {p: n for p, n in found.items() if p not in ending.outcomes}
+    ways = _Ways.of(question, candidates, targets, stop_container=stop_container, stop_service=stop_service)
     asking = bool(candidates) and not yes
     opt.show_processes(process_lines(targets), asking=asking)
     unowned = unowned_warning(targets)
     if unowned:
         reporter.warn(unowned)
-    if asking and not opt.confirm(pid_names(candidates), ending.describe_plan()):
+    for line in ways.warnings(str(spec)):
+        reporter.warn(line)
+    if asking and not opt.confirm(*ways.confirmation(ending)):
         opt.write_lines(ending.report_lines())
         reporter.error("nothing ended")
         raise typer.Exit(ExitCode.NO_MATCH)
     if candidates:
         try:
-            ending.run(candidates)
+            ways.stop(ending, grace)
+            if ways.signalled:
+                ending.run(ways.signalled)
         except KeyboardInterrupt:
             sys.stderr.write("\n")
             ending.interrupted()
             opt.write_lines(ending.report_lines())
             raise typer.Exit(INTERRUPTED) from None
     opt.write_lines(ending.report_lines())
-    raise typer.Exit(_verdict(question, spec, reporter))
+    raise typer.Exit(_verdict(question, spec, reporter, back=ways.came_back(ending)))
 
 
+class _Ways:
+    """How each candidate is ended: a signal, or (with --stop-container / --stop-service) its
+    container or service stopped; and who would start it again (portcheck.live.supervised)."""
+
+    def __init__(
+        self,
+        question: LiveQuestion,
+        candidates: dict[int, str],
+        supervised: dict[int, Supervision],
+        actions: list[StopAction],
+        options: tuple[bool, bool],
+    ) -> None:
+        self.question = question
+        self.candidates = candidates
+        self.supervised = supervised
+        self.actions = actions
+        self.options = options
+        stopped = {pid for action in actions for pid in action.pids}
+        self.signalled = {p: n for p, n in candidates.items() if p not in stopped}
+
+    @classmethod
+    def of(
+        cls,
+        question: LiveQuestion,
+        candidates: dict[int, str],
+        targets: list[Socket],
+        *,
+        stop_container: bool,
+        stop_service: bool,
+    ) -> _Ways:
+        from portcheck.live.supervised import assess, stop_actions
+        from portcheck.platforms import platform_for
+
+        answer = question.last
+        if answer is None or not candidates:
+            return cls(question, candidates, {}, [], (stop_container, stop_service))
+        system = platform_for(question.os_name)
+        supervised = assess(candidates, targets, answer.owners, system, question)
+        actions = stop_actions(supervised, stop_container=stop_container, stop_service=stop_service)
+        return cls(question, candidates, supervised, actions, (stop_container, stop_service))
+
+    def warnings(self, spec: str) -> list[str]:
+        from portcheck.live.supervised import advice
+
+        stop_container, stop_service = self.options
+        lines = advice(
+            self.supervised.values(), spec, stop_container=stop_container, stop_service=stop_service
+        )
+        if stop_container and not any(e.container for e in self.supervised.values()):
+            lines.append(
+                f"--stop-container: no holder of port {spec} runs in a container (or forwards to one)"
+            )
+        if stop_service and not any(e.supervisor and e.supervisor.stop for e in self.supervised.values()):
+            lines.append(f"--stop-service: no holder of port {spec} is a service portcheck can stop")
+        return lines
+
+    def confirmation(self, ending: Ending) -> tuple[str, str]:
+        """(what, how) for `End WHAT with HOW?`."""
+        from portcheck.live.kill import pid_names
+
+        stops = ", ".join(f"{a.what} with `{a.shown}`" for a in self.actions)
+        if not self.signalled:
+            first, _, how = stops.rpartition(" with ")
+            return first, how
+        names = pid_names(self.signalled)
+        return (f"{stops}, and {names}" if stops else names), ending.describe_plan()
+
+    def stop(self, ending: Ending, grace: float) -> None:
+        from portcheck.live.kill import Outcome
+        from portcheck.live.supervised import run_stop
+
+        for action in self.actions:
+            stopped, said = run_stop(action, self.question, grace)
+            for pid in action.pids:
+                name = self.candidates[pid]
+                if stopped:
+                    ending.settle(pid, name, Outcome.ENDED, f"by `{action.shown}` ({action.what})")
+                else:
+                    ending.settle(pid, name, Outcome.FAILED, f"{action.what} {said}")
+
+    def came_back(self, ending: Ending) -> list[str]:
+        """After signals to supervised holders: who holds the port again, and who started it."""
+        from portcheck.live.kill import Outcome
+        from portcheck.live.supervised import watch_for_return, who_restarted
+        from portcheck.platforms import platform_for
+
+        ended = {p for p, (_, outcome, _) in ending.outcomes.items() if outcome is Outcome.ENDED}
+        if not any(p in self.supervised for p in ended & set(self.signalled)):
+            return []
+        back = watch_for_return(self.question, set(self.candidates))
+        answer = self.question.last
+        if not back or answer is None:
+            return []
+        system = platform_for(self.question.os_name)
+        privileged = self.question.executor.privileged
+        return list(
+            dict.fromkeys(
+                f"PID {r.pid} ({r.process or '?'}), started again by "
+                f"{who_restarted(r, answer.owners, system, privileged)}"
+                for r in back
+            )
+        )
+
+
+INTERRUPTED = 130
 INTERRUPTED = 130
 """Ctrl-C: the shell's 128 + SIGINT, as for every other command (cli.main)."""
 
@@ -188,10 +324,18 @@ def matching(pids: Sequence[int] | None, process: str | None) -> str:
 
 
 def _verdict(
-    question: LiveQuestion, spec: PortSpec, reporter: Reporter, held: list[Socket] | None = None
+    question: LiveQuestion,
+    spec: PortSpec,
+    reporter: Reporter,
+    held: list[Socket] | None = None,
+    back: Sequence[str] = (),
 ) -> ExitCode:
     """Exit 0 when the port is free now; 1 (and who holds it, on stderr) when it is not. `held`: rows
-    just read (no need to ask again)."""
+    just read (no need to ask again); `back`: holders that came back after their PIDs ended, and who
+    started them again."""
+    if back:
+        reporter.error(f"port {spec} is held again: {'; '.join(back)}")
+        return ExitCode.NO_MATCH
     if held is None:
         held = question.held()
     if not held:

@@ -23,6 +23,7 @@ Examples:
   portcheck 80,443 8000-8100      several ports and a range
   portcheck ssh                   a service name: its IANA port (22)
   portcheck --pid 1234            every socket of PID 1234
+  portcheck 8080 -W               with each process's full command line (container, service beside it)
   portcheck                       every listening socket (TCP LISTEN, bound UDP)
   portcheck 53 --udp --json       UDP only, as JSON for a script
   portcheck 5432 --remote         also connections to a remote port 5432 (clients)
@@ -68,6 +69,7 @@ def query_command(
     fields: opt.FieldsOpt = None,
     no_header: opt.NoHeaderOpt = False,
     table_format: opt.TableFormatOpt = "simple",
+    wide: opt.WideOpt = False,
     quiet: opt.QuietOpt = False,
     no_hints: opt.NoHintsOpt = False,
     verbose: opt.VerboseOpt = False,
@@ -123,6 +125,7 @@ def query_command(
         no_header=no_header,
         table_format=table_format,
         quiet=quiet,
+        wide=wide,
     )
     opt.check_exposure_column(exposure, output, fleet.wanted or watch is not None)
     row_filter = selection(
@@ -161,7 +164,7 @@ def query_command(
         watching.watch(ask, watch, output=output, reporter=reporter, title=title, nothing=nothing)
     answer = ask()
     opt.report_answer(reporter, answer)
-    opt.emit(answer.rows, output, exposure=exposure)
+    opt.emit(answer.rows, output, exposure=exposure, images=answer.owners.image)
     from portcheck.commands.verdict import local_verdict
 
     shown = not quiet and (environment().stderr_isatty or verbose)

@@ -101,7 +101,7 @@ def survey(order: Order, executor: SSHExecutor) -> Found:
     from portcheck.fleet.fleet import for_person
 
     question = LiveQuestion(order.spec, order.scope, executor.system.os, executor, order.timeout)
-    question.ask()
+    question.ask(enrich=True)
     assert question.last is not None
     answer = for_person(question.last, executor, order.timeout)
     held = [r for r in answer.rows if holds_port(r)]

@@ -5,11 +5,15 @@ an ssh host (portcheck.fleet.remote.SSHExecutor), without the engine knowing whi
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import io
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Protocol
 
+from portcheck.core.decode import text_lines
 from portcheck.core.model import Socket
-from portcheck.live.runner import ToolRun, run
+from portcheck.live.runner import Output, ToolRun, output_stream, run
+from portcheck.platforms import oem_encoding
+from portcheck.platforms.base import Encoding
 
 
 class Executor(Protocol):
@@ -79,3 +83,13 @@ class LocalExecutor:
 
     def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
         return local_user_names(uids)
+
+
+def output_lines(data: Output, encoding: Encoding, executor: Executor) -> Iterator[str]:
+    """A tool's output as lines: the console code page when known (Windows), else detected. Read in
+    place (runner.output_stream): a copy would double the memory of a large answer."""
+    known = oem_encoding() if encoding is Encoding.OEM and executor.local else None
+    if known is None:
+        return text_lines(output_stream(data))[1]
+    text = io.TextIOWrapper(output_stream(data), encoding=known, errors="replace", newline=None)
+    return (line.rstrip("\n") for line in text)

@@ -6,7 +6,7 @@ person is looking at. Each is one line for stderr; the CLI prints them, --quiet 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from portcheck.core.model import Socket, State
 
@@ -63,10 +63,12 @@ def hints_for(
     shows_owners: bool = True,
     filtered_out: Sequence[Socket] = (),
     local: bool = True,
+    explained: Collection[str] = (),
 ) -> list[str]:
     """`user` is who ran the tools (their sockets are visible without privilege). `filtered_out`: rows
     that --pid or --process removed (every other selection kept them). `local`: the rows are this
-    machine's (its /etc/hosts can say what `localhost` is)."""
+    machine's (its /etc/hosts can say what `localhost` is). `explained`: forwarders (lower case) whose
+    container, or its absence, the owners' hints name (portcheck.live.enrich)."""
     hints: list[str] = []
     if not shows_owners:
         if rows:
@@ -84,7 +86,7 @@ def hints_for(
     if windows and any(r.pid == 4 for r in rows):
         hints.append(WINDOWS_KERNEL_HINT)
     for name in dict.fromkeys(r.process.lower() for r in rows if r.process):
-        where = FORWARDERS.get(name)
+        where = FORWARDERS.get(name) if name not in explained else None
         if where:
             hints.append(f"{name} only forwards this port: the real server runs in {where}")
     hints.extend(shared_port_hints(rows, local=local))

@@ -149,6 +149,10 @@ def process_lines(rows: list[Socket], host: str | None = None) -> list[str]:
         if connections:
             parts.append(f"{connections} connection{'s' if connections != 1 else ''}")
         name = escape_controls(first.process or "?")
+        keeper = next((r for r in its if r.container or r.service), None)
+        if keeper is not None:
+            what = f"container {keeper.container}" if keeper.container else f"service {keeper.service}"
+            user += f", {escape_controls(what)}"
         lines.append(f"{lead}PID {pid} ({name}{user}): " + "; ".join(parts))
     return lines
 

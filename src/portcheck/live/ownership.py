@@ -46,7 +46,7 @@ def check_holder(question: LiveQuestion, pid: int) -> Proof:
         return Proof(None, f"{command.tool}: {error.problem.value}")
     if result.status != 0 and not (result.status in check.no_match_status and not result.error_line()):
         return Proof(None, f"{command.tool}: exit status {result.status}")
-    from portcheck.live.query import output_lines
+    from portcheck.live.executor import output_lines
 
     try:
         holding = check.read(output_lines(result.output, check.encoding, executor), pid, scope)

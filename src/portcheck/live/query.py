@@ -9,7 +9,6 @@ When every step failed, InspectError (exit 3) names each tool and why.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -17,18 +16,18 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from portcheck import parsers
-from portcheck.core.decode import text_lines
 from portcheck.core.errors import InspectError, ParseError, excerpt, quote
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Proto, Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec
-from portcheck.live.executor import Executor, LocalExecutor, with_user_names
+from portcheck.live.enrich import Owners
+from portcheck.live.executor import Executor, LocalExecutor, output_lines, with_user_names
 from portcheck.live.hints import WINDOWS_ELEVATION_HINT, hints_for
-from portcheck.live.runner import DEFAULT_TIMEOUT, Output, Problem, ToolError, ToolRun, output_stream
+from portcheck.live.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
 from portcheck.parsers.common import Parser
-from portcheck.platforms import current_os, oem_encoding, platform_for
-from portcheck.platforms.base import OS, Encoding, NameLookup, Platform, Probe, Question, Step
+from portcheck.platforms import current_os, platform_for
+from portcheck.platforms.base import OS, NameLookup, Platform, Probe, Question, Step
 
 IN_PROCESS_READERS: dict[str, str] = {"proc": "portcheck.live.procfs"}
 """Readers that answer a step with no commands (Step.local_only) inside portcheck, by the step's
@@ -78,6 +77,8 @@ class Answer:
     hints: list[str] = field(default_factory=list)
     tried: list[Attempt] = field(default_factory=list)
     """Steps tried before the one that answered, and why each failed."""
+    owners: Owners = field(default_factory=Owners)
+    """What was learnt about the rows' processes (portcheck.live.enrich): images, supervisors."""
 
 
 @dataclass
@@ -97,10 +98,12 @@ def inspect(
     sudo: bool = False,
     executor: Executor | None = None,
     scope: RowFilter | None = None,
+    enrich: bool = True,
 ) -> Answer:
     """Who uses these ports (None: every listening socket)? `scope` selects the rows (its --remote,
-    protocol and family also shape the tools' own filters). Raises InspectError when nothing answers,
-    portcheck.live.sudo.SudoError when sudo refuses."""
+    protocol and family also shape the tools' own filters); `enrich` fills cmdline, started, service
+    and container (portcheck.live.enrich; `kill` polling the port does without). Raises InspectError
+    when nothing answers, portcheck.live.sudo.SudoError when sudo refuses."""
     system = platform_for(platform or current_os())
     extra_hints: list[str] = []
     if executor is None:
@@ -130,9 +133,9 @@ def inspect(
             tried.append(Attempt(step.tool, unsure, routine=True))
             unproven = unproven or outcome
             continue
-        return _answer(outcome, system, executor, scope, tried, extra_hints, timeout)
+        return _answer(outcome, system, executor, scope, tried, extra_hints, enrich=enrich, timeout=timeout)
     if unproven is not None:
-        return _answer(unproven, system, executor, scope, tried, extra_hints, timeout)
+        return _answer(unproven, system, executor, scope, tried, extra_hints, enrich=enrich, timeout=timeout)
     raise InspectError("cannot inspect this machine's sockets: " + "; ".join(map(str, tried)))
 
 
@@ -211,16 +214,6 @@ def _parser(tool: str, name: str) -> Parser:
         raise ToolError(tool, Problem.FAILED, f"this portcheck has no {name} parser") from None
 
 
-def output_lines(data: Output, encoding: Encoding, executor: Executor) -> Iterator[str]:
-    """A tool's output as lines: the console code page when known (Windows), else detected. Read in
-    place (runner.output_stream): a copy would double the memory of a large answer."""
-    known = oem_encoding() if encoding is Encoding.OEM and executor.local else None
-    if known is None:
-        return text_lines(output_stream(data))[1]
-    text = io.TextIOWrapper(output_stream(data), encoding=known, errors="replace", newline=None)
-    return (line.rstrip("\n") for line in text)
-
-
 def probe_lines(probe: Probe, executor: Executor, timeout: float) -> Iterator[str]:
     """A probe's output (`portcheck info`'s port ranges, the bind test's excluded ranges): files read
     directly on this machine, else its command through the executor. Raises ToolError, OSError."""
@@ -251,7 +244,10 @@ def _name_pids(
     except (ToolError, ParseError) as error:  # ParseError: binary output
         notes.warn(f"process names unavailable ({error})")
         return rows
-    return found.notes.pid_names.name(rows)
+    services: dict[int, str] = {}
+    if lookup.services is not None:
+        services = lookup.services(output_lines(result.output, step.encoding, executor))
+    return found.notes.pid_names.name(rows, services)
 
 
 def _read_in_process(step: Step, question: Question) -> _Outcome:
@@ -270,6 +266,8 @@ def _answer(
     row_filter: RowFilter | None,
     tried: list[Attempt],
     extra_hints: Sequence[str],
+    *,
+    enrich: bool,
     timeout: float,
 ) -> Answer:
     rows = with_user_names(outcome.rows, executor, timeout)
@@ -284,6 +282,21 @@ def _answer(
             unnamed = row_filter._replace(pids=None, process=None)
             filtered_out = [r for r in rows if unnamed(r) and not row_filter(r)]
         rows = [r for r in rows if row_filter(r)]
+    owners = Owners()
+    owner_hints: list[str] = []
+    explained: set[str] = set()
+    if enrich and rows:
+        from portcheck.live.enrich import enrich as fill
+        from portcheck.live.enrich import explained_forwarders
+
+        rows, owners, owner_hints = fill(rows, system, executor, timeout, outcome.notes)
+        explained = explained_forwarders(rows, system, owners)
+        if outcome.notes.messages and outcome.step.parser == "ss":
+            from portcheck.parsers.ss import IN_CONTAINERS
+
+            # Meant for a paste; here the containers were looked up (named, or said why not).
+            unsaid = IN_CONTAINERS.partition("{")[0]
+            outcome.notes.messages = {m: None for m in outcome.notes.messages if not m.startswith(unsaid)}
     hints = [
         *extra_hints,
         *(system.local_hints(rows) if executor.local else ()),
@@ -296,6 +309,8 @@ def _answer(
             shows_owners=outcome.step.shows_owners,
             filtered_out=filtered_out,
             local=executor.local,
+            explained=explained,
         ),
+        *owner_hints,
     ]
-    return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried)
+    return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried, owners)

@@ -28,18 +28,25 @@ class LiveQuestion:
     last: Answer | None = field(default=None, repr=False)
     """The latest answer (for its tool, notes and hints)."""
 
-    def ask(self) -> list[Socket]:
-        """The rows in scope now; raises InspectError (exit 3) when the machine cannot be inspected."""
+    def ask(self, *, enrich: bool = False) -> list[Socket]:
+        """The rows in scope now; raises InspectError (exit 3) when the machine cannot be inspected.
+        `enrich`: with cmdline, started, service and container (what kill shows and advises on; the
+        polls while it waits do without)."""
         from portcheck.live.query import inspect
 
         answer = inspect(
-            self.ports, platform=self.os_name, timeout=self.timeout, executor=self.executor, scope=self.scope
+            self.ports,
+            platform=self.os_name,
+            timeout=self.timeout,
+            executor=self.executor,
+            scope=self.scope,
+            enrich=enrich,
         )
         self.last = answer
         return answer.rows
 
-    def held(self) -> list[Socket]:
-        return [r for r in self.ask() if holds_port(r)]
+    def held(self, *, enrich: bool = False) -> list[Socket]:
+        return [r for r in self.ask(enrich=enrich) if holds_port(r)]
 
 
 def describe_holders(rows: list[Socket]) -> str:

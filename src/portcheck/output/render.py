@@ -32,7 +32,7 @@ class Table:
     """Rows, in the order shown, with what goes before each of them. (A plain class: a dataclass would
     cost every `portcheck PORT` a few hundred microseconds to define.)"""
 
-    __slots__ = ("after", "hosts", "marks", "rows")
+    __slots__ = ("after", "hosts", "images", "marks", "rows")
 
     def __init__(
         self,
@@ -40,6 +40,7 @@ class Table:
         hosts: Sequence[str] | None = None,
         marks: Sequence[str] | None = None,
         after: Sequence[tuple[str, Sequence[str]]] = (),
+        images: Sequence[str | None] | None = None,
     ) -> None:
         self.rows = rows
         self.hosts = hosts
@@ -48,6 +49,8 @@ class Table:
         """One short string per row for a first, headerless table column: `--watch` marks new rows `+`
         and gone rows `-` (tables only)."""
         self.after = after
+        self.images = images
+        """One container image (or None) per row, for the table's `process → container (image)`."""
         """Columns that are no record field, after the others: (name, one cell per row), tables only
         (`--exposure`)."""
 
@@ -189,11 +192,32 @@ def _colour_state(text: str) -> str:
     return f"{colour}{text}{_RESET}" if colour else text
 
 
-def _columns(rows: Sequence[Socket], columns: Sequence[str]) -> list[list[str]]:
-    """The cells `_cell` gives, a column at a time (a 100,000-row table is 700,000 cells)."""
+ARROW = "→"
+
+
+def owner_label(row: Socket, image: str | None = None) -> str:
+    """The default table's PROCESS cell: the name, and who it really is when the record says so:
+    `docker-proxy → pc-web (nginx:1.27)` (the container, and its image), `svchost.exe (Dnscache)`
+    (the service)."""
+    name = row.process or ""
+    if row.container:
+        shown = f"{row.container} ({image})" if image else row.container
+        return f"{name} {ARROW} {shown}" if name else shown
+    if row.service:
+        return f"{name} ({row.service})" if name else row.service
+    return name
+
+
+def _columns(
+    rows: Sequence[Socket], columns: Sequence[str], images: Sequence[str | None] | None = None
+) -> list[list[str]]:
+    """The cells `_cell` gives, a column at a time (a 100,000-row table is 700,000 cells). With
+    `images` (the default table, when a row names a container or service) PROCESS is `owner_label`."""
     cells = []
     for column in columns:
-        if column in ("local", "remote"):
+        if column == "process" and images is not None:
+            cells.append([escape_controls(owner_label(r, i)) for r, i in zip(rows, images)])
+        elif column in ("local", "remote"):
             cells.append([_cell(r, column) for r in rows])
         else:
             at = FIELDS.index(column)
@@ -219,10 +243,12 @@ def render_table(
     table_format: str = "simple",
     width: int | None = None,
     colour: bool = False,
+    wide: bool = False,
 ) -> None:
     """A table for people. With `width` (a terminal's), long process and user cells are cut with an
-    ellipsis until the table fits. A Table's hosts make a first HOST column (fleet queries); its marks
-    a first, headerless one (`--watch`).
+    ellipsis until the table fits; `wide` adds the CMDLINE column and cuts nothing (`--wide`). A
+    Table's hosts make a first HOST column (fleet queries); its marks a first, headerless one
+    (`--watch`); its images go beside the containers PROCESS names.
 
     tabulate draws the table. For its two simplest styles on printable ASCII cells (the default
     `portcheck PORT` table) the same text is drawn here instead, because importing tabulate costs about
@@ -230,8 +256,12 @@ def render_table(
     byte-identical."""
     shown = as_table(table)
     rows, hosts, marks = shown.rows, shown.hosts, shown.marks
-    columns = list(fields) if fields else default_columns(rows)
-    body = _columns(rows, columns)
+    columns = list(fields) if fields else default_columns(rows) + (["cmdline"] if wide else [])
+    labelled = not fields and any(r.container or r.service for r in rows)
+    images = (shown.images or [None] * len(rows)) if labelled else None
+    body = _columns(rows, columns, images)
+    if wide:
+        width = None
     for name, cells in shown.after:
         columns = [*columns, name]
         body.append([escape_controls(cell) for cell in cells])
@@ -302,9 +332,13 @@ def _escape_separators(cell: str, drawn: str) -> str:
 
 
 def default_columns(rows: Sequence[Socket]) -> list[str]:
-    """TABLE_COLUMNS without the owner columns no row fills (a paste without PIDs)."""
+    """TABLE_COLUMNS without the owner columns no row fills (a paste without PIDs). PROCESS stays when a
+    row names a service or container: it shows them (owner_label)."""
     return [
-        c for c in TABLE_COLUMNS if c not in ("pid", "process", "user") or any(getattr(r, c) for r in rows)
+        c
+        for c in TABLE_COLUMNS
+        if c not in ("pid", "process", "user")
+        or any(getattr(r, c) or (c == "process" and (r.service or r.container)) for r in rows)
     ]
 
 
@@ -324,7 +358,7 @@ def _plain_layout(table_format: str, headers: list[str], body: list[list[str]]) 
         rule = False
     else:
         return None
-    texts = ["".join(cells) for cells in body]
+    texts = ["".join(cells).replace(ARROW, "") for cells in body]  # one column wide, as in wcwidth
     if all(text.isascii() and text.isprintable() for text in texts):
         return rule
     return None
@@ -600,6 +634,7 @@ def render(
     table_format: str = "simple",
     width: int | None = None,
     colour: bool = False,
+    wide: bool = False,
     terminal: bool = False,
 ) -> None:
     """Rows in one of FORMATS; a Table's hosts become every format's first field (see Table).
@@ -615,6 +650,7 @@ def render(
             table_format=table_format,
             width=width,
             colour=colour,
+            wide=wide,
         )
     elif fmt == "json":
         render_json(rows, out, fields=fields)

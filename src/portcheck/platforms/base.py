@@ -26,6 +26,7 @@ from portcheck.core.strenum import StrEnum
 
 if TYPE_CHECKING:
     from portcheck.core.filters import RowFilter
+    from portcheck.core.owners import PortOwner, ProcessFacts
     from portcheck.parsers.ownership import Holding
     from portcheck.parsers.portranges import PortRange
 
@@ -75,6 +76,8 @@ class NameLookup(NamedTuple):
 
     command: Command
     parser: str
+    services: ServiceReader | None = None
+    """Reads the same output for the services each PID hosts (`tasklist /svc`), for `service`."""
 
 
 class Step(NamedTuple):
@@ -223,6 +226,81 @@ class BindAdvice(NamedTuple):
     """A denied bind may be an excluded port range: the EXCLUDED probes say which."""
 
 
+# --- who the process behind a socket is (`cmdline`, `started`, `service`, `container`) -------------------
+
+OwnerReader = Callable[[Iterable[str]], "dict[int, ProcessFacts]"]
+"""Reads an owner probe's reply (portcheck.parsers.owners): PID -> what the OS says of it."""
+ServiceReader = Callable[[Iterable[str]], "dict[int, str]"]
+
+
+class OwnerProbe(NamedTuple):
+    """ONE command that tells, for all the PIDs of an answer at once, each process's command line,
+    start time and supervisor (portcheck.live.enrich runs it through the Executor, so an ssh host is
+    asked the same way). A platform may offer alternatives, tried in order while the tool is missing
+    (Windows: PowerShell, then wmic)."""
+
+    command: Command
+    read: OwnerReader
+    in_process: bool = False
+    """On this machine portcheck reads the same files itself (Linux /proc): no process at all."""
+    encoding: Encoding = Encoding.DETECT
+
+
+class ContainerRuntime(NamedTuple):
+    """A container runtime's CLI: how it lists running containers (portcheck.parsers.owners.containers
+    reads the reply) and how one is stopped (`kill --stop-container`)."""
+
+    name: str
+    """`docker`, `podman`: what cgroup paths and forwarders name (portcheck.core.cgroups)."""
+    listing: Command
+    stop: tuple[str, ...]
+    """The argv before the container's name and options: `docker stop`."""
+
+
+class KernelOwners(NamedTuple):
+    """For a PID that stands for the kernel (Windows PID 4, System), the command that says which
+    process asked the kernel for a port (HTTP.sys's request queues), and its reader."""
+
+    pids: frozenset[int]
+    service: str
+    """The `service` of such a row whose port the reply names (`HTTP.sys`)."""
+    command: Command
+    read: Callable[[Iterable[str]], list[PortOwner]]
+    encoding: Encoding = Encoding.DETECT
+
+
+class Supervisor(NamedTuple):
+    """Who keeps a process running, and the right way to stop it for good (`kill --stop-service`)."""
+
+    kind: str
+    """How people call it: `systemd`, `launchd`, `the Windows service manager`."""
+    name: str
+    """The unit, label or service (as the record's `service` shows it)."""
+    stop: Command | None
+    """What `--stop-service` runs; None when portcheck will not (a svchost hosting several services)."""
+    advice: str
+    """The command a person would type, or why there is none (shown in kill's warnings)."""
+    restart_check: Command | None = None
+    """Asks whether it restarts the process when it dies (systemd's Restart=); None: cannot tell."""
+    read_restart: Callable[[Iterable[str]], tuple[str | None, int | None]] | None = None
+    """(restart policy, main PID) from that reply: (`always`, 812), (`no`, 812); None where unsaid."""
+
+
+PS_ENV = MappingProxyType({**POSIX_ENV, "TZ": "UTC0"})
+"""ps prints `lstart` in the time zone TZ names (UTC0: POSIX's spelling, no zone files needed), in the
+C locale's words."""
+PS_ARGV = ("ps", "-ww", "-o", "pid=,lstart=,command=", "-p")
+_TAB_TEMPLATE = "\t".join(("{{.ID}}", "{{.Names}}", "{{.Image}}", "{{.Ports}}"))
+"""The four fields portcheck.parsers.owners.containers reads, tab-separated (a real tab: no shell
+stands between portcheck and the CLI locally, and ssh's quoting keeps it)."""
+
+
+def container_cli(name: str) -> ContainerRuntime:
+    """`docker` or `podman`: both list running containers with the same template and `--no-trunc`."""
+    listing = Command((name, "ps", "--no-trunc", "--format", _TAB_TEMPLATE), POSIX_ENV)
+    return ContainerRuntime(name, listing, (name, "stop"))
+
+
 # --- the platform ---------------------------------------------------------------------------------------
 
 
@@ -269,6 +347,32 @@ class Platform(ABC):
     def local_hints(self, rows: Sequence[Socket]) -> list[str]:
         """What this machine's own settings add to the rows of a local query (a remote host's are not
         read): nothing, unless the OS says otherwise."""
+        return []
+
+    container_runtimes: ClassVar[tuple[ContainerRuntime, ...]] = ()
+    forwarders: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    """Process names (lower case) that hold a port for a container (docker-proxy, Docker Desktop), and
+    the runtime that knows which container publishes it."""
+    orphan_forwarders: ClassVar[frozenset[str]] = frozenset()
+    """Forwarders that outlive their container (docker-proxy): one no container publishes is said."""
+    kernel_owners: ClassVar[KernelOwners | None] = None
+    vanished_pid_hint: ClassVar[str | None] = None
+    """Said when a row's PID belongs to no process (`{pid}`, `{port}`, `{children}` filled in), where
+    the OS has a reason for it (Windows keeps a dead creator's PID on an inherited socket)."""
+
+    def owner_probes(self, pids: Sequence[int], orphans: Sequence[int] = ()) -> tuple[OwnerProbe, ...]:
+        """The probe (or alternatives) that tells about these PIDs; `orphans`: PIDs no process seems to
+        have (no name), whose children are asked for too where the OS says why that happens."""
+        return ()
+
+    def supervisor(self, facts: ProcessFacts, *, privileged: bool) -> Supervisor | None:
+        """Who restarts this process and how to stop it for good; None when nothing supervises it (or
+        this OS cannot tell)."""
+        return None
+
+    def cause_hints(self, rows: Sequence[Socket]) -> list[str]:
+        """What a row means on this OS when the program is a well-known cause of a taken port
+        (AirPlay Receiver, systemd-resolved's stub): said for local and remote rows alike."""
         return []
 
     def answers_uname(self, name: str) -> bool:

@@ -1,13 +1,19 @@
 """FreeBSD: sockstat first (in the base system; it names processes), then `netstat -anW`, which never
-does."""
+does. Who a process is: one `ps -o pid=,lstart=,command=` (no rc.d name: rc.d keeps no PID -> script
+map that one command could read)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from portcheck.platforms.base import (
     OS,
     POSIX_ENV,
+    PS_ARGV,
+    PS_ENV,
     BsdPlatform,
     Command,
+    OwnerProbe,
     OwnershipCheck,
     Question,
     Step,
@@ -36,6 +42,11 @@ class FreeBSD(BsdPlatform):
             Step("sockstat", "sockstat", sockstat),
             Step("netstat", "netstat-bsd", (Command(("netstat", "-anW"), POSIX_ENV),), shows_owners=False),
         )
+
+    def owner_probes(self, pids: Sequence[int], orphans: Sequence[int] = ()) -> tuple[OwnerProbe, ...]:
+        from portcheck.parsers.owners.bsd import read_ps
+
+        return (OwnerProbe(Command((*PS_ARGV, ",".join(map(str, pids))), PS_ENV), read_ps),)
 
     def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
         """sockstat (in the base system; lsof is a package) for the port, filtered to PID's rows."""

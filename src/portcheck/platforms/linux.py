@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from portcheck.core.model import Family, Socket
 from portcheck.core.portspec import PortSpec
@@ -13,6 +15,7 @@ from portcheck.platforms.base import (
     POSIX_BIND_ADVICE,
     POSIX_ENV,
     Command,
+    OwnerProbe,
     OwnershipCheck,
     PosixPlatform,
     Probe,
@@ -20,11 +23,16 @@ from portcheck.platforms.base import (
     Question,
     RangeReader,
     Step,
+    Supervisor,
     Traits,
+    container_cli,
     filterable,
     lsof_step,
     protos,
 )
+
+if TYPE_CHECKING:
+    from portcheck.core.owners import ProcessFacts
 
 PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
 BINDV6ONLY = "/proc/sys/net/ipv6/bindv6only"
@@ -50,6 +58,37 @@ paths the script named itself (digits only; /dev/null keeps ls from listing the 
 there are none), so no file name another program chose is ever printed; then the
 kernel's socket tables. POSIX sh, grep, ls and cat: busybox has them too. On this machine portcheck
 reads the same files itself (portcheck.live.procfs.holder_evidence)."""
+
+
+OWNERS_SCRIPT = (
+    'echo "clk $(getconf CLK_TCK 2>/dev/null || echo 100)"; grep "^btime " /proc/stat; '
+    'for p; do for f in stat cgroup cmdline; do echo "$f $p"; '
+    'dd if="/proc/$p/$f" bs=4096 count=8 2>/dev/null | od -An -v -tx1; done; done; exit 0'
+)
+"""Run as `sh -c OWNERS_SCRIPT sh PID...` on an ssh host (a fixed script; the PIDs, ints, are its
+arguments): ONE command for every PID of the answer. For each PID and file it prints `FILE PID`, then
+the file's first 32 KiB as hex (`od`), so no byte a process chose (its name in stat, its arguments,
+a cgroup directory's name) can pose as a line of the reply; portcheck.parsers.owners.linux.read_reply
+reads it. POSIX sh, dd and od (busybox has them); getconf where present (else USER_HZ 100). On this
+machine portcheck reads the same files itself (portcheck.live.procfs.owner_facts)."""
+RESOLVED_STUB = frozenset({"127.0.0.53", "127.0.0.54"})
+RESOLVED_HINT = (
+    "systemd-resolved listens on {address}:53 (its local DNS stub): a DNS server, Pi-hole or container that "
+    "binds port 53 on every address fails while it does; set DNSStubListener=no in "
+    "/etc/systemd/resolved.conf, then `systemctl restart systemd-resolved`"
+)
+
+
+def read_restart(lines: Iterable[str]) -> tuple[str | None, int | None]:
+    """`systemctl show --property=Restart --property=MainPID UNIT`: (`always`, 812); None where unsaid."""
+    restart = main = None
+    for line in lines:
+        key, _, value = line.strip().partition("=")
+        if key == "Restart" and value:
+            restart = value
+        elif key == "MainPID" and value.isdecimal():
+            main = int(value)
+    return restart, main
 
 
 def ss_filter(ports: PortSpec, match_remote: bool) -> str:
@@ -105,6 +144,65 @@ class Linux(PosixPlatform):
             lsof_step(question, privileged),
             Step("/proc", "proc", local_only=True),
         )
+
+    container_runtimes = (container_cli("docker"), container_cli("podman"))
+    forwarders = MappingProxyType(
+        {
+            "docker-proxy": "docker",
+            "rootlesskit": "docker",
+            "rootlessport": "podman",
+            "rootlessport-ch": "podman",  # rootlessport-child, as the kernel cuts names (15 bytes)
+            "pasta": "podman",
+            "pasta.avx2": "podman",
+            "slirp4netns": "podman",
+        }
+    )
+    orphan_forwarders = frozenset({"docker-proxy"})
+
+    def owner_probes(self, pids: Sequence[int], orphans: Sequence[int] = ()) -> tuple[OwnerProbe, ...]:
+        """/proc: read in-process here, ONE script on an ssh host."""
+        from portcheck.parsers.owners.linux import read_reply
+
+        command = Command(("sh", "-c", OWNERS_SCRIPT, "sh", *map(str, pids)), POSIX_ENV)
+        return (OwnerProbe(command, read_reply, in_process=True),)
+
+    def supervisor(self, facts: ProcessFacts, *, privileged: bool) -> Supervisor | None:
+        """A systemd service (from the cgroup path): `systemctl stop UNIT`; a user's own unit (below
+        `user@UID.service`) through that user's manager. systemd restarts a unit when its MAIN process
+        dies and its Restart= says so: both are asked (`systemctl show`)."""
+        from portcheck.core.cgroups import user_manager
+
+        unit = facts.service
+        if not unit or not unit.endswith(".service"):
+            return None
+        uid = user_manager(facts.cgroup or "")
+        manager: tuple[str, ...] = ()
+        if uid is not None:
+            manager = ("--user", f"--machine={uid}@") if privileged else ("--user",)
+        stop = Command(("systemctl", *manager, "stop", unit), POSIX_ENV)
+        show = ("systemctl", *manager, "show", "--property=Restart", "--property=MainPID", unit)
+        return Supervisor(
+            "systemd",
+            unit,
+            stop,
+            " ".join(stop.argv),
+            Command(show, POSIX_ENV),
+            read_restart,
+        )
+
+    def cause_hints(self, rows: Sequence[Socket]) -> list[str]:
+        """systemd-resolved's stub on 127.0.0.53:53 (127.0.0.54, its proxy-only one, since systemd 251)."""
+        stubs = sorted(
+            {
+                r.local_address
+                for r in rows
+                if r.local_port == 53
+                and r.local_address in RESOLVED_STUB
+                and r.remote_port is None
+                and (r.process or "").startswith("systemd-resolve")  # comm: 15 bytes of systemd-resolved
+            }
+        )
+        return [RESOLVED_HINT.format(address=", ".join(stubs))] if stubs else []
 
     def local_hints(self, rows: Sequence[Socket]) -> list[str]:
         """netstat, lsof and /proc print nothing about IPV6_V6ONLY (only ss does): for their IPv6

@@ -1,7 +1,14 @@
-"""Windows: `netstat -ano` (plus `-b` when elevated) with ONE tasklist call naming every PID; port
-ranges from netsh; processes ended with taskkill. Both tools print in the console's OEM code page."""
+"""Windows: `netstat -ano` (plus `-b` when elevated) with ONE `tasklist /svc` call naming every PID and
+the services it hosts; port ranges from netsh; processes ended with taskkill. Both tools print in the
+console's OEM code page. Who a process is: ONE PowerShell Get-CimInstance Win32_Process (wmic where
+PowerShell is absent); HTTP.sys behind PID 4 from `netsh http show servicestate view=requestq`."""
 
 from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from portcheck.core.model import Family
 from portcheck.platforms.base import (
@@ -10,8 +17,11 @@ from portcheck.platforms.base import (
     TERMINATING_SIGNALS,
     BindAdvice,
     Command,
+    ContainerRuntime,
     Encoding,
+    KernelOwners,
     NameLookup,
+    OwnerProbe,
     OwnershipCheck,
     Platform,
     Probe,
@@ -19,12 +29,65 @@ from portcheck.platforms.base import (
     Question,
     SignalPlan,
     Step,
+    Supervisor,
     Traits,
     protos,
     rows_of,
 )
 
-TASKLIST = NameLookup(Command(("tasklist", "/fo", "csv", "/nh")), "tasklist")
+if TYPE_CHECKING:
+    from portcheck.core.owners import PortOwner, ProcessFacts
+
+
+def _tasklist_services(lines: Iterable[str]) -> dict[int, str]:
+    from portcheck.parsers.owners.windows import read_tasklist_services
+
+    return read_tasklist_services(lines)
+
+
+TASKLIST = NameLookup(Command(("tasklist", "/svc", "/fo", "csv", "/nh")), "tasklist", _tasklist_services)
+"""`/svc` puts the services each process hosts where the session and memory columns were: the names
+stay (image, PID first), and svchost.exe's services come with them in the same call."""
+CIM_SCRIPT = (
+    "$ErrorActionPreference='SilentlyContinue';"
+    "try{{[Console]::OutputEncoding=New-Object Text.UTF8Encoding $false}}catch{{}};"
+    "$c=[Globalization.CultureInfo]::InvariantCulture;"
+    "$i=@({ids});$o=@({orphans});"
+    '$f=(@($i|%{{"ProcessId=$_"}})+@($o|%{{"ParentProcessId=$_"}})) -join \' OR \';'
+    "@(Get-CimInstance Win32_Process -Filter $f|%{{[pscustomobject]@{{ProcessId=$_.ProcessId;"
+    "ParentProcessId=$_.ParentProcessId;Name=$_.Name;CommandLine=$_.CommandLine;"
+    "Started=$(if($_.CreationDate){{$_.CreationDate.ToUniversalTime().ToString("
+    "\"yyyy-MM-dd'T'HH:mm:ss'Z'\",$c)}})}}}})|ConvertTo-Json -Compress"
+)
+"""Win32_Process for the PIDs (and the children of `orphans`), printed as JSON in UTF-8 with the start
+in UTC written in the invariant culture (a German or Finnish Windows writes times its own way);
+portcheck.parsers.owners.windows.read_cim reads it. Sent as -EncodedCommand (base64 of UTF-16LE): its
+alphabet passes cmd.exe, which an ssh host's shell may be, and no quoting is involved."""
+WMIC_FIELDS = "CommandLine,CreationDate,Name,ParentProcessId,ProcessId"
+VANISHED_PID_HINT = (
+    "PID {pid} holds port {port} in netstat's table, but no process has that PID: Windows keeps showing "
+    "the PID of the process that opened a socket after it exits, and a process it started, which "
+    "inherited the socket, holds it now ({children})"
+)
+HTTP_SYS = KernelOwners(
+    frozenset({4}),
+    "HTTP.sys",
+    Command(("netsh", "http", "show", "servicestate", "view=requestq")),
+    lambda lines: _http_owners(lines),
+    Encoding.OEM,
+)
+
+
+def _http_owners(lines: Iterable[str]) -> list[PortOwner]:
+    from portcheck.parsers.owners.windows import read_http_owners
+
+    return read_http_owners(lines)
+
+
+def _encoded(script: str) -> str:
+    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+
+
 _NETSH = ("netsh", "int", "ipv4", "show")
 
 
@@ -56,6 +119,55 @@ class Windows(Platform):
         ),
         excluded_ranges=True,
     )
+
+    container_runtimes = (
+        ContainerRuntime(
+            "docker",
+            Command(("docker", "ps", "--no-trunc", "--size=false", "--format", "json")),
+            ("docker", "stop"),
+        ),
+    )
+    """Docker Desktop's CLI (23 and later: `--format json`, no template braces, which cmd.exe refuses;
+    `--size=false`, or the JSON would make it measure every container's disk use)."""
+    forwarders = MappingProxyType(
+        {
+            "com.docker.backend.exe": "docker",
+            "com.docker.proxy.exe": "docker",
+            "vpnkit.exe": "docker",
+            "wslrelay.exe": "docker",
+        }
+    )
+    kernel_owners = HTTP_SYS
+    vanished_pid_hint = VANISHED_PID_HINT
+
+    def owner_probes(self, pids: Sequence[int], orphans: Sequence[int] = ()) -> tuple[OwnerProbe, ...]:
+        """PowerShell's Get-CimInstance; wmic (deprecated, but the one on old machines) without it."""
+        from portcheck.parsers.owners.windows import read_cim, read_wmic
+
+        script = CIM_SCRIPT.format(ids=",".join(map(str, pids)), orphans=",".join(map(str, orphans)))
+        powershell = ("powershell", "-NoProfile", "-NonInteractive", "-EncodedCommand", _encoded(script))
+        where = " or ".join([*(f"ProcessId={p}" for p in pids), *(f"ParentProcessId={p}" for p in orphans)])
+        wmic = ("wmic", "process", "where", where, "get", WMIC_FIELDS, "/value")
+        return (OwnerProbe(Command(powershell), read_cim), OwnerProbe(Command(wmic), read_wmic))
+
+    def supervisor(self, facts: ProcessFacts, *, privileged: bool) -> Supervisor | None:
+        """The services a process hosts (`tasklist /svc`): `sc.exe stop NAME` (sc.exe, not sc: in
+        PowerShell `sc` is Set-Content). A svchost.exe hosting several services is not stopped by
+        portcheck: which of them holds the port, only `netstat -b` (elevated) says."""
+        if not facts.service:
+            return None
+        names = facts.service.split(", ")
+        manager = "the Windows service manager"
+        if len(names) > 1:
+            advice = (
+                f"it hosts several services ({facts.service}): stop the one that holds the port, "
+                "`sc.exe stop NAME` (`netstat -anob` as administrator names it)"
+            )
+            return Supervisor(manager, facts.service, None, advice)
+        stop = Command(("sc.exe", "stop", names[0]))
+        return Supervisor(
+            manager, names[0], stop, f"sc.exe stop {names[0]} (PowerShell: Stop-Service {names[0]})"
+        )
 
     def plan(self, question: Question, *, privileged: bool) -> tuple[Step, ...]:
         """netstat prints every socket (its `-p` cannot filter ports, and findstr would match `:80`
