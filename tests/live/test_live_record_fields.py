@@ -144,6 +144,15 @@ def test_without_ss_dual_stack_is_unknown_and_the_machines_default_is_said(
         assert "net.ipv6.bindv6only=0" in result.stderr
 
 
+def test_minus_4_keeps_the_ipv4_clients_connection_when_proc_answers(tmp_path: Path) -> None:
+    """The connection a dual-stack listener accepted from an IPv4 client is IPv4 traffic: `-4` keeps it
+    when /proc answers, as when ss does (the one row filter decides; the /proc step once had its own)."""
+    with holding(LISTENERS_V6) as (both, _):
+        result = run_cli(both, "-4", "--json", env={"PATH": only_tools(tmp_path / "bin")})
+    assert result.code == 0, result.stderr
+    assert [(r["state"], r["local_address"]) for r in result.json()] == [("ESTABLISHED", "::ffff:127.0.0.1")]
+
+
 # --- item 4: connected UDP under -u (issue 12 item 2) -----------------------------------------------
 
 CONNECTED_UDP = """

@@ -279,7 +279,7 @@ def read_input(
     parsed = parse_stream(stream, ctx, forced)
     rows = list(parsed.rows if keep is None else filter(keep, parsed.rows))
     if pid_names is None and ctx.notes.pid_names:
-        rows = name_pids(rows, ctx.notes.pid_names)
+        rows = ctx.notes.pid_names.name(rows)
     result = ParseResult(rows, parsed.format, parsed.encoding, ctx.notes)
     if ctx.notes.refused is not None:  # `netstat -b` refused: the sender's machine was not inspected
         raise InspectError(ctx.notes.refused)
@@ -296,10 +296,3 @@ def refuse_skipped(notes: ParseNotes) -> None:
         line, text = notes.first_skipped
         such = "" if notes.skipped == 1 else f"; {notes.skipped} such lines"
         raise ParseError(f"line not understood (--strict{such})", line, text)
-
-
-def name_pids(rows: Iterable[Socket], names: PidNames) -> list[Socket]:
-    """Process names for PIDs shown without one, from a tasklist read alongside."""
-    return [
-        r._replace(process=names.get(r.pid)) if r.process is None and r.pid is not None else r for r in rows
-    ]

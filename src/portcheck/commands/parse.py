@@ -4,9 +4,7 @@
 # on every run (~1 ms per command); evaluated once at import they cost nothing there.
 
 import gc
-import os
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +44,7 @@ from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
 from portcheck.core.parsing import PidNames
 from portcheck.core.portspec import PortSpec, parse_port_spec
+from portcheck.output.environment import environment
 from portcheck.output.report import Reporter
 
 EPILOG = """\
@@ -181,7 +180,7 @@ def _read(
     """The rows of every input (portcheck.api.sockets.read_input), PID names from a tasklist in any
     of them filled in, and whether any input held text at all. Each input's notes go to stderr as it
     is read."""
-    from portcheck.api.sockets import name_pids, read_input
+    from portcheck.api.sockets import read_input
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.
@@ -192,7 +191,7 @@ def _read(
     any_text = False
     for name in files:
         label = "<stdin>" if name == "-" else name
-        if name == "-" and sys.stdin is not None and sys.stdin.isatty():
+        if name == "-" and environment().stdin_isatty:
             reporter.warn(
                 "reading from the terminal: paste the output, then press Ctrl-D (Windows: Ctrl-Z, Enter)"
             )
@@ -224,7 +223,7 @@ def _read(
                 "(portcheck parse a.txt b.txt)"
             )
     if pid_names:
-        rows = name_pids(rows, pid_names)
+        rows = pid_names.name(rows)
     if row_filter.process is not None:
         rows = [r for r in rows if row_filter(r)]
     return rows, any_text
@@ -247,9 +246,10 @@ def _without_cycle_collection() -> Iterator[None]:
 
 def _open_input(name: str) -> BinaryIO:
     if name == "-":
-        if sys.stdin is None:
+        stdin = environment().open_stdin()
+        if stdin is None:
             raise UsageError("standard input is closed: give a file name, or pipe the tool's output in")
-        return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        return stdin
     path = Path(name)
     try:
         return path.open("rb")
