@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from importlib import import_module
 from typing import NoReturn, TextIO
 
@@ -31,6 +32,7 @@ import typer  # noqa: E402
 from portcheck.commands.base import DEFAULT_WATCH_INTERVAL, app, resolve_annotations  # noqa: E402
 from portcheck.core.errors import PortcheckError, excerpt  # noqa: E402
 from portcheck.core.model import ExitCode  # noqa: E402
+from portcheck.output.environment import Environment  # noqa: E402
 from portcheck.output.report import Reporter  # noqa: E402
 from portcheck.output.streams import guard_stdout  # noqa: E402
 
@@ -119,9 +121,36 @@ PLUGIN_COMMANDS = frozenset({"check"})
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> NoReturn:
     """Console entry point: one line on stderr and a contract exit code for every failure."""
-    args = route(list(sys.argv[1:] if argv is None else argv))
+    sys.exit(run(sys.argv[1:] if argv is None else argv))
+
+
+def run(argv: Sequence[str], env: Environment | None = None) -> int:
+    """One run of the CLI in `env` (default: this process as it is), returning the exit status the
+    process would exit with. The console script and the in-process tests both come through here, so
+    routing, error mapping and exit codes are one code path; the failures below end the run with
+    sys.exit (as a process ends), and the exit is turned back into its status here."""
+    with (env or Environment.from_process()).installed():
+        try:
+            _start(list(argv))
+        except SystemExit as done:
+            return _exit_status(done.code)
+
+
+def _exit_status(code: object) -> int:
+    """What the interpreter makes of `sys.exit(code)`: None is 0, an int itself, anything else is
+    printed on stderr and is 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    sys.stderr.write(f"{code}\n")
+    return 1
+
+
+def _start(argv: list[str]) -> NoReturn:
+    args = route(argv)
     load_commands(args)
     replaced = _standard_streams()
     previous = _catch_termination()
@@ -199,7 +228,7 @@ def _signalled_or(code: int) -> int:
 
 
 def _restore(previous: dict[int, object], replaced: TextIO | None) -> None:
-    """Put back what main() changed, for a caller that runs main() in its own process (tests)."""
+    """Put back what the run changed, for a caller that runs the CLI in its own process (cli.run)."""
     for signum, handler in previous.items():
         signal.signal(signum, handler)  # type: ignore[arg-type]
     if replaced is not None:

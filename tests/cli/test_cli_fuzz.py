@@ -11,28 +11,25 @@ The example budget comes from the profiles registered in test_parsers_fuzz (HYPO
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
-import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
 from portcheck import parsers
-from portcheck.cli import main
 from portcheck.core.errors import InspectError
 from portcheck.core.model import FIELDS
 from portcheck.core.portspec import parse_port_spec
 from portcheck.live.query import inspect
 from portcheck.live.runner import ToolRun
 from portcheck.platforms.base import OS
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_cli
 from tests.parsers.test_decode_fuzz import mutated_bytes
 from tests.parsers.test_parsers_fuzz import check_row
 
@@ -62,14 +59,6 @@ def argv_for(path: str, chosen: Mapping[str, object]) -> list[str]:
     return args
 
 
-def run_main(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as done:
-        main(args)
-    code = done.value.code
-    return (code if isinstance(code, int) else 0), out.getvalue(), err.getvalue()
-
-
 def check_output(fmt: str, stdout: str) -> None:
     if fmt == "json":
         records = json.loads(stdout)
@@ -93,7 +82,7 @@ def test_parse_command_on_damaged_input(data: bytes, chosen: dict[str, object]) 
     with tempfile.NamedTemporaryFile(suffix=".txt", delete=False) as saved:
         saved.write(data)
     try:
-        code, stdout, stderr = run_main(argv_for(saved.name, chosen))
+        code, stdout, stderr = run_cli(*argv_for(saved.name, chosen))
     finally:
         os.unlink(saved.name)
     assert code in (0, 1, 2), stderr
@@ -118,6 +107,7 @@ class FakeExecutor:
 
     local = False
     privileged = False
+    user = None
 
     def __init__(self, answers: list[tuple[bytes, int]]) -> None:
         self.answers = answers
@@ -127,6 +117,9 @@ class FakeExecutor:
         output, status = self.answers[self.calls % len(self.answers)]
         self.calls += 1
         return ToolRun(tuple(argv), status, output, b"", 0.0)
+
+    def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
+        return {}
 
 
 recorded = st.sampled_from(RECORDED or [b""])

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from portcheck.platforms import PLATFORM_VARIABLE
-from tests.conftest import Result, run_cli
+from tests.conftest import Result, run_cli, run_process
 from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli, stateful_script
 from tests.helpers.live import fake_tool, macos_kill_as_nobody, recorded_argv, run_as_nobody
 
@@ -138,12 +138,13 @@ def test_without_a_terminal_and_without_yes_it_refuses_with_exit_2() -> None:
 
 
 def test_its_own_parent_is_refused() -> None:
-    """The test process itself listens; portcheck's parent must never be signalled."""
+    """The test process itself listens; portcheck's parent must never be signalled. (A real process:
+    run in this one, portcheck's parent would be the test's.)"""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
-        result = kill(str(port), "--yes")
+        result = run_process("kill", str(port), "--yes")
     assert result.code == 1
     assert f"PID {os.getpid()} " in result.stdout
     assert "refused: that is portcheck's parent (the shell or script that ran it)" in result.stdout

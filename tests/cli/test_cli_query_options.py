@@ -17,9 +17,9 @@ import pytest
 from portcheck.core.model import FIELDS, State
 from portcheck.live.hints import OWN_SOCKETS_HINT
 from portcheck.platforms import PLATFORM_VARIABLE
-from tests.conftest import FIXTURES, Result, run_cli
+from tests.conftest import FIXTURES, Result, run_cli, run_process
 from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli
-from tests.helpers.live import Holder, fake_tool, socket_holder
+from tests.helpers.live import Holder, fake_tool, own_name, socket_holder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 
@@ -56,7 +56,7 @@ def check_contract(record: dict[str, object]) -> None:
 
 @pytest.fixture(scope="module")
 def holder() -> Iterator[Holder]:
-    with socket_holder("pc-options") as held:
+    with socket_holder(own_name("pc-options")) as held:
         yield held
 
 
@@ -193,17 +193,21 @@ def test_usage_errors_exit_2_with_one_line(args: list[str]) -> None:
         assert repr(bad) in result.stderr  # the bad value, quoted
 
 
-def test_exit_codes_0_1_3(tmp_path: Path, holder: Holder) -> None:
-    assert run_cli(str(holder.ports["tcp4"])).code == 0
+def test_exit_codes_0_1_2_3(tmp_path: Path, holder: Holder) -> None:
+    """Each exit code from a real process, `python -m portcheck` (the other tests run the CLI in-process)."""
+    assert run_process(str(holder.ports["tcp4"])).code == 0
     with reserved_port() as hidden:  # bound, not listening: no tool lists it
-        nothing = run_cli(str(hidden), "--no-bind")
-        found = run_cli(str(hidden), "--json")
+        nothing = run_process(str(hidden), "--no-bind")
+        found = run_process(str(hidden), "--json")
     assert (nothing.code, nothing.stdout) == (1, "")
     assert (found.code, found.json()) == (0, [])  # the bind test: something holds it
     assert f"binding 0.0.0.0:{hidden} (tcp) fails with EADDRINUSE" in found.stderr
-    free = run_cli(str(free_port()))
+    free = run_process(str(free_port()))
     assert (free.code, free.stdout) == (1, "")
-    cannot = run_cli("8080", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
+    usage = run_process("70000")
+    assert (usage.code, usage.stdout) == (2, "")
+    assert usage.stderr == "portcheck: invalid port '70000': 70000 is above 65535\n"
+    cannot = run_process("8080", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
     assert cannot.code == 3 and "cannot inspect" in cannot.stderr
 
 
@@ -268,8 +272,8 @@ def test_terminal_width_cuts_the_process_cell_only() -> None:
     import pexpect
 
     with listener("a-long-name-15c") as child:
-        session = spawn_cli(str(child.port), env={"NO_COLOR": "1"})
-        session.setwinsize(24, 70)
+        # The size is the pty's from the start: set after spawning, portcheck may have read 80 already.
+        session = spawn_cli(str(child.port), env={"NO_COLOR": "1"}, dimensions=(24, 70))
         session.expect(pexpect.EOF)
     lines = [line for line in session.before.splitlines() if line.strip()]
     assert max(len(line) for line in lines) <= 70, lines

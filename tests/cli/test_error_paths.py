@@ -7,31 +7,18 @@ depends on the process itself (closed descriptors, locale, exit status) runs the
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from portcheck.cli import main
-from tests.conftest import FIXTURES, run_cli
+from tests.conftest import FIXTURES, run_cli, run_process
 
 SS_FILE = FIXTURES / "linux" / "ss-old-no-pid-labels.txt"
 SS_ROW = 'tcp   LISTEN 0      128    0.0.0.0:22     0.0.0.0:*    users:(("{name}",pid=998,fd=3))\n'
-
-
-def run_main(*args: str) -> tuple[int, str, str]:
-    """main() in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), pytest.raises(SystemExit) as done:
-        main(list(args))
-    code = done.value.code
-    return (code if isinstance(code, int) else 0), out.getvalue(), err.getvalue()
 
 
 def one_line(stderr: str) -> str:
@@ -89,7 +76,7 @@ USAGE_ERRORS = [
 
 @pytest.mark.parametrize(("args", "message"), USAGE_ERRORS, ids=[" ".join(a) for a, _ in USAGE_ERRORS])
 def test_usage_errors_are_one_line_exit_2(args: list[str], message: str) -> None:
-    code, stdout, stderr = run_main(*args)
+    code, stdout, stderr = run_cli(*args)
     assert (code, stdout) == (2, "")
     assert message in one_line(stderr)
 
@@ -106,24 +93,24 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], message: str) -> None
     ],
 )
 def test_a_usage_error_points_at_the_commands_own_help(args: list[str], help_command: str) -> None:
-    code, stdout, stderr = run_main(*args)
+    code, stdout, stderr = run_cli(*args)
     assert (code, stdout) == (2, "")
     assert one_line(stderr).endswith(f"(see {help_command})")
 
 
 def test_a_port_given_as_a_file_suggests_port(tmp_path: Path) -> None:
     """`portcheck parse netstat.txt 8080`: the 8080 was meant as the port."""
-    code, _, stderr = run_main("parse", str(SS_FILE), "8080")
+    code, _, stderr = run_cli("parse", str(SS_FILE), "8080")
     assert code == 2
     assert one_line(stderr) == "portcheck: 8080: no such file (to keep only port 8080, write --port 8080)"
-    code, _, stderr = run_main("parse", str(SS_FILE), ":80,443")
+    code, _, stderr = run_cli("parse", str(SS_FILE), ":80,443")
     assert one_line(stderr).endswith("(to keep only port 80,443, write --port :80,443)")
-    code, _, stderr = run_main("parse", str(tmp_path / "ssh"))
+    code, _, stderr = run_cli("parse", str(tmp_path / "ssh"))
     assert one_line(stderr) == f"portcheck: {tmp_path / 'ssh'}: no such file"  # a name is a file name
 
 
 def test_parse_help_names_every_exit_status() -> None:
-    code, stdout, _ = run_main("parse", "--help")
+    code, stdout, _ = run_cli("parse", "--help")
     assert code == 0
     text = " ".join(stdout.split())
     for status in ("0 rows matched", "1 none", "2 unreadable input or bad usage", "3 the input is a"):
@@ -132,7 +119,7 @@ def test_parse_help_names_every_exit_status() -> None:
 
 def test_versions_and_help_exit_0() -> None:
     for args in (["--version"], ["--help"], ["parse", "--help"], ["query", "-h"]):
-        code, stdout, stderr = run_main(*args)
+        code, stdout, stderr = run_cli(*args)
         assert (code, stderr) == (0, ""), args
         assert stdout
 
@@ -143,7 +130,7 @@ def test_versions_and_help_exit_0() -> None:
 def test_unknown_text_names_its_first_line(tmp_path: Path) -> None:
     path = tmp_path / "mail.txt"
     path.write_text("\n\nDear support,\nport 8080 is broken.\n")
-    code, _, stderr = run_main("parse", str(path))
+    code, _, stderr = run_cli("parse", str(path))
     assert code == 2
     assert one_line(stderr).startswith(
         f"portcheck: {path}:3: not output of a supported tool (supported: ss, "
@@ -154,10 +141,10 @@ def test_unknown_text_names_its_first_line(tmp_path: Path) -> None:
 def test_strict_names_file_line_and_the_line(tmp_path: Path) -> None:
     path = tmp_path / "paste.txt"
     path.write_text(SS_ROW.format(name="sshd") + "-- More --\n" + SS_ROW.format(name="sshd") + "???\n")
-    code, stdout, stderr = run_main("parse", str(path))
+    code, stdout, stderr = run_cli("parse", str(path))
     assert code == 0 and "sshd" in stdout
     assert one_line(stderr) == "portcheck: 2 lines not understood, first at line 2: '-- More --'"
-    code, stdout, stderr = run_main("parse", "--strict", str(path))
+    code, stdout, stderr = run_cli("parse", "--strict", str(path))
     assert (code, stdout) == (2, "")
     assert one_line(stderr) == (
         f"portcheck: {path}:2: line not understood (--strict; 2 such lines): '-- More --'"
@@ -170,7 +157,7 @@ def _paste_with(tmp_path: Path, junk: str, state: str) -> str:
     path.write_text(
         SS_ROW.format(name="sshd") + junk + "\n" + SS_ROW.format(name="sshd").replace("LISTEN", state)
     )
-    code, _, stderr = run_main("parse", str(path))
+    code, _, stderr = run_cli("parse", str(path))
     assert code == 0
     return stderr
 
@@ -200,7 +187,7 @@ def test_a_new_state_word_on_every_row_is_not_a_line_per_row(tmp_path: Path) -> 
         f"tcp        0      0 10.0.0.1:80       10.0.0.2:{1000 + i}     W{i}    1/x\n" for i in range(300)
     )
     path.write_text(header + rows)
-    code, _, stderr = run_main("parse", str(path))
+    code, _, stderr = run_cli("parse", str(path))
     assert code == 0
     assert stderr.splitlines()[4:] == [
         "portcheck: unknown state word 'W4' (1 row): shown as LISTEN when the peer is a wildcard, "
@@ -213,7 +200,7 @@ def test_hostile_addresses_are_escaped_in_the_table(tmp_path: Path) -> None:
     """A host name is text from elsewhere too (found by test_cli_fuzz: the table showed it raw)."""
     path = tmp_path / "paste.txt"
     path.write_text(SS_ROW.format(name="sshd").replace("0.0.0.0:22", "ev\x9b2Jil:22"))
-    code, stdout, _ = run_main("parse", str(path))
+    code, stdout, _ = run_cli("parse", str(path))
     assert code == 0
     assert "\x9b" not in stdout
     assert "ev\\x9b2Jil:22" in stdout
@@ -223,7 +210,7 @@ def test_direction_overrides_in_a_name_are_shown_not_obeyed(tmp_path: Path) -> N
     """U+202E would make the terminal draw `miner\u202egpj.exe` as `minerexe.jpg`."""
     path = tmp_path / "paste.txt"
     path.write_text(SS_ROW.format(name="miner\u202egpj.exe"))
-    code, stdout, _ = run_main("parse", str(path))
+    code, stdout, _ = run_cli("parse", str(path))
     assert code == 0
     assert "\u202e" not in stdout
     assert "miner\\u202egpj.exe" in stdout
@@ -293,10 +280,10 @@ def test_an_output_encoding_without_the_characters_escapes_them(tmp_path: Path) 
     name = "sshd→ü😀"
     path.write_text(SS_ROW.format(name=name))
     env = {"PYTHONIOENCODING": "ascii"}
-    as_json = run_cli("parse", "--json", str(path), env=env)
+    as_json = run_process("parse", "--json", str(path), env=env)
     assert as_json.code == 0, as_json.stderr
     assert [row["process"] for row in json.loads(as_json.stdout)] == [name]
-    table = run_cli("parse", str(path), env=env)
+    table = run_process("parse", str(path), env=env)
     assert table.code == 0, table.stderr
     assert "sshd\\u2192\\u00fc\\ud83d\\ude00" in table.stdout
     latin = subprocess.run(
@@ -329,28 +316,24 @@ def test_pasting_into_the_terminal_ends_with_one_ctrl_d() -> None:
 
 # --- a bug: one line, a request for a report, the side's exit code --------------------------------
 
-BUG = textwrap.dedent(
-    """
-    import sys
-    import portcheck.parsers.offline, portcheck.live.query
-    def broken(*args, **kwargs):
-        raise RuntimeError("boom\\x1b[2J" + "x" * 500)
-    portcheck.parsers.offline.parse_stream = broken
-    portcheck.live.query.inspect = broken
-    from portcheck.cli import main
-    main(sys.argv[1:])
-    """
-)
+
+def broken(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom\x1b[2J" + "x" * 500)
 
 
 @pytest.mark.parametrize(
     ("args", "code"), [(["parse", str(SS_FILE)], 2), (["8080"], 3)], ids=["parse", "query"]
 )
-def test_an_internal_error_asks_for_a_report(args: list[str], code: int) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", BUG, *args], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == code
+def test_an_internal_error_asks_for_a_report(
+    args: list[str], code: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portcheck.live.query
+    import portcheck.parsers.offline
+
+    monkeypatch.setattr(portcheck.parsers.offline, "parse_stream", broken)
+    monkeypatch.setattr(portcheck.live.query, "inspect", broken)
+    result = run_cli(*args)
+    assert result.code == code
     line = one_line(result.stderr)
     assert line.startswith("portcheck: internal error: RuntimeError: boom\\x1b[2Jxxx")
     assert line.endswith(
@@ -358,13 +341,6 @@ def test_an_internal_error_asks_for_a_report(args: list[str], code: int) -> None
         "(PORTCHECK_DEBUG=1 shows the traceback)."
     )
     assert len(line) < 400
-    debug = subprocess.run(
-        [sys.executable, "-c", BUG, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "PORTCHECK_DEBUG": "1"},
-    )
+    debug = run_cli(*args, env={"PORTCHECK_DEBUG": "1"})
     assert "Traceback (most recent call last)" in debug.stderr
     assert "RuntimeError: boom" in debug.stderr

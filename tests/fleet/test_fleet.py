@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.live import Holder, socket_holder
+from tests.helpers.live import Holder, own_name, socket_holder
 from tests.helpers.sshd import (
     PASSPHRASE,
     PASSWORD,
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(sshd_available() is not None, reason=str(sshd_av
 
 @pytest.fixture(scope="module")
 def holder() -> Iterator[Holder]:
-    with socket_holder("pc-fleet-test") as held:
+    with socket_holder(own_name("pc-fleet")) as held:
         yield held
 
 

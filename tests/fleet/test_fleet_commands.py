@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -222,6 +222,7 @@ class WindowsHost:
 
     local = False
     privileged = False
+    user = None
 
     def __init__(self) -> None:
         from portcheck.fleet.remote import RemoteSystem, Shell
@@ -245,6 +246,9 @@ class WindowsHost:
         if argv[0] not in outputs:  # the owner probes (PowerShell, then wmic): absent on this host
             return ToolRun(tuple(argv), 1, b"", f"'{argv[0]}' is not recognized".encode(), 0.0)
         return ToolRun(tuple(argv), 0, outputs[argv[0]].encode(), b"", 0.0)
+
+    def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
+        return {}  # netstat -ano prints no users
 
 
 def test_on_windows_every_sshd_is_spared() -> None:

@@ -299,3 +299,37 @@ def test_ssh_argv(tmp_path: Path) -> None:
     master = connection.master_argv(batch=True)
     assert master[-2:] == ["--", "web1"]
     assert {"BatchMode=yes", "ControlMaster=yes", "-N", "-f"} <= set(master)
+
+
+def test_a_host_names_its_uids_once_per_connection() -> None:
+    """SSHExecutor.user_names: one `getent passwd` for the uids not asked before, on the connection kept
+    open for kill's re-checks; a uid the host cannot name is asked about once too."""
+    from portcheck.fleet.remote import SSHExecutor
+
+    connection = Recorded(
+        {
+            command_line(["getent", "passwd", "0", "1000", "4242"], None, Shell.POSIX, OS.LINUX): (
+                0,
+                b"root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n",
+            ),
+            command_line(["getent", "passwd", "33"], None, Shell.POSIX, OS.LINUX): (
+                0,
+                b"www-data:x:33:33::/:\n",
+            ),
+        }
+    )
+    executor = SSHExecutor(connection, RemoteSystem(OS.LINUX, Shell.POSIX, True))  # type: ignore[arg-type]
+    assert executor.user_names({"1000", "0", "4242"}, timeout=5) == {"0": "root", "1000": "alice"}
+    assert executor.user_names({"0", "4242"}, timeout=5) == {"0": "root"}
+    assert executor.user_names({"33", "1000"}, timeout=5) == {"33": "www-data", "1000": "alice"}
+    assert len(connection.asked) == 2
+
+
+def test_a_host_without_getent_is_not_asked() -> None:
+    """macOS has no getent (its lsof prints names); Windows prints no uids."""
+    from portcheck.fleet.remote import SSHExecutor
+
+    connection = Recorded({})
+    executor = SSHExecutor(connection, RemoteSystem(OS.MACOS, Shell.POSIX, False))  # type: ignore[arg-type]
+    assert executor.user_names({"501"}, timeout=5) == {}
+    assert connection.asked == []

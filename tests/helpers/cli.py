@@ -109,8 +109,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def spawn_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> object:
-    """portcheck on a pseudo-terminal (pexpect), as a person runs it."""
+def spawn_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 30, dimensions: tuple[int, int] = (24, 80)
+) -> object:
+    """portcheck on a pseudo-terminal (pexpect) of `dimensions` (rows, columns), as a person runs it."""
     import pexpect
 
     full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PORTCHECK_DEBUG")}
@@ -118,7 +120,12 @@ def spawn_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30
     full_env["PYTHONPATH"] = str(ROOT / "src")
     full_env.update(env or {})
     return pexpect.spawn(
-        sys.executable, ["-m", "portcheck", *args], env=full_env, timeout=timeout, encoding="utf-8"
+        sys.executable,
+        ["-m", "portcheck", *args],
+        env=full_env,
+        timeout=timeout,
+        encoding="utf-8",
+        dimensions=dimensions,
     )
 
 

@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from tests.helpers.locks import machine_lock
+
 IMAGE = "portcheck-lab/busybox:static"
 WEB = "pc-web"
 HOSTNET = "pc-hostnet"
@@ -511,11 +513,13 @@ def docker_lab(*, standard_containers: bool = True) -> Iterator[DockerLab]:
         raise DockerLabUnavailable(reason)
     reap_stale_labs()
     root = Path(tempfile.mkdtemp(prefix=f"{ROOT_PREFIX}{os.getpid()}-", dir="/tmp"))
-    lab = DockerLab(root, f"pcd{os.getpid()}n{next(_bridge_count)}", _free_subnet())
+    lab = DockerLab(root, f"pcd{os.getpid()}n{next(_bridge_count)}", subnet="")
     lab.absent_before = [str(d) for d in _fixed_dirs() if not d.exists()]
     lab._save_state()
     try:
-        _make_bridge(lab.bridge, lab.subnet)
+        with machine_lock("docker-bridges"):  # free until a bridge claims it: one lab at a time looks
+            lab.subnet = _free_subnet()
+            _make_bridge(lab.bridge, lab.subnet)
         started = time.perf_counter()
         _start_dockerd(lab)
         lab.timings["dockerd"] = time.perf_counter() - started

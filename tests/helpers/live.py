@@ -92,6 +92,13 @@ def records(source: str | None, *rows: tuple[object, ...]) -> list[dict[str, obj
     ]
 
 
+def own_name(prefix: str) -> str:
+    """`prefix` (its first ten characters) and this process's id in hex: at most 15 characters, all of
+    which a comm keeps. Tests that look for their holder by name (`--process`) then find only their own,
+    not the one of another pytest-xdist worker or of another suite running on the machine."""
+    return f"{prefix[:10]}-{os.getpid() & 0xFFFF:04x}"
+
+
 def ps_started(pid: int) -> str | None:
     """PID's start as procps' ps prints it (`lstart`, in UTC), in ISO 8601: an independent reading of
     /proc/PID/stat and the boot time, to hold portcheck's `started` against."""

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tests.helpers.locks import machine_lock
+
 if TYPE_CHECKING:
     from tests.conftest import Result
 
@@ -347,18 +349,19 @@ def _create_password_user() -> str | None:
     can create one cleanly; `_remove_password_user` deletes it again."""
     if os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("chpasswd"):
         return None
-    for entry in pwd.getpwall():  # leftovers of killed runs: their process is gone
-        owner = entry.pw_name[len(TEST_USER_PREFIX) :]
-        if entry.pw_name.startswith(TEST_USER_PREFIX) and (owner == "test" or _gone(owner)):
-            subprocess.run(["userdel", entry.pw_name], check=False, capture_output=True)
-    made = subprocess.run(
-        ["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", TEST_USER],
-        capture_output=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        return None
-    subprocess.run(["chpasswd"], input=f"{TEST_USER}:{PASSWORD}\n".encode(), check=True)
+    with machine_lock("accounts"):  # useradd fails at once while another one holds /etc/passwd.lock
+        for entry in pwd.getpwall():  # leftovers of killed runs: their process is gone
+            owner = entry.pw_name[len(TEST_USER_PREFIX) :]
+            if entry.pw_name.startswith(TEST_USER_PREFIX) and (owner == "test" or _gone(owner)):
+                subprocess.run(["userdel", entry.pw_name], check=False, capture_output=True)
+        made = subprocess.run(
+            ["useradd", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", TEST_USER],
+            capture_output=True,
+            check=False,
+        )
+        if made.returncode != 0:
+            return None
+        subprocess.run(["chpasswd"], input=f"{TEST_USER}:{PASSWORD}\n".encode(), check=True)
     return TEST_USER
 
 
@@ -367,7 +370,8 @@ def _gone(pid_text: str) -> bool:
 
 
 def _remove_password_user(user: str) -> None:
-    subprocess.run(["userdel", user], check=False, capture_output=True)
+    with machine_lock("accounts"):
+        subprocess.run(["userdel", user], check=False, capture_output=True)
 
 
 def _host_block(alias: str, port: int, **options: str) -> str:

@@ -17,7 +17,7 @@ import pytest
 from portcheck import parsers
 from portcheck.live.hints import FILTERED_OUT_HINT, SUDO_HINT
 from tests.conftest import Result, run_cli
-from tests.helpers.live import Holder, only_tools, socket_holder, unprivileged_python
+from tests.helpers.live import Holder, only_tools, own_name, socket_holder, unprivileged_python
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 
@@ -31,7 +31,7 @@ BACKENDS = [
 
 @pytest.fixture(scope="module")
 def holder() -> object:
-    with socket_holder("pc-live-test") as held:
+    with socket_holder(own_name("pc-live")) as held:
         yield held
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.helpers.live import Holder, fake_tool, recorded_argv, socket_holder
+from tests.helpers.live import Holder, fake_tool, own_name, recorded_argv, socket_holder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty and live Linux sockets")
 
@@ -69,15 +69,22 @@ def _fake_sudo(directory: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def holder() -> object:
-    with socket_holder("pc-sudo-test") as held:
+    with socket_holder(own_name("pc-sudo")) as held:
         yield held
 
 
-def _spawn(system_dir: Path, *args: str, path: str | None = None) -> pexpect.spawn:
+def _spawn(
+    system_dir: Path, *args: str, path: str | None = None, dimensions: tuple[int, int] = (24, 80)
+) -> pexpect.spawn:
     env = {**os.environ, "PATH": path or os.environ["PATH"]}
     env.pop("PORTCHECK_DEBUG", None)
     return pexpect.spawn(
-        sys.executable, [str(WRAPPER), str(system_dir), *args], env=env, timeout=30, encoding="utf-8"
+        sys.executable,
+        [str(WRAPPER), str(system_dir), *args],
+        env=env,
+        timeout=30,
+        encoding="utf-8",
+        dimensions=dimensions,
     )
 
 
@@ -188,8 +195,7 @@ def test_watch_asks_for_the_password_once(tmp_path: Path, holder: Holder) -> Non
     accepted answers the later prompts."""
     system = tmp_path / "system"
     _fake_sudo(system)
-    child = _spawn(system, str(holder.ports["tcp4"]), "--sudo", "--watch", "0.2")
-    child.setwinsize(40, 120)
+    child = _spawn(system, str(holder.ports["tcp4"]), "--sudo", "--watch", "0.2", dimensions=(40, 120))
     child.expect(r"\[sudo\] password for \S+ \(portcheck --sudo\): ")
     child.sendline(PASSWORD)
     seen = ""

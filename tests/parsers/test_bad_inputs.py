@@ -8,13 +8,11 @@ temporary directory from the description. `scripts/make_bad_inputs.py` wrote the
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_cli
 
 BAD = FIXTURES / "bad"
 SIDECARS = sorted(BAD.glob("*.expect.json"))
@@ -44,20 +42,13 @@ def test_bad_input(sidecar: Path, tmp_path: Path) -> None:
         _generate(expect["generate"], tmp_path / name)
         where = tmp_path
     assert (where / name).exists(), f"{name} is missing from {where}"
-    result = subprocess.run(
-        [sys.executable, "-m", "portcheck", "parse", name, "--json", *expect.get("args", [])],
-        cwd=where,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    stderr = result.stderr.decode("utf-8", "replace")
-    assert (result.returncode, stderr) == (expect["exit"], expect["stderr"])
+    result = run_cli("parse", name, "--json", *expect.get("args", []), cwd=where)
+    assert (result.code, result.stderr) == (expect["exit"], expect["stderr"])
     if "rows" in expect:
         got = json.loads(result.stdout)
         assert sorted(map(_key, got)) == sorted(map(_key, expect["rows"]))
     else:
-        assert result.stdout == b""
+        assert result.stdout == ""
 
 
 def test_every_input_has_a_sidecar_and_the_catalogue_covers_the_issue() -> None:

@@ -18,6 +18,7 @@ from portcheck.core.errors import UsageError
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import ExitCode, Socket, State
 from portcheck.core.portspec import PortSpec
+from portcheck.output.environment import environment
 from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
@@ -36,6 +37,11 @@ class QueryByDefault(TyperGroup):
         if args and query is not None and args[0] not in self.commands and not args[0].startswith("-"):
             return "query", query, args
         return super().resolve_command(ctx, args)
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """In help and completion, alphabetically: the order must not depend on which command
+        modules something imported first (typer lists them in the order they were registered)."""
+        return sorted(self.commands)
 
 
 DEFAULT_WATCH_INTERVAL = 2.0
@@ -290,14 +296,10 @@ class Terminal:
 
 def terminal_settings() -> Terminal:
     """Colour and width only for a person at a terminal: never in pipes, with NO_COLOR, or TERM=dumb."""
-    import os
-    import shutil
-
-    if not sys.stdout.isatty():
+    env = environment()
+    if not env.stdout_isatty:
         return Terminal(None, False)
-    # no-color.org: only a NO_COLOR that is set AND not empty turns colour off.
-    colour = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    return Terminal(shutil.get_terminal_size().columns, colour)
+    return Terminal(env.terminal_size().columns, env.colour)
 
 
 def emit(
@@ -377,7 +379,7 @@ def show_processes(lines: list[str], *, asking: bool) -> None:
 
 def confirm(names: str, plan: str) -> bool:
     """y/N on a terminal; without one, refuse (exit 2) rather than wait for an answer nobody types."""
-    if sys.stdin is None or not sys.stdin.isatty():  # None: stdin closed (`<&-`)
+    if not environment().stdin_isatty:  # False too when stdin is closed (`<&-`)
         raise UsageError(
             "not ending anything: there is no terminal to confirm on; "
             f"pass --yes to end {names} from a script"
@@ -394,18 +396,20 @@ def confirm(names: str, plan: str) -> bool:
         return False
 
 
-def report_answer(reporter: Reporter, answer: Answer) -> None:
+def report_answer(reporter: Reporter, answer: Answer, host: tuple[str, str] | None = None) -> None:
     """What the query learnt on the way, on stderr: tools that failed, which one answered (--verbose),
-    lines it did not understand, and the hints."""
+    lines it did not understand, and the hints. For a `host` (its label and OS) each line starts with
+    its name, and the hints are left to the caller: one line for many hosts (hosts.answered_hosts)."""
+    label, os_name = host if host is not None else ("", "")
+    where = f"{label}: " if host is not None else ""
     for attempt in answer.tried:
-        if attempt.routine:
-            reporter.info(str(attempt))
-        else:
-            reporter.warn(str(attempt))
-    reporter.info(f"answered by {answer.tool}: {'; '.join(answer.commands)}")
-    reporter.notes(answer.notes, answer.tool)
-    for hint in answer.hints:
-        reporter.warn(hint)
+        (reporter.info if attempt.routine else reporter.warn)(f"{where}{attempt}")
+    who = f"{label} ({os_name}): " if host is not None else ""
+    reporter.info(f"{who}answered by {answer.tool}: {'; '.join(answer.commands)}")
+    reporter.notes(answer.notes, f"{where}{answer.tool}")
+    if host is None:
+        for hint in answer.hints:
+            reporter.warn(hint)
 
 
 def _version(value: bool) -> None:

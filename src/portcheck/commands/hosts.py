@@ -5,21 +5,23 @@ portcheck.fleet.fleet; info's and kill's per-host reports live with those comman
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 
 import typer
 
-from portcheck.commands.base import OutputOptions, write_rows
+from portcheck.commands.base import OutputOptions, report_answer, write_rows
 from portcheck.core.errors import UsageError
 from portcheck.core.model import ExitCode, Socket
 from portcheck.output.report import Reporter
 from portcheck.platforms import LOCAL_WINDOWS
 
 if TYPE_CHECKING:
-    from portcheck.fleet.fleet import Fleet, Request
+    from portcheck.fleet.fleet import Fleet, HostResult, Request
     from portcheck.live.query import Answer
+
+T = TypeVar("T")
 
 DEFAULT_PARALLEL = 8  # portcheck.fleet.fleet.DEFAULT_PARALLEL, repeated so --help does not import the fleet
 MAX_PARALLEL = 64
@@ -92,19 +94,26 @@ def fleet_for(options: HostOptions, timeout: float) -> Fleet:
     )
 
 
-def report_host_answer(reporter: Reporter, label: str, os_name: str, answer: Answer) -> None:
-    """What the query learnt on a host, its name first: tools that failed, which one answered
-    (--verbose), lines it did not understand. Hints are the caller's: one line for many hosts."""
-    for attempt in answer.tried:
-        (reporter.info if attempt.routine else reporter.warn)(f"{label}: {attempt}")
-    reporter.info(f"{label} ({os_name}): answered by {answer.tool}: {'; '.join(answer.commands)}")
-    reporter.notes(answer.notes, f"{label}: {answer.tool}")
-
-
-def report_hints(reporter: Reporter, hints: dict[str, list[str]]) -> None:
-    """Each hint once, with the hosts it applies to."""
+def answered_hosts(
+    reporter: Reporter, hosts: Sequence[HostResult[T]], answer_of: Callable[[T], Answer]
+) -> Iterator[tuple[HostResult[T], T]]:
+    """Each host whose job succeeded, with its value, once what its query learnt is on stderr (its name
+    first: report_answer); a host that failed gets its reason. Each hint is said once, with the hosts it
+    applies to, after the last host has been handed over (what the caller says of each host comes
+    first)."""
     from portcheck.fleet.fleet import name_list
 
+    hints: dict[str, list[str]] = {}
+    for host in hosts:
+        label = host.target.label
+        if host.value is None:
+            reporter.warn(f"{label}: {host.failure}")
+            continue
+        answer = answer_of(host.value)
+        report_answer(reporter, answer, (label, str(host.os)))
+        for hint in answer.hints:
+            hints.setdefault(hint, []).append(label)
+        yield host, host.value
     for hint, where in hints.items():
         reporter.warn(f"{hint} ({name_list(where)})")
 
@@ -125,22 +134,11 @@ def query_hosts(
     rows: list[Socket] = []
     labels: list[str] = []
     images: list[str | None] = []
-    hints: dict[str, list[str]] = {}
-    for host in result.hosts:
-        label = host.target.label
-        if host.failure is not None:
-            reporter.warn(f"{label}: {host.failure}")
-            continue
-        answer = host.value
-        assert answer is not None
-        report_host_answer(reporter, label, str(host.os), answer)
-        for hint in answer.hints:
-            hints.setdefault(hint, []).append(label)
+    for host, answer in answered_hosts(reporter, result.hosts, lambda answer: answer):
         ordered = sort_rows(answer.rows)
         rows.extend(ordered)
-        labels.extend([label] * len(ordered))
+        labels.extend([host.target.label] * len(ordered))
         images.extend(map(answer.owners.image, ordered))
-    report_hints(reporter, hints)
     write_rows(Table(rows, hosts=labels, images=images), output)
     (reporter.error if result.failed else reporter.warn)(result.summary())
     return result.exit_code

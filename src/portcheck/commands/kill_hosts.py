@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from portcheck.commands.base import confirm, show_processes, write_lines
-from portcheck.commands.hosts import HostOptions, fleet_for, report_hints, report_host_answer
+from portcheck.commands.hosts import HostOptions, answered_hosts, fleet_for
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import ExitCode, Socket
 from portcheck.fleet.fleet import name_list, summary_line
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from portcheck.fleet.fleet import HostResult
     from portcheck.fleet.kill import Found
     from portcheck.fleet.ssh import Target
+    from portcheck.live.query import Answer
 
 
 def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Reporter) -> ExitCode:
@@ -37,22 +38,11 @@ def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Repor
     with fleet_for(options, order.timeout).kept_open() as fleet:
         surveyed = fleet.run(partial(survey, order))
         plans: list[HostPlan] = []
-        hints: dict[str, list[str]] = {}
         processes: list[str] = []
-        for host in surveyed:
-            label = host.target.label
-            if host.value is None:
-                reporter.warn(f"{label}: {host.failure}")
-                continue
-            answer = host.value.question.last
-            assert answer is not None
-            report_host_answer(reporter, label, str(host.os), answer)
-            for hint in answer.hints:
-                hints.setdefault(hint, []).append(label)
-            plan = plan_host(host.target, host.value, order, reporter)
+        for host, found in answered_hosts(reporter, surveyed, _last_answer):
+            plan = plan_host(host.target, found, order, reporter)
             plans.append(plan)
-            processes.extend(process_lines(plan.targets, label))
-        report_hints(reporter, hints)
+            processes.extend(process_lines(plan.targets, host.target.label))
         acting = {p.target: p for p in plans if p.candidates}
         show_processes(processes, asking=bool(acting) and not yes)
         for plan in plans:
@@ -70,6 +60,12 @@ def kill_hosts(options: HostOptions, order: Order, *, yes: bool, reporter: Repor
         ended = fleet.run(partial(end_on_host, acting)) if acting else []
     after = {h.target: h for h in ended if h.target in acting}
     return _report(surveyed, {p.target: p for p in plans}, after, order, reporter)
+
+
+def _last_answer(found: Found) -> Answer:
+    answer = found.question.last
+    assert answer is not None  # survey() asked
+    return answer
 
 
 def _names(plans: Iterable[HostPlan]) -> str:

@@ -5,9 +5,7 @@
 
 import gc
 import io
-import os
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +45,7 @@ from portcheck.core.filters import RowFilter
 from portcheck.core.model import Socket
 from portcheck.core.parsing import PidNames
 from portcheck.core.portspec import PortSpec, parse_port_spec
+from portcheck.output.environment import environment
 from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
@@ -218,7 +217,7 @@ def _read(
     any_text = False
     for name in files if clipboard is None else [CLIPBOARD]:
         label = "<stdin>" if name == "-" else name
-        if name == "-" and clipboard is None and sys.stdin is not None and sys.stdin.isatty():
+        if name == "-" and clipboard is None and environment().stdin_isatty:
             reporter.warn(
                 "reading from the terminal: paste the output, then press Ctrl-D (Windows: Ctrl-Z, Enter)"
             )
@@ -295,9 +294,10 @@ CLIPBOARD = "<clipboard>"
 
 def _open_input(name: str) -> BinaryIO:
     if name == "-":
-        if sys.stdin is None:
+        stdin = environment().open_stdin()
+        if stdin is None:
             raise UsageError("standard input is closed: give a file name, or pipe the tool's output in")
-        return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        return stdin
     path = Path(name)
     try:
         return path.open("rb")

@@ -3,7 +3,6 @@
 # No `from __future__ import annotations`: typer would eval() every parameter's annotation string
 # on every run (~1 ms per command); evaluated once at import they cost nothing there.
 
-import sys
 from typing import Annotated, Optional
 
 import typer
@@ -14,6 +13,7 @@ from portcheck.core.errors import UsageError, quote
 from portcheck.core.filters import RowFilter
 from portcheck.core.portspec import PortSpec
 from portcheck.live.runner import DEFAULT_TIMEOUT
+from portcheck.output.environment import environment
 from portcheck.output.report import Reporter
 
 EPILOG = """\
@@ -167,7 +167,7 @@ def query_command(
     opt.emit(answer.rows, output, exposure=exposure, images=answer.owners.image)
     from portcheck.commands.verdict import local_verdict
 
-    shown = not quiet and (sys.stderr.isatty() or verbose)
+    shown = not quiet and (environment().stderr_isatty or verbose)
     said = nothing_line(spec, row_filter) if shown else None
     code = local_verdict(answer, spec, row_filter, reporter, bind=not no_bind, timeout=timeout, nothing=said)
     raise typer.Exit(code)

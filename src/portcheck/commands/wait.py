@@ -4,7 +4,6 @@ it. Polls the live query; says nothing on stdout (unless --json) and one line on
 from __future__ import annotations
 
 import sys
-import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,6 +13,7 @@ from portcheck.core.errors import PortcheckError, UsageError
 from portcheck.core.model import ExitCode, Socket, is_listening
 from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.live.runner import DEFAULT_TIMEOUT
+from portcheck.output.environment import environment
 from portcheck.output.report import Reporter
 
 if TYPE_CHECKING:
@@ -78,15 +78,16 @@ def wait_command(
     opt.check_positive(interval, "--interval")
     scope = opt.port_scope(spec, tcp=tcp, udp=udp, ipv4=ipv4, ipv6=ipv6)
     question = LiveQuestion(spec, scope, current_os(), LocalExecutor(), DEFAULT_TIMEOUT)
-    deadline = time.monotonic() + timeout if timeout else None
+    clock = environment()
+    deadline = clock.monotonic() + timeout if timeout else None
     while True:
         rows = question.ask()
         relevant = [r for r in rows if is_listening(r)] if listening else [r for r in rows if holds_port(r)]
         done = _all_listening(spec, relevant) if listening else not relevant
-        if done or (deadline is not None and time.monotonic() >= deadline):
+        if done or (deadline is not None and clock.monotonic() >= deadline):
             break
-        pause = interval if deadline is None else min(interval, max(deadline - time.monotonic(), 0))
-        time.sleep(pause)
+        pause = interval if deadline is None else min(interval, max(deadline - clock.monotonic(), 0))
+        clock.sleep(pause)
     if question.last is not None and verbose:
         opt.report_answer(reporter, question.last)
     if json_flag:

@@ -10,8 +10,6 @@ leaves (`| head -20`).
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +21,7 @@ from portcheck.core.errors import InspectError, UsageError
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import ExitCode, Socket
 from portcheck.live.query import Answer
+from portcheck.output.environment import environment
 from portcheck.output.render import Table, cut_line, default_columns, render_table, visible_width
 from portcheck.output.report import Reporter
 from portcheck.output.streams import reader_gone
@@ -77,11 +76,12 @@ def watch(
 ) -> None:
     """Refresh until Ctrl-C, then exit 0. A refresh that fails after the first is shown and retried: a
     tool that timed out once should not end the watch. The first one failing is exit 3, as without it."""
-    in_place = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    env = environment()
+    in_place = env.stdout_isatty and not env.dumb_terminal
     previous: list[Socket] | None = None
     try:
         while True:
-            started = time.monotonic()
+            started = env.monotonic()
             problem = ""
             try:
                 answer = ask()
@@ -93,7 +93,7 @@ def watch(
                     raise
                 rows, problem = previous, f"refresh failed: {escape_controls(str(error))}"
             marked = mark_changes(previous, rows)
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(env.now()))
             if in_place:
                 heading = [f"Every {interval:g} s: {title}", stamp, "(Ctrl-C to stop)"]
                 sys.stdout.write(_CLEAR + screen(heading, problem, marked, nothing, output))
@@ -110,7 +110,7 @@ def watch(
             if reader_gone():  # `portcheck 80 --watch | head -20`: nobody reads the next refresh
                 raise typer.Exit(ExitCode.MATCH)
             previous = list(rows)
-            time.sleep(max(interval - (time.monotonic() - started), 0))
+            env.sleep(max(interval - (env.monotonic() - started), 0))
     except KeyboardInterrupt:
         if in_place:
             sys.stdout.write("\n")
@@ -130,10 +130,7 @@ def screen(
     push them off the top. Rows that do not fit are counted in a last `… +N more rows` line; columns
     that do not fit are left out (DROPPED_FIRST), unless --fields chose them; a line still too wide
     (a long IPv6 address) is cut with `…`."""
-    try:  # the terminal's own size: COLUMNS and LINES in the environment may be stale exports
-        size = os.get_terminal_size(sys.stdout.fileno())
-    except (OSError, ValueError):
-        size = shutil.get_terminal_size()
+    size = environment().screen_size()
     width, height = max(size.columns, 20), max(size.lines, 5)
     parts = list(heading)
     while len(parts) > 1 and len("    ".join(parts)) > width:  # what a narrow terminal can spare

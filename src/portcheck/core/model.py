@@ -7,7 +7,7 @@ giving named, typed fields. The field names are a public contract (JSON and CSV 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import IntEnum
 from functools import partial
 from typing import NamedTuple
@@ -89,6 +89,13 @@ NO_EXTRAS: tuple[None, None, None, None, None] = (None, None, None, None, None)
 
 FIELDS: tuple[str, ...] = Socket._fields
 """Field names in contract order, for JSON, CSV and `--fields`."""
+
+
+def as_record(row: Socket, fields: Sequence[str] | None = None) -> dict[str, object]:
+    """A row as its JSON object: every field in contract order, or only `fields`, in their order."""
+    record: dict[str, object] = dict(zip(FIELDS, row))
+    return {f: record[f] for f in fields} if fields else record
+
 
 LISTENING_STATES = frozenset({State.LISTEN, State.NONE, State.BOUND})
 """States that mean "this socket is waiting for traffic": TCP LISTEN and UDP sockets with no peer."""

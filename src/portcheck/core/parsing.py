@@ -10,11 +10,11 @@ query, `portcheck parse` and the reporter all read it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 
 from portcheck.core.addresses import is_wildcard_peer
 from portcheck.core.errors import excerpt
-from portcheck.core.model import Proto, State
+from portcheck.core.model import Proto, Socket, State
 from portcheck.core.states import lookup_state
 
 MAX_UNKNOWN_WORDS = 16
@@ -52,6 +52,23 @@ class PidNames:
 
     def get(self, pid: int | None) -> str | None:
         return self.names.get(pid) if pid is not None else None
+
+    def name(self, rows: Iterable[Socket], services: Mapping[int, str] | None = None) -> list[Socket]:
+        """The rows, each with a PID and no process name named from here: a tasklist read beside a
+        `netstat -ano` (a paste, or the live plan's second command), and their `services` (`tasklist
+        /svc`) where the row names none. A name the row has (`-b`'s `[name.exe]`) stays."""
+        names = self.names
+        if not services:
+            return [
+                r._replace(process=names.get(r.pid)) if r.pid is not None and r.process is None else r
+                for r in rows
+            ]
+        return [
+            r._replace(process=names.get(r.pid), service=r.service or services.get(r.pid))
+            if r.pid is not None and r.process is None
+            else r
+            for r in rows
+        ]
 
     def update(self, other: PidNames) -> None:
         for pid, name in other.names.items():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from portcheck.core.errors import InspectError, PortcheckError, UsageError, excerpt
 from portcheck.core.filters import RowFilter
-from portcheck.core.model import ExitCode, Socket
+from portcheck.core.model import ExitCode
 from portcheck.core.portspec import PortSpec
 from portcheck.fleet.ssh import Connection, ControlDir, HostError, Reason, Settings, Target, parse_target
 from portcheck.fleet.sshauth import Asker, Teller
@@ -35,7 +35,6 @@ from portcheck.live.hints import FILTERED_OUT_HINT, HIDDEN_OWNERS_HINT, OWN_SOCK
 from portcheck.live.query import Answer, inspect
 from portcheck.live.runner import ToolError, stopping, which
 from portcheck.live.verdict import port_in_use
-from portcheck.platforms import platform_for
 from portcheck.platforms.base import OS
 
 if TYPE_CHECKING:
@@ -373,10 +372,8 @@ def ask_host(request: Request, executor: SSHExecutor) -> Answer:
 
 
 def for_person(answer: Answer, executor: SSHExecutor, timeout: float) -> Answer:
-    """A host's answer as a person should read it: uids named from the host's own password database,
-    hints whose advice works for a remote host."""
-    if platform_for(executor.system.os).traits.getent:
-        answer.rows = with_user_names(answer.rows, executor, timeout)
+    """A host's answer as a person should read it: hints whose advice works for a remote host. (Its uids
+    are named by the host itself: SSHExecutor.user_names.)"""
     answer.hints = [remote_hint(h) for h in answer.hints]
     return answer
 
@@ -388,23 +385,3 @@ def _unexpected(error: Exception) -> HostError:
     if isinstance(error, PortcheckError):
         return HostError(Reason.NOT_INSPECTED, str(error))
     return HostError(Reason.INTERNAL, excerpt(f"{type(error).__name__}: {error}", 160))
-
-
-def with_user_names(rows: list[Socket], executor: SSHExecutor, timeout: float) -> list[Socket]:
-    """ss and `netstat -e` print uids: name them from the HOST's password database (one getent)."""
-    uids = sorted({r.user for r in rows if r.user and r.user.isdecimal()}, key=int)
-    if not uids:
-        return rows
-    try:
-        result = executor.run(["getent", "passwd", *uids], timeout=timeout)
-    except (ToolError, HostError):
-        return rows
-    names = dict(_passwd_entries(result.output.decode("utf-8", "replace").splitlines()))
-    return [r._replace(user=names.get(r.user, r.user)) if r.user in names else r for r in rows]
-
-
-def _passwd_entries(lines: Iterable[str]) -> Iterable[tuple[str, str]]:
-    for line in lines:
-        fields = line.split(":")
-        if len(fields) >= 3 and fields[2].isdecimal():
-            yield fields[2], fields[0]

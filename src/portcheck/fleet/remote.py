@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from portcheck.core.strenum import StrEnum
@@ -114,11 +114,29 @@ class SSHExecutor:
     """The query engine's Executor for a remote host: the plan's argv, quoted for the remote shell."""
 
     local = False
+    user = None
+    """Unknown; the hints for a host do not need it (they name no user)."""
 
     def __init__(self, connection: Connection, system: RemoteSystem) -> None:
         self.connection = connection
         self.system = system
         self.privileged = system.privileged
+        self._names: dict[str, str | None] = {}
+        """uid -> the host's name for it (None: it has none), kept for the connection's life: kill's
+        re-checks before each signal ask no getent again."""
+
+    def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
+        """One `getent passwd` for the uids not asked before (macOS and Windows have no getent: their
+        tools print names already, or no users)."""
+        new = sorted((u for u in uids if u not in self._names), key=int)
+        if new and platform_for(self.system.os).traits.getent:
+            try:
+                result = self.run(["getent", "passwd", *new], timeout=timeout)
+            except (ToolError, HostError):
+                return {}  # asked again next time
+            self._names.update(dict.fromkeys(new))
+            self._names.update(_passwd_entries(result.output.decode("utf-8", "replace").splitlines()))
+        return {uid: name for uid in uids if (name := self._names.get(uid)) is not None}
 
     def run(self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None) -> ToolRun:
         tool = argv[0].rsplit("/", 1)[-1]
@@ -130,3 +148,11 @@ class SSHExecutor:
         if self.system.shell is Shell.POSIX and result.status == _EXIT_NOT_FOUND:
             raise ToolError(tool, Problem.MISSING, f"not found on the host in {REMOTE_PATH}")
         return ToolRun(tuple(argv), result.status, result.output, result.errors, result.seconds)
+
+
+def _passwd_entries(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(uid, name) from `getent passwd` lines (`name:x:uid:gid:...`)."""
+    for line in lines:
+        fields = line.split(":")
+        if len(fields) >= 3 and fields[2].isdecimal():
+            yield fields[2], fields[0]

@@ -6,10 +6,11 @@ an ssh host (portcheck.fleet.remote.SSHExecutor), without the engine knowing whi
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from portcheck.core.decode import text_lines
+from portcheck.core.model import Socket
 from portcheck.live.runner import Output, ToolRun, output_stream, run
 from portcheck.platforms import oem_encoding
 from portcheck.platforms.base import Encoding
@@ -18,8 +19,8 @@ from portcheck.platforms.base import Encoding
 class Executor(Protocol):
     @property
     def local(self) -> bool:
-        """True when commands run on this machine: only then can portcheck read /proc itself, look
-        uids up in this machine's password database, or ask this console for its code page."""
+        """True when commands run on this machine: only then can portcheck read /proc itself or ask
+        this console for its code page."""
         ...
 
     @property
@@ -27,9 +28,36 @@ class Executor(Protocol):
         """True when commands run as root (or elevated on Windows): every process is visible then."""
         ...
 
+    @property
+    def user(self) -> str | None:
+        """Who the commands run as (their own sockets are visible without privilege), when known."""
+        ...
+
     def run(
         self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None
     ) -> ToolRun: ...
+
+    def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
+        """Login names for uids the tools printed (ss and `netstat -e` print numbers), from the password
+        database of the machine the commands run on; a uid it cannot name is left out."""
+        ...
+
+
+def with_user_names(rows: list[Socket], executor: Executor, timeout: float) -> list[Socket]:
+    """The rows with their uids named by the machine the executor runs commands on."""
+    uids = {r.user for r in rows if r.user and r.user.isdecimal()}
+    if not uids:
+        return rows
+    names = executor.user_names(uids, timeout=timeout)
+    return [r._replace(user=names[r.user]) if r.user is not None and r.user in names else r for r in rows]
+
+
+def local_user_names(uids: Collection[str]) -> dict[str, str]:
+    """This machine's names for `uids` (portcheck.live.users): what LocalExecutor and SudoExecutor,
+    which run commands here, answer."""
+    from portcheck.live.users import user_name
+
+    return {uid: user_name(int(uid)) for uid in uids}
 
 
 class LocalExecutor:
@@ -44,8 +72,17 @@ class LocalExecutor:
             privileged = is_elevated()
         self.privileged = privileged
 
+    @property
+    def user(self) -> str | None:
+        from portcheck.live.users import current_user
+
+        return "root" if self.privileged else current_user()
+
     def run(self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None) -> ToolRun:
         return run(argv, timeout=timeout, env=env)
+
+    def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
+        return local_user_names(uids)
 
 
 def output_lines(data: Output, encoding: Encoding, executor: Executor) -> Iterator[str]:

@@ -22,7 +22,7 @@ from portcheck.core.model import Proto, Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
 from portcheck.core.portspec import PortSpec
 from portcheck.live.enrich import Owners
-from portcheck.live.executor import Executor, LocalExecutor, output_lines
+from portcheck.live.executor import Executor, LocalExecutor, output_lines, with_user_names
 from portcheck.live.hints import WINDOWS_ELEVATION_HINT, hints_for
 from portcheck.live.runner import DEFAULT_TIMEOUT, Problem, ToolError, ToolRun
 from portcheck.parsers.common import Parser
@@ -247,16 +247,10 @@ def _name_pids(
     except (ToolError, ParseError) as error:  # ParseError: binary output
         notes.warn(f"process names unavailable ({error})")
         return rows
-    names = found.notes.pid_names
     services: dict[int, str] = {}
     if lookup.services is not None:
         services = lookup.services(output_lines(result.output, step.encoding, executor))
-    return [
-        r._replace(process=names.get(r.pid), service=r.service or services.get(r.pid))
-        if r.pid is not None and r.process is None
-        else r
-        for r in rows
-    ]
+    return found.notes.pid_names.name(rows, services)
 
 
 def _read_in_process(step: Step, question: Question) -> _Outcome:
@@ -265,15 +259,7 @@ def _read_in_process(step: Step, question: Question) -> _Outcome:
     found = reader.read_sockets(ctx)
     if not found.tables_read:
         raise ToolError(step.tool, Problem.MISSING, reader.MISSING)
-    rows = found.rows
-    if question.protos is not None or question.families is not None:
-        rows = [
-            r
-            for r in rows
-            if (question.protos is None or r.proto in question.protos)
-            and (question.families is None or r.family in question.families)
-        ]
-    return _Outcome(step, rows, ctx.notes, [reader.DESCRIPTION], found.unreadable_processes)
+    return _Outcome(step, found.rows, ctx.notes, [reader.DESCRIPTION], found.unreadable_processes)
 
 
 def _answer(
@@ -287,14 +273,9 @@ def _answer(
     enrich: bool,
     timeout: float,
 ) -> Answer:
-    rows = outcome.rows
-    me: str | None = None
+    rows = with_user_names(outcome.rows, executor, timeout)
     posix = system.traits.posix
-    if executor.local and posix:
-        from portcheck.live.users import current_user
-
-        rows = _with_user_names(rows)
-        me = "root" if executor.privileged else current_user()
+    me = executor.user if posix else None
     # An in-process reader runs in this process (never through sudo): what hides processes from it
     # is only which ones it could not look into (/proc/PID/fd).
     privileged = not outcome.unreadable_processes if outcome.step.local_only else executor.privileged
@@ -336,10 +317,3 @@ def _answer(
         *owner_hints,
     ]
     return Answer(rows, outcome.step.tool, outcome.commands, outcome.notes, hints, tried, owners)
-
-
-def _with_user_names(rows: list[Socket]) -> list[Socket]:
-    """ss and `netstat -n` show uids: name them from this machine's password database."""
-    from portcheck.live.users import user_name
-
-    return [r._replace(user=user_name(int(r.user))) if r.user and r.user.isdecimal() else r for r in rows]

@@ -16,10 +16,11 @@ import getpass
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from portcheck.core.errors import InspectError
 from portcheck.live import runner
+from portcheck.live.executor import local_user_names
 from portcheck.live.runner import Problem, ToolError, ToolRun
 
 PROMPT = "[portcheck-sudo-password]"
@@ -87,6 +88,7 @@ class SudoExecutor:
 
     local = True
     privileged = True
+    user = "root"
 
     def __init__(
         self, *, ask: PasswordAsker | None = None, terminal: bool | None = None, keep_password: bool = False
@@ -95,6 +97,9 @@ class SudoExecutor:
         self._terminal = has_terminal() if terminal is None else terminal
         self._keep = keep_password
         self._kept: _Secret | None = None
+
+    def user_names(self, uids: Collection[str], *, timeout: float) -> Mapping[str, str]:
+        return local_user_names(uids)  # the tools run here, as root: this machine's names
 
     def run(self, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None) -> ToolRun:
         tool = os.path.basename(argv[0])

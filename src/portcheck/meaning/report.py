@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from portcheck.core.escape import escape_controls
-from portcheck.core.model import FIELDS, Proto, Socket, State
+from portcheck.core.model import Proto, Socket, State, as_record
 from portcheck.live.verdict import port_in_use
 from portcheck.meaning.portinfo import PortInfo, ProbedRange, SystemPorts
 from portcheck.meaning.records import (
@@ -267,10 +267,6 @@ def _per_proto(system: SystemPorts, kind: ProbeKind, port: int) -> dict[str, boo
     return {proto.value: system.holds(kind, port, proto) for proto in Proto}
 
 
-def _row_json(row: Socket) -> dict[str, object]:
-    return dict(zip(FIELDS, row))
-
-
 def to_json(info: PortInfo) -> PortReport:
     """The `portcheck info --json` object (README "portcheck info" documents every key)."""
     return PortReport(**meaning_json(info), **machine_json(info))
@@ -322,6 +318,6 @@ def machine_json(info: PortInfo) -> MachineRecord:
         },
         "in_use": None
         if info.in_use is None
-        else {"tool": info.in_use.tool, "rows": [_row_json(r) for r in info.in_use.rows]},
+        else {"tool": info.in_use.tool, "rows": [as_record(r) for r in info.in_use.rows]},
         "in_use_error": info.in_use_error,
     }

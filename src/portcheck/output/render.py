@@ -21,7 +21,7 @@ from typing import TextIO
 
 from portcheck.core.errors import UsageError
 from portcheck.core.escape import escape_controls, escape_json_text
-from portcheck.core.model import FIELDS, Family, Socket, State
+from portcheck.core.model import FIELDS, Family, Socket, State, as_record
 
 FORMATS = ("table", "json", "ndjson", "csv")
 HOST_FIELD = "host"
@@ -417,11 +417,6 @@ def cut_line(line: str, width: int) -> str:
     return "".join(kept) + ("…" if width > 0 else "") + (_RESET if "\x1b[" in line else "")
 
 
-def _record(row: Socket, fields: Sequence[str] | None) -> dict[str, object]:
-    record: dict[str, object] = dict(zip(FIELDS, row))
-    return {f: record[f] for f in fields} if fields else record
-
-
 def _json_lines(table: Sequence[Socket] | Table, fields: Sequence[str] | None) -> Iterator[str]:
     """One compact JSON object per row, exactly as `json.JSONEncoder(ensure_ascii=False)` writes it."""
     shown = as_table(table)
@@ -432,10 +427,10 @@ def _json_lines(table: Sequence[Socket] | Table, fields: Sequence[str] | None) -
         encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
         if hosts is not None:
             for host, row in zip(hosts, rows):
-                yield encode({HOST_FIELD: host, **_record(row, fields)})
+                yield encode({HOST_FIELD: host, **as_record(row, fields)})
             return
         for row in rows:
-            yield encode(_record(row, fields))
+            yield encode(as_record(row, fields))
         return
     yield from _json_records(rows)
 
