@@ -323,6 +323,21 @@ XWayland); whichever is installed and has its session, in that order."""
 UNIX_DESKTOP_INSTALL = "wl-clipboard (Wayland), or xclip or xsel (X11)"
 
 
+# --- what to ask a customer to run (`portcheck ask`) ---------------------------------------------
+
+
+class Instruction(NamedTuple):
+    """Commands for a person to run on their machine and send back: where to type them, the lines,
+    and what to do with what they print."""
+
+    where: str
+    lines: tuple[str, ...]
+    then: str
+
+
+PASTE_BACK = "and paste everything it prints into your reply."
+
+
 # --- the platform ---------------------------------------------------------------------------------------
 
 
@@ -359,6 +374,11 @@ class Platform(ABC):
     @abstractmethod
     def signal_description(self, signal_name: str, grace: float) -> str:
         """The whole escalation, as the confirmation question names it."""
+
+    @abstractmethod
+    def ask(self, question: Question) -> tuple[Instruction, ...]:
+        """What to ask a person to run there so that `portcheck parse` reads the answer best: the
+        commands of the plan's first step, as a person types them (alternatives after the first)."""
 
     @abstractmethod
     def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
@@ -425,6 +445,18 @@ POSIX_BIND_ADVICE = BindAdvice(
 class PosixPlatform(Platform):
     """`kill -s TERM PID` (KILL when forced): signal names, not numbers, since USR1 is 10 on Linux and
     30 on macOS."""
+
+    def ask(self, question: Question) -> tuple[Instruction, ...]:
+        """The first step's commands through sudo: only root sees every process's sockets."""
+        import shlex
+
+        commands = self.plan(question, privileged=True)[0].commands
+        lines = tuple(shlex.join(("sudo", *command.argv)) for command in commands)
+        where = (
+            f"Please run {'this' if len(lines) == 1 else 'these'} in a terminal on that machine (sudo asks "
+            "for your password: only root sees every program):"
+        )
+        return (Instruction(where, lines, PASTE_BACK),)
 
     bind_advice = POSIX_BIND_ADVICE
 
