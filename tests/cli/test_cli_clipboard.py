@@ -15,6 +15,7 @@ import pytest
 
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli
+from tests.helpers.live import fake_tool
 
 needs_x = pytest.mark.skipif(
     shutil.which("Xvfb") is None or shutil.which("xclip") is None, reason="needs Xvfb and xclip (.ci/run)"
@@ -158,3 +159,29 @@ def test_clipboard_and_files_together_are_refused(tmp_path: Path) -> None:
     result = run_cli("parse", "--clipboard", str(tmp_path / "x.txt"))
     assert result.code == 2
     assert "give it no file names" in result.stderr
+
+
+def _argv_log(directory: Path) -> list[list[str]]:
+    import json
+
+    return [json.loads(line) for line in (directory / "argv.log").read_text().splitlines()]
+
+
+def test_macos_reads_pbpaste(tmp_path: Path) -> None:
+    """Through the runner with a fake pbpaste on PATH (the recorded reply is a fixture)."""
+    fake_tool(tmp_path, "pbpaste", output=FIXTURES / "macos" / "lsof-nP-iTCP-sTCP-LISTEN.txt")
+    result = run_cli("parse", "--clipboard", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
+    assert result.code == 0, result.stderr
+    assert _argv_log(tmp_path) == [["pbpaste", "-Prefer", "txt"]]
+
+
+def test_windows_reads_get_clipboard_as_utf8(tmp_path: Path) -> None:
+    import base64
+
+    fake_tool(tmp_path, "powershell", output=FIXTURES / "windows" / "netstat-ano-p-tcp-utf8-bom.txt")
+    result = run_cli("parse", "--clipboard", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "windows"})
+    assert result.code == 0, result.stderr
+    [argv] = _argv_log(tmp_path)
+    assert argv[:4] == ["powershell", "-NoProfile", "-NonInteractive", "-EncodedCommand"]
+    script = base64.b64decode(argv[4]).decode("utf-16-le")
+    assert script == "[Console]::OutputEncoding = [Text.Encoding]::UTF8; Get-Clipboard -Raw"

@@ -111,6 +111,8 @@ def _is_address(text: str) -> bool:
 COMMAND_AT, PID_AT, LOCAL_AT, FOREIGN_AT = 9, 20, 36, 58
 """Where sockstat pads the command, PID, local and foreign address columns to (see above)."""
 COMMAND_WIDTH = 10
+MAX_GLUED = 2 * 64
+"""Longer than two addresses (or a command and a PID): no overflow of sockstat's."""
 
 
 def _unglued_pid(tokens: list[str]) -> list[str] | None:
@@ -122,7 +124,7 @@ def _unglued_pid(tokens: list[str]) -> list[str] | None:
         if tokens[at] not in _PROTOS or not _is_id(tokens[at - 1]):
             continue
         glued = tokens[at - 2]
-        if _is_id(glued) or not glued[-1:].isdecimal():
+        if _is_id(glued) or not glued[-1:].isdecimal() or len(glued) > MAX_GLUED:
             return None
         start = max(COMMAND_AT, len(tokens[0]) + 1)
         before = " ".join(tokens[1 : at - 2])  # command words before the glued one
@@ -141,6 +143,8 @@ def _unglued_pid(tokens: list[str]) -> list[str] | None:
 def _unglued_addresses(line: str, token: str) -> tuple[str, str] | None:
     """The local and foreign address of a token where the first ran into the second: the one split
     into two addresses where the local one reaches column 58 (else there would be padding)."""
+    if len(token) > MAX_GLUED:
+        return None
     start = line.find(token)
     fits = [
         (token[:cut], token[cut:])

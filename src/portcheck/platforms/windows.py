@@ -134,7 +134,9 @@ class Windows(Platform):
     ver_banner = b"Windows"
     clipboard = (
         ClipboardReader(
-            Command(("powershell", "-NoProfile", "-NonInteractive", "-Command", CLIPBOARD_SCRIPT))
+            Command(
+                ("powershell", "-NoProfile", "-NonInteractive", "-EncodedCommand", _encoded(CLIPBOARD_SCRIPT))
+            )
         ),
     )
     clipboard_install = "Windows PowerShell 5.1 or later (Get-Clipboard)"
