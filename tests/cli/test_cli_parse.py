@@ -142,7 +142,7 @@ def test_verbose_says_which_lines_were_read_as_which_format(tmp_path: Path) -> N
     ss = (FIXTURES / "linux" / "ss-tlnp.txt").read_text(encoding="utf-8").splitlines()
     windows = (FIXTURES / "windows" / "netstat-an-en-cp437.txt").read_bytes().decode("cp437").splitlines()
     chat = "[10:42] alice: and on the Mac: `tcp4 0 0 *.5000 *.* LISTEN`"
-    lines = ["$ ss -tlnp", *ss, "C:\\Users\\alice>netstat -an", *windows, chat]
+    lines = ["$ ss -tlnp", *ss, "C:\\Users\\alice>netstat -an", *windows, chat, "C:\\Users\\alice>"]
     paste = tmp_path / "paste.txt"
     paste.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run_cli("parse", str(paste), "--verbose")
@@ -152,6 +152,7 @@ def test_verbose_says_which_lines_were_read_as_which_format(tmp_path: Path) -> N
     assert said == [
         "read as utf-8, formats ss, netstat-windows, netstat-bsd",
         f"lines 1-{windows_from - 1}: ss (after `ss -tlnp`)",
-        f"lines {windows_from}-{len(lines)}: netstat-windows (after `netstat -an`)",
-        f"line {len(lines)}: netstat-bsd (lines not understood above, read again)",
+        f"lines {windows_from}-{len(lines) - 1}: netstat-windows (after `netstat -an`)",
+        f"line {len(lines) - 1}: netstat-bsd (lines not understood above, read again)",
+        f"line {len(lines)}: a prompt, and no output after it",
     ]

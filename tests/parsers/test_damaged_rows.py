@@ -9,7 +9,7 @@ import pytest
 from portcheck.api.sockets import parse
 from portcheck.parsers import cut
 from portcheck.parsers.common import redacted
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, run_cli
 
 SOCKSTAT_HEADER = "USER     COMMAND    PID   FD PROTO  LOCAL ADDRESS         FOREIGN ADDRESS      \n"
 
@@ -135,3 +135,20 @@ def test_a_whole_paste_is_not_taken_for_a_cut_one() -> None:
     for relative in ("linux/ss-tunap.txt", "linux/netstat-tunap.txt", "linux/lsof-nP-i.txt"):
         text = (FIXTURES / relative).read_text(encoding="utf-8")
         assert cut.cut_width(text.splitlines()) is None, relative
+
+
+@pytest.mark.parametrize(
+    ("address", "exposure"), [("x.x.x.x", None), ("<redacted>", None), ("10.0.0.5", "specific")]
+)
+def test_a_redacted_address_has_no_known_exposure(address: str, exposure: str | None) -> None:
+    from portcheck.core.exposure import exposure_of
+
+    found = exposure_of(address)
+    assert (None if found is None else found.value) == exposure
+
+
+def test_a_redacted_pid_with_its_name_asks_for_no_root_run() -> None:
+    row = "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      ****/sshd\n"
+    result = run_cli("parse", stdin=row)
+    assert result.code == 0, result.stderr
+    assert result.stderr == ""

@@ -185,7 +185,9 @@ def _hint_owners(rows: list[Socket], reporter: Reporter) -> None:
     from portcheck.core.model import State
     from portcheck.parsers.common import owner_hint
 
-    sources = {r.source for r in rows if r.pid is None and r.state is not State.TIME_WAIT}
+    sources = {
+        r.source for r in rows if r.pid is None and r.process is None and r.state is not State.TIME_WAIT
+    }
     for source in sorted(sources):
         hint = owner_hint(source)
         if hint is not None:
@@ -269,6 +271,9 @@ def _say_what_was_read(label: str, parsed: "ParseResult", reporter: Reporter) ->
             lines = f"line {section.first}"
         else:
             lines = f"lines {section.first}-{section.last}"
+        if section.format is None and section.how:
+            reporter.info(f"{label}: {lines}: {section.how}")
+            continue
         how = f" ({section.how})" if section.how else ""
         reporter.info(f"{label}: {lines}: {section.format or 'no format (not understood)'}{how}")
 

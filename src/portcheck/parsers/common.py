@@ -12,6 +12,7 @@ from typing import Protocol
 from portcheck.core.addresses import local_address, remote_endpoint
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
+from portcheck.core.redaction import redacted as redacted  # the parsers' columns blanked out
 from portcheck.core.states import STATE_BY_WORD
 
 
@@ -158,22 +159,6 @@ def pid_number(text: str) -> int | None:
         if len(text) > MAX_PID_DIGITS:
             return None
     return int(text) if text else 0
-
-
-_REDACTION_MARKS = frozenset("*xX#?.…")
-_REDACTION_WORDS = frozenset({"redacted", "hidden", "removed", "pid", "snip", "censored"})
-
-
-def redacted(token: str) -> bool:
-    """A column an author blanked out before pasting: marks only (`****`, `xxxx`, `XXX`, `##`, `...`) or
-    a word in brackets (`<redacted>`, `[hidden]`, `<pid>`). The rest of the row still holds (a PID
-    redacted keeps its command, port and state); the blanked column reads as unknown. No tool prints
-    such a token where a PID or user goes."""
-    if len(token) >= 2 and _REDACTION_MARKS.issuperset(token):
-        return True
-    if token[:1] in "<[" and token[-1:] in ">]":
-        return token[1:-1].lower() in _REDACTION_WORDS
-    return token in ("REDACTED", "redacted")
 
 
 def owner(text: str) -> str:

@@ -442,6 +442,8 @@ class _Reading:
                 self.parsed.format = read_as
             yield from parsers.reader(read_as).parse(feed.lines(), section_ctx)
         how = f"after `{command.command}`" if command is not None and command.command else ""
+        if read_as is None and command is not None and not notes.skipped:
+            how = "a prompt, and no output after it"  # the paste's last line, often
         self._record(Section(head.lines[0][0], feed.last, read_as, how))
         yield from self._reread(notes, read_as)
         self._merge(notes)
