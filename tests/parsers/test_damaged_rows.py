@@ -58,7 +58,9 @@ def test_redaction_marks(token: str) -> None:
     assert redacted(token)
 
 
-@pytest.mark.parametrize("token", ["1127", "x", "*", "root", "xterm", "pid", "hidden", "<b>", "-", "?"])
+@pytest.mark.parametrize(
+    "token", ["1127", "x", "*", "*.*", "*.22", "root", "xterm", "pid", "hidden", "<b>", "-", "?"]
+)
 def test_what_is_no_redaction(token: str) -> None:
     assert not redacted(token)
 

@@ -14,8 +14,6 @@ import pytest
 from portcheck import parsers
 from portcheck.api.sockets import ParseResult, parse
 from portcheck.core.decode import text_lines
-from portcheck.parsers import sections
-from portcheck.parsers.common import clean
 from tests.conftest import FIXTURES
 
 PROMPTS = {
@@ -96,20 +94,11 @@ def _pairs(a: str, b: str) -> list[tuple[Path, Path]]:
     return [(_pick(a, index), _pick(b, index + 1)) for index in range(rounds)]
 
 
-@cache
-def _headerless(path: Path) -> bool:
-    """A grep excerpt: rows without the title or header that would start the tool's output."""
-    return not any(sections.header_formats(clean(line)) for line in _text(path).splitlines())
-
-
 def _told_apart_without_prompt(first: Path, second: Path) -> bool:
     """Whether the second tool's output can be told apart from the first's with no prompt between
     them. Not: fuser's PIDs printed before the `PORT/PROTO:` they belong to (its stdout pasted before
-    its stderr: bare numbers after another tool's rows), and a grep excerpt of BSD netstat after lsof
-    (`tcp4 0 0 ...` has the shape of lsof's row of a file, which lsof's reader skips quietly)."""
-    if _text(second).lstrip()[:1].isdecimal():
-        return False
-    return not (_headerless(second) and first in representatives()["lsof"])
+    its stderr: bare numbers after another tool's rows)."""
+    return not _text(second).lstrip()[:1].isdecimal()
 
 
 def _check(result: ParseResult, first: Path, second: Path) -> None:

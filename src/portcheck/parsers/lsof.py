@@ -157,6 +157,14 @@ def _index(tokens: list[str], candidates: tuple[int, ...], words: Container[str]
     return 0
 
 
+_FD = re.compile(
+    r"(?:\d{1,10}|cwd|rtd|twd|txt|ltx|mem|mmap|DEL|NOFD|err|jld|pd|tr|v86|m86|L\d\d|M[0-9a-f]{2})"
+    r"[rwu-]?[NrRwWuUxX]?"
+)
+"""lsof's FD column (its man page): a descriptor number or a name (`cwd`, `mem`), then its mode and
+lock (`3u`, `mem-W`)."""
+
+
 def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Outcome:
     """One row of the table: a socket, or why not. TYPE sits at 4 (no TID), 5 (TID) or 6 (TID and
     TASKCMD); NODE (TCP/UDP) three columns later, or two when old lsof left SIZE blank. Unless `whole`,
@@ -168,8 +176,9 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
         t, n = 4, 7
     else:
         t = _index(tokens, (4, 5, 6), _FAMILIES)
-        if not t:
-            return "quiet" if tokens[3] in _FILE_TYPES or count >= 6 else "junk"
+        if not t:  # another file's row (no Internet family); no FD column: another tool's row
+            fd = count >= 6 and any(_FD.fullmatch(token) for token in tokens[3:6])
+            return "quiet" if tokens[3] in _FILE_TYPES or fd else "junk"
         n = _index(tokens, (t + 3, t + 2, t + 1), _PROTOS)
         if not n:
             return "quiet"  # an IP socket of another protocol (ICMP, raw) or one lsof could not identify
