@@ -259,7 +259,9 @@ def parse(
     from portcheck import parsers
 
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        from portcheck.core.decode import text_bytes
+
+        data = text_bytes(data)
     if not isinstance(data, bytes):
         raise UsageError(f"parse() reads str or bytes, not {type(data).__name__}")
     forced = parsers.resolve(fmt) if fmt else None
