@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from portcheck.core.errors import excerpt
+from portcheck.core.errors import ParseError, excerpt
 from portcheck.core.model import Socket, is_listening
 from portcheck.core.owners import Container, ContainerRef, PortOwner, ProcessFacts
 from portcheck.core.parsing import ParseNotes
@@ -111,7 +111,11 @@ def _probe(
                 continue
             notes.warn(f"command lines and start times unavailable ({error})")
             return None
-        found = probe.read(output_lines(result.output, probe.encoding, executor))
+        try:
+            found = probe.read(output_lines(result.output, probe.encoding, executor))
+        except ParseError as error:  # binary output
+            notes.warn(f"command lines and start times unavailable ({probe.command.tool}: {error})")
+            return None
         if not found and result.status != 0:
             said = f": {excerpt(result.error_line(), 120)}" if result.error_line() else ""
             tool = probe.command.tool
@@ -154,10 +158,13 @@ def _list_containers(
             said = excerpt(result.error_line(), 160) or f"exit status {result.status}"
             notes.warn(f"container names unavailable ({runtime.name} ps: {said})")
             continue
+        try:
+            listed = read_containers(output_lines(result.output, Encoding.DETECT, executor), runtime.name)
+        except ParseError as error:  # binary output
+            notes.warn(f"container names unavailable ({runtime.name} ps: {error})")
+            continue
         owners.listed.add(runtime.name)
-        owners.containers.extend(
-            read_containers(output_lines(result.output, Encoding.DETECT, executor), runtime.name)
-        )
+        owners.containers.extend(listed)
 
 
 def _by_id(owners: Owners, ref: ContainerRef) -> Container | None:
@@ -222,7 +229,11 @@ def _with_kernel_owners(
     except ToolError as error:
         notes.warn(f"{kernel.service} owners unavailable ({error})")
         return rows, owners, []
-    owners.port_owners = kernel.read(output_lines(result.output, kernel.encoding, executor))
+    try:
+        owners.port_owners = kernel.read(output_lines(result.output, kernel.encoding, executor))
+    except ParseError as error:  # binary output
+        notes.warn(f"{kernel.service} owners unavailable ({error})")
+        return rows, owners, []
     ports = {o.port for o in owners.port_owners}
     filled = [
         r._replace(service=kernel.service) if r.pid in kernel.pids and r.local_port in ports else r

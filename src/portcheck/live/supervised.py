@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from portcheck.core.errors import ParseError
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import Socket
 from portcheck.live.enrich import Owners
@@ -120,7 +121,10 @@ def _restart_policy(supervisor: Supervisor, question: LiveQuestion) -> tuple[str
         return None, None
     if result.status != 0:
         return None, None
-    return read(output_lines(result.output, Encoding.DETECT, question.executor))
+    try:
+        return read(output_lines(result.output, Encoding.DETECT, question.executor))
+    except ParseError:  # binary output: no restart policy known
+        return None, None
 
 
 def advice(
