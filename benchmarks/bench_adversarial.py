@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""How long the worst single lines take: every parser's parse and sniff, and format detection, on
-lines of nearly 64 KiB (the longest line decode.py lets through) built to make regular expressions
-backtrack: runs of colons, quotes, brackets, digits, separators, each behind the prefix that gets a
-line past a parser's first checks.
+"""How long the worst single lines take: every parser's parse and sniff, format detection, and the
+whole reading of a paste (`paste`: what pasting adds taken off, sections, rows quoted in sentences,
+cut lines), on lines of nearly 64 KiB (the longest line decode.py lets through) built to make
+regular expressions backtrack: runs of colons, quotes, brackets, digits, separators, each behind
+the prefix that gets a line past a parser's first checks.
 
 Run by hand:  .venv/bin/python benchmarks/bench_adversarial.py
 tests/parsers/test_adversarial_lines.py runs the same lines with a bound far above normal (a hang guard).
@@ -12,6 +13,7 @@ the /proc parser.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from portcheck import parsers
@@ -90,19 +92,53 @@ LINES: dict[str, str] = {
     + "00000000:00000000 00:00000000 00000000 "
     + _run("9", LENGTH - 128)
     + " 0 1",
+    # what a paste adds (portcheck.parsers.paste, sections, quoted, cut)
+    "HTML tags": _run("<p>tcp "),
+    "HTML breaks": _run("tcp 0 0 <br>"),
+    "HTML entities": _run("&nbsp;&#1"),
+    "unclosed tags": _run("<span "),
+    "bold stars": "**" + _run("*a"),
+    "bold around a row": "**" + _run("tcp 0 0 *:* ") + "**",
+    "inline code": _run("`a b c d "),
+    "chat head": "[10:42] " + _run("a: "),
+    "listing numbers": _run("12 | "),
+    "glued rows": _run("tcp 0 0 1.2.3.4:5 "),
+    "glued /proc rows": _run("1: 0100007F:0016 00000000:0000 "),
+    "quoted row anchors": _run("tcp LISTEN "),
+    "prompts": "$ " + _run("sudo "),
+    "user@host prompt": _run("a@b:"),
+    "PowerShell prompt": "PS C:\\" + _run("a\\"),
+    "redacted PID": "tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN " + _run("*") + "/sshd",
+    "sockstat overflow": "messagebus " + _run("a1") + " 5 tcp4 127.0.0.1:5432 *:*",
+    "sockstat glued addresses": "root sshd 745 4 tcp6 " + _run("[::1]:22"),
+    "Get-Process row": _run("1 ") + "node",
+    "unclosed users (cut)": _run('users:(("'),
 }
 """Name -> one adversarial line."""
 
 
 def timings() -> list[tuple[float, str, str]]:
     """(seconds, line name, what ran) for every line against every parser (parse and sniff of the
-    line twice over) and detection (the line three times)."""
+    line twice over), detection (the line three times) and a paste's reading (the line twice)."""
     results: list[tuple[float, str, str]] = []
     for key, line in LINES.items():
         for name in parsers.FORMATS:
             results.append((time_parser(name, line), key, name))
         results.append((time_detect(line), key, "detect"))
+        results.append((time_paste(line), key, "paste"))
     return results
+
+
+def time_paste(line: str) -> float:
+    """`portcheck parse` of the line twice over: everything a paste goes through before and after
+    the parsers (portcheck.parsers.offline)."""
+    from portcheck.api.sockets import parse
+    from portcheck.core.errors import ParseError
+
+    started = time.perf_counter()
+    with contextlib.suppress(ParseError):  # no tool's output: the answer for most of these lines
+        parse(f"{line}\n{line}\n")
+    return time.perf_counter() - started
 
 
 def time_parser(name: str, line: str) -> float:

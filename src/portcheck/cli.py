@@ -43,6 +43,7 @@ if _COLLECTING:
     gc.enable()
 
 COMMAND_MODULES = {
+    "ask": "portcheck.commands.ask",
     "check": "portcheck.commands.check",
     "diff": "portcheck.commands.diff",
     "free": "portcheck.commands.free",

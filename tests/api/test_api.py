@@ -150,6 +150,20 @@ def test_parse_reads_bytes_in_any_code_page_and_filters_ports() -> None:
     ).json()
 
 
+def test_parse_reads_any_str_even_with_lone_surrogates() -> None:
+    """A str can hold what UTF-8 cannot: a file's bytes read with surrogateescape get their bytes back
+    (here Latin-1 'é' in a process name), any other lone surrogate reads as a broken byte."""
+    escaped = SS_LINES.replace('"python3",pid=20273', '"caf\udce9",pid=20273')
+    result = portcheck.parse(escaped)
+    assert [r.pid for r in result] == [20273, 20275]
+    assert result[0].process is not None and result[0].process.startswith("caf")
+    with_lone = SS_LINES.replace('"python3",pid=20275', '"py\ud800",pid=20275')
+    lone = portcheck.parse(with_lone)
+    assert [(r.pid, r.process) for r in lone] == [(20273, "python3"), (20275, "py\ufffd")]
+    changes = portcheck.diff(with_lone, SS_LINES)  # diff reads str the same way
+    assert [(r.local_port, r.process) for r in changes.added] == [(8001, "python3")]
+
+
 def test_parse_forced_format_and_refusals() -> None:
     forced = portcheck.parse(SS_LINES, fmt="lsof")  # read as lsof, as `--from lsof` does: no row fits
     assert (forced.format, len(forced), forced.skipped) == ("lsof", 0, 2)

@@ -25,7 +25,7 @@ def complete_bash(line: str) -> list[str]:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("portcheck ", ["check", "diff", "free", "info", "kill", "parse", "query", "wait"]),
+        ("portcheck ", ["ask", "check", "diff", "free", "info", "kill", "parse", "query", "wait"]),
         ("portcheck ki", ["kill"]),
         ("portcheck 8080 --js", ["--json"]),  # the default command: query's options
         ("portcheck 8080 --wa", ["--watch"]),

@@ -80,7 +80,7 @@ def test_skipped_lines_are_counted_on_stderr_and_strict_fails() -> None:
     text = "[root@web ~]# ss -tlnp | grep 22\n" + SS_TEXT + "-- More --\n"
     result = run_cli("parse", stdin=text)
     assert result.code == 0
-    assert "2 lines not understood, first at line 1" in result.stderr
+    assert "1 line not understood, first at line 8" in result.stderr  # the prompt line is no output
     assert run_cli("parse", "--strict", stdin=text).code == 2
 
 
@@ -136,3 +136,23 @@ def test_netstat_w_is_suggested_for_a_paste_not_after_running_it(tmp_path: Path)
     assert live.code == 0, live.stderr
     assert "answered by netstat: netstat -tunapeW" in live.stderr
     assert "-W (wide)" not in live.stderr and "::ffff:10.10.200.1" in live.stdout
+
+
+def test_verbose_says_which_lines_were_read_as_which_format(tmp_path: Path) -> None:
+    ss = (FIXTURES / "linux" / "ss-tlnp.txt").read_text(encoding="utf-8").splitlines()
+    windows = (FIXTURES / "windows" / "netstat-an-en-cp437.txt").read_bytes().decode("cp437").splitlines()
+    chat = "[10:42] alice: and on the Mac: `tcp4 0 0 *.5000 *.* LISTEN`"
+    lines = ["$ ss -tlnp", *ss, "C:\\Users\\alice>netstat -an", *windows, chat, "C:\\Users\\alice>"]
+    paste = tmp_path / "paste.txt"
+    paste.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("parse", str(paste), "--verbose")
+    assert result.code == 0, result.stderr
+    said = [line.split(": ", 2)[2] for line in result.stderr.splitlines() if line.startswith("portcheck: /")]
+    windows_from = len(ss) + 2
+    assert said == [
+        "read as utf-8, formats ss, netstat-windows, netstat-bsd",
+        f"lines 1-{windows_from - 1}: ss (after `ss -tlnp`)",
+        f"lines {windows_from}-{len(lines) - 1}: netstat-windows (after `netstat -an`)",
+        f"line {len(lines) - 1}: netstat-bsd (lines not understood above, read again)",
+        f"line {len(lines)}: a prompt, and no output after it",
+    ]

@@ -122,6 +122,22 @@ def test_macos_without_the_probe_tools_the_fields_stay_null_quietly(tmp_path: Pa
     assert "unavailable" not in result.stderr
 
 
+def test_binary_owner_replies_cost_their_facts_not_the_answer(tmp_path: Path) -> None:
+    """A probe that answers with binary bytes (a broken ps, a hostile docker): the rows still come,
+    with one warning per probe, never the parse error of a pasted binary file (exit 2)."""
+    macos_tools(tmp_path)
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01\x02binary\x00" * 64)
+    fake_tool(tmp_path, "sh", output=junk)
+    fake_tool(tmp_path, "docker", output=junk)
+    result = run_on("macos", tmp_path, "5432,8080", "--json")
+    owners = by_pid(result)
+    assert set(owners) == {1873, 52311}
+    assert all(r["cmdline"] is None and r["container"] is None for r in owners.values())
+    assert "command lines and start times unavailable (sh: binary data, not text" in result.stderr
+    assert "container names unavailable (docker: binary data, not text" in result.stderr
+
+
 # --- FreeBSD: one ps ----------------------------------------------------------------------------------
 
 

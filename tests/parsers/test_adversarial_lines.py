@@ -55,6 +55,10 @@ def test_no_adversarial_line_makes_a_parser_backtrack(key: str) -> None:
         seconds = bench_adversarial.time_detect(line)
     if seconds > HANG_GUARD:
         slow["detect"] = seconds
+    with hang_guard(4 * HANG_GUARD):
+        seconds = bench_adversarial.time_paste(line)
+    if seconds > HANG_GUARD:
+        slow["paste"] = seconds
     assert not slow, f"{key}: {slow}"
 
 

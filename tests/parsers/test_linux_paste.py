@@ -133,7 +133,8 @@ def test_paste_through_the_cli_warns_on_stderr_only() -> None:
     result = run_cli("parse", "--json", stdin=NETSTAT_PASTE)
     assert result.code == 0, result.stderr
     assert {row["source"] for row in result.json()} == {"netstat-linux"}  # type: ignore[union-attr, index]
-    assert "5 lines not understood, first at line 1" in result.stderr
+    # the two prompt lines start sections (read, not misunderstood): `...`, `-- More --`, stderr remain
+    assert "3 lines not understood, first at line 7" in result.stderr
     # Not --sudo, which would run tools on THIS machine: the command to run as root where it came from.
     assert "--sudo" not in result.stderr
     assert "run `sudo netstat -tunap` on the machine it came from" in result.stderr

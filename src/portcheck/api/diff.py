@@ -54,7 +54,9 @@ def _side(data: str | bytes | Sequence[Socket] | None, label: str, timeout: floa
     if data is None:
         return live_snapshot(timeout)
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        from portcheck.core.decode import text_bytes
+
+        data = text_bytes(data)
     if isinstance(data, bytes):
         return read_snapshot(data, label)
     return Snapshot(label, {None: list(data)}, kind="rows")

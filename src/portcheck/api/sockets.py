@@ -25,6 +25,7 @@ from portcheck.core.portspec import PortSpec, parse_port_spec
 if TYPE_CHECKING:
     from portcheck.live.executor import Executor
     from portcheck.live.query import Answer
+    from portcheck.parsers.offline import Section
 
 T = TypeVar("T")
 
@@ -198,6 +199,14 @@ class ParseResult(Sequence[Socket]):
     notes: ParseNotes = field(default_factory=ParseNotes, repr=False)
     other_format: str | None = None
     """The format most lines not understood are in, when another tool's output was pasted in too."""
+    sections: list[Section] = field(default_factory=list, repr=False)
+    """What each part of the input was read as: (first line, last line, format, how), in order. A paste
+    of several tools' outputs has one per tool; one tool's output, one."""
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        """Every format read, in the order first met (`format` is the first)."""
+        return tuple(dict.fromkeys(s.format for s in self.sections if s.format is not None))
 
     @property
     def skipped(self) -> int:
@@ -250,7 +259,9 @@ def parse(
     from portcheck import parsers
 
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        from portcheck.core.decode import text_bytes
+
+        data = text_bytes(data)
     if not isinstance(data, bytes):
         raise UsageError(f"parse() reads str or bytes, not {type(data).__name__}")
     forced = parsers.resolve(fmt) if fmt else None
@@ -278,9 +289,9 @@ def read_input(
         ctx.notes.pid_names = pid_names
     parsed = parse_stream(stream, ctx, forced)
     rows = list(parsed.rows if keep is None else filter(keep, parsed.rows))
-    if pid_names is None and ctx.notes.pid_names:
-        rows = ctx.notes.pid_names.name(rows)
-    result = ParseResult(rows, parsed.format, parsed.encoding, ctx.notes)
+    if pid_names is None:
+        rows = name_pids(rows, ctx.notes.pid_names)
+    result = ParseResult(rows, parsed.format, parsed.encoding, ctx.notes, sections=parsed.sections)
     if ctx.notes.refused is not None:  # `netstat -b` refused: the sender's machine was not inspected
         raise InspectError(ctx.notes.refused)
     if strict:
@@ -296,3 +307,31 @@ def refuse_skipped(notes: ParseNotes) -> None:
         line, text = notes.first_skipped
         such = "" if notes.skipped == 1 else f"; {notes.skipped} such lines"
         raise ParseError(f"line not understood (--strict{such})", line, text)
+
+
+def name_pids(rows: list[Socket], names: PidNames) -> list[Socket]:
+    """Process names for PIDs shown without one: from a tasklist or Get-Process read alongside, or from
+    another row of the same PID (another tool's output from the same machine: `fuser 80/tcp`, which
+    prints only PIDs, pasted with `ss -tlnp`). Names cross only between Windows formats or only
+    between the others (parsers.WINDOWS_FORMATS), never from a Windows PID to a Unix one."""
+    from portcheck.parsers import WINDOWS_FORMATS
+
+    if not any(r.process is None and r.pid is not None for r in rows):
+        return rows
+    known: dict[tuple[bool, int], str] = {}
+    for r in rows:
+        if r.process is not None and r.pid is not None:
+            known.setdefault((r.source in WINDOWS_FORMATS, r.pid), r.process)
+    if not known and not names:
+        return rows
+
+    named = []
+    for row in rows:
+        pid = row.pid
+        if row.process is None and pid is not None:
+            windows = row.source in WINDOWS_FORMATS
+            name = known.get((windows, pid)) or (names.get(pid) if windows else None)
+            if name is not None:
+                row = row._replace(process=name)
+        named.append(row)
+    return named

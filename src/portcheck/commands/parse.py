@@ -4,11 +4,12 @@
 # on every run (~1 ms per command); evaluated once at import they cost nothing there.
 
 import gc
+import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, BinaryIO, Optional
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Optional
 
 import typer
 
@@ -47,6 +48,9 @@ from portcheck.core.portspec import PortSpec, parse_port_spec
 from portcheck.output.environment import environment
 from portcheck.output.report import Reporter
 
+if TYPE_CHECKING:
+    from portcheck.api.sockets import ParseResult
+
 EPILOG = """\
 \b
 Examples:
@@ -54,6 +58,7 @@ Examples:
   portcheck parse customer-netstat.txt --port 60653
   portcheck parse netstat-ano.txt tasklist.txt --json   Windows PIDs named from the tasklist
   pbpaste | portcheck parse --from lsof --strict   force the format; exit 2 on any odd line
+  portcheck parse --clipboard                      what the customer's mail said, copied
 
 \b
 Formats: ss, netstat (Linux, macOS, FreeBSD, OpenBSD, NetBSD, Solaris, Windows -ano/-anob,
@@ -91,6 +96,13 @@ def parse_command(
         Optional[list[str]], typer.Option("--port", "-p", help="Only these local ports: N, A-B, A,B.")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 2 if any line is not understood.")] = False,
+    clipboard: Annotated[
+        bool,
+        typer.Option(
+            "--clipboard",
+            help="Read the clipboard (pbpaste, Get-Clipboard, wl-paste, xclip or xsel) instead of files.",
+        ),
+    ] = False,
     remote: RemoteOpt = False,
     exposed: ExposedOpt = False,
     exposure: ExposureOpt = False,
@@ -145,13 +157,26 @@ def parse_command(
         exposed=exposed,
     )
     forced = parsers.resolve(from_format) if from_format else None
+    pasted = _clipboard(files) if clipboard else None
     with _without_cycle_collection():
-        rows, any_text = _read(files or ["-"], forced, ports, remote, row_filter, reporter, strict=strict)
+        rows, any_text = _read(
+            files or ["-"], forced, ports, remote, row_filter, reporter, strict=strict, clipboard=pasted
+        )
         if not any_text:
             reporter.warn("the input is empty: nothing to parse")
             raise typer.Exit(emit([], output))  # `[]` for --json: a script reads "nothing", not an error
         _hint_owners(rows, reporter)
         raise typer.Exit(emit(rows, output, exposure=exposure))
+
+
+def _clipboard(files: Optional[list[str]]) -> bytes:
+    """The clipboard's text, read with this OS's tool (its platform says which)."""
+    from portcheck.live.clipboard import read_clipboard
+    from portcheck.platforms import current_os, platform_for
+
+    if files:
+        raise UsageError("--clipboard reads the clipboard: give it no file names")
+    return read_clipboard(platform_for(current_os()))
 
 
 def _hint_owners(rows: list[Socket], reporter: Reporter) -> None:
@@ -160,7 +185,9 @@ def _hint_owners(rows: list[Socket], reporter: Reporter) -> None:
     from portcheck.core.model import State
     from portcheck.parsers.common import owner_hint
 
-    sources = {r.source for r in rows if r.pid is None and r.state is not State.TIME_WAIT}
+    sources = {
+        r.source for r in rows if r.pid is None and r.process is None and r.state is not State.TIME_WAIT
+    }
     for source in sorted(sources):
         hint = owner_hint(source)
         if hint is not None:
@@ -176,11 +203,12 @@ def _read(
     reporter: Reporter,
     *,
     strict: bool,
+    clipboard: Optional[bytes] = None,
 ) -> tuple[list[Socket], bool]:
     """The rows of every input (portcheck.api.sockets.read_input), PID names from a tasklist in any
     of them filled in, and whether any input held text at all. Each input's notes go to stderr as it
-    is read."""
-    from portcheck.api.sockets import read_input
+    is read. `clipboard`: the clipboard's text, read instead of the files."""
+    from portcheck.api.sockets import name_pids, read_input
 
     # A process name may come from a tasklist read after the rows (`parse netstat.txt tasklist.txt`):
     # --process is checked once the names are filled in.
@@ -189,14 +217,14 @@ def _read(
     pid_names = PidNames()  # shared by every input: a row of one names its PID for the tasklist of another
     rows: list[Socket] = []
     any_text = False
-    for name in files:
+    for name in files if clipboard is None else [CLIPBOARD]:
         label = "<stdin>" if name == "-" else name
-        if name == "-" and environment().stdin_isatty:
+        if name == "-" and clipboard is None and environment().stdin_isatty:
             reporter.warn(
                 "reading from the terminal: paste the output, then press Ctrl-D (Windows: Ctrl-Z, Enter)"
             )
         try:
-            with _open_input(name) as stream:
+            with _open_input(name) if clipboard is None else io.BytesIO(clipboard) as stream:
                 parsed = read_input(
                     stream,
                     forced=forced,
@@ -213,20 +241,41 @@ def _read(
         if parsed.format is None:
             continue
         any_text = True
-        reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
+        _say_what_was_read(label, parsed, reporter)
         rows.extend(parsed.rows)
         reporter.notes(parsed.notes, label if len(files) > 1 else None)
         if parsed.other_format is not None:
             reporter.warn(
-                f"{label}: the lines not understood look like {parsed.other_format} output, and one "
-                "input is read as one tool's output: give each tool's output its own file "
+                f"{label}: the lines not understood look like {parsed.other_format} output that could not "
+                "be told apart from the rest: give each tool's output its own file "
                 "(portcheck parse a.txt b.txt)"
             )
-    if pid_names:
-        rows = pid_names.name(rows)
+    rows = name_pids(rows, pid_names)
     if row_filter.process is not None:
         rows = [r for r in rows if row_filter(r)]
     return rows, any_text
+
+
+def _say_what_was_read(label: str, parsed: "ParseResult", reporter: Reporter) -> None:
+    """--verbose: the encoding and format, and for a paste of several tools which lines were read as
+    which format."""
+    formats = parsed.formats
+    if len(parsed.sections) <= 1 and len(formats) <= 1:
+        reporter.info(f"{label}: read as {parsed.encoding}, format {parsed.format}")
+        return
+    reporter.info(f"{label}: read as {parsed.encoding}, formats {', '.join(formats) or 'none'}")
+    for section in parsed.sections:
+        if section.last is None:
+            lines = f"lines {section.first} to the end"
+        elif section.first == section.last:
+            lines = f"line {section.first}"
+        else:
+            lines = f"lines {section.first}-{section.last}"
+        if section.format is None and section.how:
+            reporter.info(f"{label}: {lines}: {section.how}")
+            continue
+        how = f" ({section.how})" if section.how else ""
+        reporter.info(f"{label}: {lines}: {section.format or 'no format (not understood)'}{how}")
 
 
 @contextmanager
@@ -242,6 +291,10 @@ def _without_cycle_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+CLIPBOARD = "<clipboard>"
+"""How messages name the clipboard's text."""
 
 
 def _open_input(name: str) -> BinaryIO:

@@ -267,6 +267,17 @@ def split_lines(chunks: Iterator[str], limit: int = MAX_LINE) -> Iterator[str]:
         yield partial.rstrip("\x00")
 
 
+_UNENCODABLE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+"""Lone surrogates that surrogateescape cannot turn back into a byte (it owns U+DC80-U+DCFF)."""
+
+
+def text_bytes(text: str) -> bytes:
+    """A caller's str as the bytes the decoding path reads. Text read with surrogateescape (a file's
+    undecodable bytes) gets its bytes back, to be decoded as the CLI decodes that file; any other lone
+    surrogate (a str built in Python can hold one, UTF-8 cannot) becomes U+FFFD, the rest stays UTF-8."""
+    return _UNENCODABLE.sub("\ufffd", text).encode("utf-8", "surrogateescape")
+
+
 def text_lines(stream: BinaryIO) -> tuple[str, Iterator[str]]:
     """(encoding label, lines without terminators). CRLF, lone CR and trailing NULs are handled;
     binary input raises ParseError before any line is produced."""

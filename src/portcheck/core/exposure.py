@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from portcheck.core.model import Socket, is_listening
+from portcheck.core.redaction import redacted
 from portcheck.core.strenum import StrEnum
 
 
@@ -46,6 +47,8 @@ def exposure_of(address: str | None) -> Exposure | None:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
+        if redacted(address):
+            return None  # `x.x.x.x`, `<redacted>`: blanked out before it was pasted
         return Exposure.SPECIFIC  # a host name printed by a tool that ran without -n
     mapped = getattr(ip, "ipv4_mapped", None)
     if mapped is not None:

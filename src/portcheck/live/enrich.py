@@ -20,14 +20,14 @@ ownership from the kernel before each one (portcheck.live.ownership).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from portcheck.core.errors import ParseError, excerpt
 from portcheck.core.model import Socket, is_listening
 from portcheck.core.owners import Container, ContainerRef, PortOwner, ProcessFacts
 from portcheck.core.parsing import ParseNotes
 from portcheck.live.executor import Executor, output_lines
-from portcheck.live.runner import Problem, ToolError
+from portcheck.live.runner import Problem, ToolError, ToolRun
 from portcheck.platforms.base import ContainerRuntime, Encoding, Platform
 
 MAX_PIDS = 256
@@ -89,6 +89,18 @@ def _unnamed(rows: Sequence[Socket], pid: int) -> bool:
     return all(r.process is None for r in rows if r.pid == pid)
 
 
+def _reply_lines(
+    result: ToolRun, encoding: Encoding, executor: Executor, what: str, notes: ParseNotes
+) -> Iterator[str] | None:
+    """A probe's reply as lines, or None with a warning when it is binary: the owners are extra facts,
+    so a broken probe costs its own facts and never the answer (a ParseError here would be exit 2)."""
+    try:
+        return output_lines(result.output, encoding, executor)
+    except ParseError as error:
+        notes.warn(f"{what} unavailable ({result.argv[0]}: {error.describe()})")
+        return None
+
+
 def _probe(
     system: Platform,
     pids: Sequence[int],
@@ -111,11 +123,10 @@ def _probe(
                 continue
             notes.warn(f"command lines and start times unavailable ({error})")
             return None
-        try:
-            found = probe.read(output_lines(result.output, probe.encoding, executor))
-        except ParseError as error:  # binary output
-            notes.warn(f"command lines and start times unavailable ({probe.command.tool}: {error})")
+        lines = _reply_lines(result, probe.encoding, executor, "command lines and start times", notes)
+        if lines is None:
             return None
+        found = probe.read(lines)
         if not found and result.status != 0:
             said = f": {excerpt(result.error_line(), 120)}" if result.error_line() else ""
             tool = probe.command.tool
@@ -158,13 +169,11 @@ def _list_containers(
             said = excerpt(result.error_line(), 160) or f"exit status {result.status}"
             notes.warn(f"container names unavailable ({runtime.name} ps: {said})")
             continue
-        try:
-            listed = read_containers(output_lines(result.output, Encoding.DETECT, executor), runtime.name)
-        except ParseError as error:  # binary output
-            notes.warn(f"container names unavailable ({runtime.name} ps: {error})")
+        lines = _reply_lines(result, Encoding.DETECT, executor, "container names", notes)
+        if lines is None:
             continue
         owners.listed.add(runtime.name)
-        owners.containers.extend(listed)
+        owners.containers.extend(read_containers(lines, runtime.name))
 
 
 def _by_id(owners: Owners, ref: ContainerRef) -> Container | None:
@@ -229,11 +238,10 @@ def _with_kernel_owners(
     except ToolError as error:
         notes.warn(f"{kernel.service} owners unavailable ({error})")
         return rows, owners, []
-    try:
-        owners.port_owners = kernel.read(output_lines(result.output, kernel.encoding, executor))
-    except ParseError as error:  # binary output
-        notes.warn(f"{kernel.service} owners unavailable ({error})")
+    lines = _reply_lines(result, kernel.encoding, executor, f"{kernel.service} owners", notes)
+    if lines is None:
         return rows, owners, []
+    owners.port_owners = kernel.read(lines)
     ports = {o.port for o in owners.port_owners}
     filled = [
         r._replace(service=kernel.service) if r.pid in kernel.pids and r.local_port in ports else r

@@ -223,7 +223,10 @@ def probe_lines(probe: Probe, executor: Executor, timeout: float) -> Iterator[st
         complaint = result.error_line()
         how = f"exit status {result.status}" + (f": {complaint}" if complaint else "")
         raise ToolError(probe.command.tool, Problem.FAILED, how)
-    return output_lines(result.output, probe.encoding, executor)
+    try:
+        return output_lines(result.output, probe.encoding, executor)
+    except ParseError as error:  # binary output: a broken tool, reported like any other
+        raise ToolError(probe.command.tool, Problem.UNREADABLE, error.describe()) from None
 
 
 def _name_pids(

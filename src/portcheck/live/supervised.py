@@ -123,7 +123,7 @@ def _restart_policy(supervisor: Supervisor, question: LiveQuestion) -> tuple[str
         return None, None
     try:
         return read(output_lines(result.output, Encoding.DETECT, question.executor))
-    except ParseError:  # binary output: no restart policy known
+    except ParseError:  # a binary reply: the restart policy is unknown, as when the tool is missing
         return None, None
 
 

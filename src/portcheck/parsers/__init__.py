@@ -35,6 +35,10 @@ starts as a tasklist is read by the Windows netstat parser, which reads tasklist
 its rows from them. (The tasklist parser itself reads tasklist output alone: the live query's PID
 names.)"""
 
+WINDOWS_FORMATS = frozenset({"netstat-windows", "tasklist", "powershell"})
+"""Formats only Windows prints. Their PIDs name no process of a Unix tool's rows pasted alongside (and
+the reverse): PID names cross between sections of one paste only within the same kind of system."""
+
 ALIASES: dict[str, tuple[str, ...]] = {
     "netstat": ("netstat-linux", "netstat-bsd", "netstat-windows", "netstat-solaris"),
 }

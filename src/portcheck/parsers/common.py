@@ -12,6 +12,7 @@ from typing import Protocol
 from portcheck.core.addresses import local_address, remote_endpoint
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
+from portcheck.core.redaction import redacted as redacted  # the parsers' columns blanked out
 from portcheck.core.states import STATE_BY_WORD
 
 
@@ -23,6 +24,8 @@ class Parser(Protocol):
     def parse(self, lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]: ...
 
     def sniff(self, sample: list[str]) -> float: ...
+
+    def is_header(self, line: str) -> bool: ...
 
 
 OWNER_COMMANDS: dict[str, str] = {

@@ -127,7 +127,11 @@ def _is_header(tokens: list[str]) -> bool:
 
 
 def _is_other_row(tokens: list[str]) -> bool:
-    """A file, pipe, kqueue or UNIX-socket row: USER CMD... PID FD (or text, wd, root, tr, jail)."""
+    """A file, pipe, kqueue or UNIX-socket row: USER CMD... PID FD (or text, wd, root, tr, jail). The
+    USER is no address (`*.22`, `192.168.1.5.22`: another netstat's row pasted after fstat's)."""
+    user = tokens[0]
+    if user[:1] == "*" or (user[-1:].isdecimal() and "." in user):
+        return False
     for index in range(2, min(len(tokens) - 1, 3 + _MAX_CMD_WORDS)):
         if tokens[index].isdecimal() and (_is_fd(tokens[index + 1]) or tokens[index + 1] in _SPECIAL_FDS):
             return True
@@ -175,6 +179,11 @@ def _record(row: Row, ctx: ParseContext) -> Socket | None:
         (proto, family, local_address(host, family), local_port, remote_address, remote_port, state,
          row.pid, row.command, row.user, NAME, None, None, None, None, None)
     )  # fmt: skip
+
+
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line.split())
 
 
 def sniff(sample: list[str]) -> float:

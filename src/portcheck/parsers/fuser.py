@@ -335,6 +335,13 @@ def _kind(line: str) -> str:
     return "quiet" if command is not None and command.targets else ""
 
 
+def is_header(line: str) -> bool:
+    """A line fuser's output starts with, in a paste of several tools: -v's header or its complaints
+    about files it cannot read (`Cannot stat file /proc/1/fd/0: ...`)."""
+    tokens = line.split()
+    return bool(tokens) and (_is_header(tokens) or _is_noise(line))
+
+
 def sniff(sample: list[str]) -> float:
     """Rows and fuser's own lines over the non-blank lines; a PID list counts only beside a name or a
     command line, since digits alone could be anything. A `PORT/PROTO:` name is as telling as another

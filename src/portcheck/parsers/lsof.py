@@ -33,6 +33,7 @@ from portcheck.parsers.common import (
     clean,
     owner,
     pid_number,
+    redacted,
     row_state,
     sniff_score,
     socket_row,
@@ -156,19 +157,28 @@ def _index(tokens: list[str], candidates: tuple[int, ...], words: Container[str]
     return 0
 
 
+_FD = re.compile(
+    r"(?:\d{1,10}|cwd|rtd|twd|txt|ltx|mem|mmap|DEL|NOFD|err|jld|pd|tr|v86|m86|L\d\d|M[0-9a-f]{2})"
+    r"[rwu-]?[NrRwWuUxX]?"
+)
+"""lsof's FD column (its man page): a descriptor number or a name (`cwd`, `mem`), then its mode and
+lock (`3u`, `mem-W`)."""
+
+
 def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Outcome:
     """One row of the table: a socket, or why not. TYPE sits at 4 (no TID), 5 (TID) or 6 (TID and
     TASKCMD); NODE (TCP/UDP) three columns later, or two when old lsof left SIZE blank. Unless `whole`,
     a row that looks cut short (no TCP state, NAME ending in `->`) is "cut": its end may follow."""
     count = len(tokens)
-    if count < 5 or not tokens[1].isdecimal():
+    if count < 5 or not (tokens[1].isdecimal() or redacted(tokens[1])):
         return "junk"
     if count > 8 and tokens[4] in _FAMILIES and tokens[7] in _PROTOS:  # the usual layout: no TID
         t, n = 4, 7
     else:
         t = _index(tokens, (4, 5, 6), _FAMILIES)
-        if not t:
-            return "quiet" if tokens[3] in _FILE_TYPES or count >= 6 else "junk"
+        if not t:  # another file's row (no Internet family); no FD column: another tool's row
+            fd = count >= 6 and any(_FD.fullmatch(token) for token in tokens[3:6])
+            return "quiet" if tokens[3] in _FILE_TYPES or fd else "junk"
         n = _index(tokens, (t + 3, t + 2, t + 1), _PROTOS)
         if not n:
             return "quiet"  # an IP socket of another protocol (ICMP, raw) or one lsof could not identify
@@ -192,7 +202,7 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
         pid_number(pid),
         tokens[t + 1] if t + 1 < n else "",
         unescape(command) if "\\" in command else command,
-        owner(unescape(tokens[t - 2])),
+        None if redacted(tokens[t - 2]) else owner(unescape(tokens[t - 2])),
     )
 
 
@@ -367,9 +377,15 @@ def _looks_like_row(line: str) -> bool:
     tokens = line.split()
     if len(tokens) == 1:
         return bool(_STRONG_FIELD.match(tokens[0]))
-    if len(tokens) < 5 or not tokens[1].isdecimal():
+    if len(tokens) < 5 or not (tokens[1].isdecimal() or redacted(tokens[1])):
         return False
     return any(token in _FILE_TYPES for token in tokens[3:7])
+
+
+def is_header(line: str) -> bool:
+    """A line lsof's output starts with, in a paste of several tools: its header, its warnings
+    (printed first, on stderr), or -F's first field (`p1234`)."""
+    return _is_header(line) or _is_message(line) or _is_field_start(line)
 
 
 def sniff(sample: list[str]) -> float:

@@ -37,7 +37,7 @@ from portcheck.core.addresses import (
 from portcheck.core.model import Family, Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
 from portcheck.core.states import STATE_BY_WORD
-from portcheck.parsers.common import FILTERED_OUT, Lines, clean, pid_number, sniff_score
+from portcheck.parsers.common import FILTERED_OUT, HEADER_ONLY_SCORE, Lines, clean, pid_number, sniff_score
 
 NAME = "netstat-bsd"
 
@@ -408,6 +408,18 @@ def _is_other_kind(tokens: list[str]) -> bool:
     return at is not None and (tokens[at] in _OTHER_KINDS or tokens[-1].startswith("/"))
 
 
+_OTHER_SECTION_WORDS = frozenset({"Address", "pcb", "kctlref", "Proto", "Proto/ID", "Socket", "Tcpcb", "id"})
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _in_other_section(line: str) -> bool:
+    """A row or header of a UNIX-domain or kernel section, which starts with a socket's address in hex
+    (`fffff80003abf000`, `0xffff800000b0fa00`, `e000e`), a number (kernel control modules) or one of
+    their header words."""
+    first = line.split(None, 1)[0]
+    return first in _OTHER_SECTION_WORDS or _HEX_DIGITS.issuperset(first.removeprefix("0x"))
+
+
 def _rejected(tokens: list[str], ports: frozenset[int], width: int) -> bool:
     """The port filter's shortcut for the common row shape (`tcp4 0 0 1.2.3.4.80 ...`): a local
     address too short to have been cut, whose port is not wanted. Most rows of a filtered parse end
@@ -465,9 +477,11 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             internet = _is_inet_banner(line)
             reader.layout = Layout()
             reader.v6_section = line.startswith("Active Internet6")
-            source.screen = screen(WIDTH)
+            source.screen = screen(WIDTH) if internet else None  # there, any row is another tool's
             continue
         if not internet:  # UNIX, kernel control and event sockets, kernel control modules
+            if not _in_other_section(line):
+                notes.skip(lineno, raw)  # not these sections' own: another tool's line pasted after
             continue
         tokens = line.split()
         if shortcut is not None and _rejected(tokens, shortcut, reader.layout.width or WIDTH):
@@ -496,6 +510,40 @@ def _is_bsd_header(line: str) -> bool:
     ) or line.startswith("Current listen queue sizes")
 
 
+_INET_TITLE = re.compile(r"Active Internet6? connections(?: \(including servers\))?")
+"""The BSDs' title of an Internet section (inet.c prints nothing else; net-tools words it
+`Active Internet connections (servers and established)`, `(only servers)`, `(w/o servers)`)."""
+_OTHER_TITLES = (
+    *("Active UNIX", "Active LOCAL", "Active Multipath", "Active kernel"),
+    "Registered kernel",
+)
+"""The BSDs' other section titles."""
+
+
+def is_header(line: str) -> bool:
+    """A title or column header of BSD netstat (not Windows' `Proto  Local Address ...`, whose second
+    word is `Local`): where its output starts in a paste of several tools."""
+    tokens = line.split()
+    if len(tokens) < 2:
+        return False
+    return (
+        _INET_TITLE.fullmatch(line) is not None
+        or _is_other_title(line)
+        or line.startswith("Current listen queue")  # -L's title, with a `(qlen/...)` at its end
+        or (_is_header(tokens, line) and tokens[1] != "Local")
+    )
+
+
+def _is_other_title(line: str) -> bool:
+    """The title of a BSD section of UNIX, kernel or Multipath sockets, which Linux's netstat words
+    differently (`Active UNIX domain sockets (servers and established)`)."""
+    return line.startswith(_OTHER_TITLES) and not line.endswith(")")
+
+
 def sniff(sample: list[str]) -> float:
-    header = any(_is_bsd_header(clean(line)) for line in sample)
-    return sniff_score(sample, _looks_like_row, 0.5 if header else 0.0)
+    cleaned = [clean(line) for line in sample]
+    header = any(_is_bsd_header(line) for line in cleaned)
+    score = sniff_score(sample, _looks_like_row, 0.5 if header else 0.0)
+    if score == 0 and any(_is_other_title(line) or _INET_TITLE.fullmatch(line) for line in cleaned):
+        return HEADER_ONLY_SCORE  # only titles and sections without Internet sockets: nothing to read
+    return score

@@ -32,6 +32,7 @@ from portcheck.parsers.common import (
     owner,
     owner_hint,
     pid_number,
+    redacted,
     row_state,
     sniff_score,
     socket_row,
@@ -102,7 +103,7 @@ def _pid_index(rest: list[str]) -> int | None:
         if token == "-":
             return i
         pid, slash, _ = token.partition("/")
-        if slash and pid.isdecimal():
+        if slash and (pid.isdecimal() or redacted(pid)):
             return i
     return None
 
@@ -131,7 +132,7 @@ def _program(field: str) -> tuple[int | None, str | None]:
     pid_text, _, name = field.partition("/")
     pid = pid_number(pid_text)
     if pid is None:
-        return None, None
+        return None, (name or None) if redacted(pid_text) else None  # `****/java`: the name stands
     return pid, name or None
 
 
@@ -159,6 +160,8 @@ def _row(
     proto, declared = _INET[tokens[0]]
     local_text = tokens[3]
     local_host, local_port_text = split_colon(local_text)
+    if ":" not in local_text or ("." in local_port_text and len(local_text) < ADDRESS_WIDTH):
+        return None  # BSD's `*.22`, `::1.25` (OpenBSD's rows start with `tcp` too); a cut one may be
     peer_host, peer_port_text = split_colon(tokens[4])
     cut = False
     if declared is None and (len(local_text) == ADDRESS_WIDTH or len(tokens[4]) == ADDRESS_WIDTH):
@@ -231,8 +234,12 @@ def _row_shape(tokens: list[str]) -> bool:
     return len(tokens) >= 5 and tokens[1].isdecimal() and tokens[2].isdecimal()
 
 
+_BSD_HEADER_WORDS = ("(state)", "TCP-State", "IP-Proto")
+"""Words of the BSDs' netstat headers (FreeBSD and macOS, OpenBSD), which net-tools never prints."""
+
+
 def _is_header(line: str) -> bool:
-    return line.startswith("Proto ") and "(state)" not in line
+    return line.startswith("Proto ") and not any(word in line for word in _BSD_HEADER_WORDS)
 
 
 class _Pending(NamedTuple):
@@ -341,6 +348,24 @@ def _looks_like_row(line: str) -> bool:
     if first in _INET or first in ("raw", "raw6"):
         return _row_shape(tokens) and _endpoint_like(tokens[3]) and _endpoint_like(tokens[4])
     return first == "unix" and len(tokens) >= 5 and tokens[1].isdecimal() and tokens[2].startswith("[")
+
+
+def is_header(line: str) -> bool:
+    """A line net-tools' netstat starts with, in a paste of several tools: its title, its header, or
+    its notice that it did not run as root (`(Not all processes could be identified, ...`)."""
+    header = _is_header(line) and "Recv-Q" in line  # not Windows' `Proto  Local Address ...`
+    banner = (
+        _BANNER.match(line) is not None
+        and not line.startswith("Proto ")  # BSD's header `... (state)`
+        and not line.endswith("(including servers)")  # BSD's title; net-tools says `(servers and ...)`
+    )
+    return header or banner or _is_notice_start(line)
+
+
+def _is_notice_start(line: str) -> bool:
+    """The first line of net-tools' notice in any language: printed on two lines (`\\n` in its message,
+    kept by the translations), so an opening parenthesis that this line does not close."""
+    return line.startswith("(") and line[1:2].isalpha() and len(line) > 30 and ")" not in line
 
 
 def sniff(sample: list[str]) -> float:

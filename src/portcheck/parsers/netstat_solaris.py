@@ -217,6 +217,11 @@ def _is_title(line: str) -> bool:
     return section is not None and section.proto is not None
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line) or _is_title(line)
+
+
 def sniff(sample: list[str]) -> float:
     """Rows, titles, headers and dash lines over the non-blank lines, plus a bonus for a title or a
     header; a title or header with no row is "nothing matched"."""

@@ -174,6 +174,11 @@ def _looks_like_row(line: str) -> bool:
     return _ROW.match(line) is not None
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line)
+
+
 def sniff(sample: list[str]) -> float:
     header = any(_is_header(clean(line)) and "rem" in line for line in sample)
     return sniff_score(sample, _looks_like_row, 0.5 if header else 0.0)

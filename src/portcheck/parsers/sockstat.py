@@ -6,6 +6,17 @@ newer releases) and `-w` (wider address columns). Addresses use a colon before t
 shows `?` for user, command, pid and fd. UNIX-domain rows (`stream`, `dgram`, `seqpac`) and SCTP's
 extra address lines are skipped quietly.
 
+Columns that overflow. sockstat.c (FreeBSD 12 and 13, as remembered: no source is at hand here) prints
+each row with a running position `pos` and pads with `while (pos < N)`, never with a field width:
+`"%s "` user, pad to 9, `"%.10s"` command (cut to 10, NO space after it), pad to 20, `"%lu "` PID,
+pad to 26, `"%d "` FD, pad to 29, the protocol, pad to 36, the local address (no space after it),
+pad to 58, the foreign address. So a user name of 9 or more characters pushes a long command into the
+PID (`postgres` + `12345` -> `postgres12345`), and a local address of 22 or more characters runs into
+the foreign one (`[2001:db8::1]:8443[2001:db8::2]:51234`). Such rows are taken apart where exactly one
+split fits those widths; where several fit (a command ending in digits, a port followed by an
+address starting with digits) the row keeps what is certain: the PID is unknown, or the row is not
+read.
+
 Without -s, sockstat prints no TCP state: a TCP socket with no peer is listening, one with a peer is
 taken as ESTABLISHED (what `sockstat -c` shows), and stderr says how to get the real state.
 """
@@ -26,7 +37,7 @@ from portcheck.core.addresses import (
 from portcheck.core.model import Proto, Socket, State, make_socket
 from portcheck.core.parsing import ParseContext
 from portcheck.core.states import lookup_state
-from portcheck.parsers.common import clean, cleaned, pid_number, sniff_score
+from portcheck.parsers.common import clean, cleaned, pid_number, redacted, sniff_score
 
 NAME = "sockstat"
 
@@ -64,8 +75,8 @@ STATE_HINT = (
 
 
 def _is_id(token: str) -> bool:
-    """A PID or FD column: digits, or `?` for a socket no visible process holds."""
-    return token.isdecimal() or token == "?"
+    """A PID or FD column: digits, `?` for a socket no visible process holds, or blanked by the author."""
+    return token.isdecimal() or token == "?" or redacted(token)
 
 
 def find_proto(tokens: list[str]) -> int | None:
@@ -97,12 +108,66 @@ def _is_address(text: str) -> bool:
     return _is_port(split_colon(text)[1])
 
 
+COMMAND_AT, PID_AT, LOCAL_AT, FOREIGN_AT = 9, 20, 36, 58
+"""Where sockstat pads the command, PID, local and foreign address columns to (see above)."""
+COMMAND_WIDTH = 10
+MAX_GLUED = 2 * 64
+"""Longer than two addresses (or a command and a PID): no overflow of sockstat's."""
+
+
+def _unglued_pid(tokens: list[str]) -> list[str] | None:
+    """The row's words with the PID taken off the command it overflowed into: [user, command...,
+    pid, fd, proto, ...], the command and PID `?` (unknown) when the split is not certain; None when
+    the row did not overflow so. Glued only when the command ended past column 20: it began at the
+    user's end (at 9 at least) and is at most 10 characters long."""
+    for at in range(3, min(len(tokens), 3 + _MAX_COMMAND_WORDS)):
+        if tokens[at] not in _PROTOS or not _is_id(tokens[at - 1]):
+            continue
+        glued = tokens[at - 2]
+        if _is_id(glued) or not glued[-1:].isdecimal() or len(glued) > MAX_GLUED:
+            return None
+        start = max(COMMAND_AT, len(tokens[0]) + 1)
+        before = " ".join(tokens[1 : at - 2])  # command words before the glued one
+        fits = []
+        for cut in range(1, len(glued)):
+            command = f"{before} {glued[:cut]}" if before else glued[:cut]
+            if glued[cut:].isdecimal() and len(command) <= COMMAND_WIDTH and start + len(command) >= PID_AT:
+                fits.append(cut)
+        if len(fits) != 1:
+            return [tokens[0], "?", "?", *tokens[at - 1 :]]
+        cut = fits[0]
+        return [*tokens[: at - 2], glued[:cut], glued[cut:], *tokens[at - 1 :]]
+    return None
+
+
+def _unglued_addresses(line: str, token: str) -> tuple[str, str] | None:
+    """The local and foreign address of a token where the first ran into the second: the one split
+    into two addresses where the local one reaches column 58 (else there would be padding)."""
+    if len(token) > MAX_GLUED:
+        return None
+    start = line.find(token)
+    fits = [
+        (token[:cut], token[cut:])
+        for cut in range(3, len(token) - 2)
+        if start + cut >= FOREIGN_AT and _is_full_address(token[:cut]) and _is_full_address(token[cut:])
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _is_full_address(text: str) -> bool:
+    """An address sockstat prints: `*` or an IPv4/IPv6 address, then `:` and a port or `*`."""
+    host, port = split_colon(text)
+    if port != "*" and not (port.isdecimal() and len(port) <= 5 and int(port) <= 65535):
+        return False
+    return host == "*" or family_of(host.strip("[]")) is not None
+
+
 def _is_header(tokens: list[str]) -> bool:
     return tokens[:5] == ["USER", "COMMAND", "PID", "FD", "PROTO"]
 
 
 def _unknown(token: str) -> str | None:
-    return None if token == "?" else token
+    return None if token == "?" or redacted(token) else token
 
 
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
@@ -115,6 +180,11 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         tokens = line.split()
         at = find_proto(tokens)
         if at is None:
+            unglued = _unglued_pid(tokens)
+            if unglued is not None:
+                tokens = unglued
+                at = find_proto(tokens)
+        if at is None:
             if _is_header(tokens):
                 state_column = "STATE" in tokens
             elif not (in_sctp and all(_is_address(t) for t in tokens)):
@@ -126,8 +196,11 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if proto is None:  # UNIX-domain or SCTP: a valid row, not a TCP/UDP socket
             continue
         if at + 2 >= len(tokens):
-            notes.skip(lineno, raw)
-            continue
+            both = _unglued_addresses(line, tokens[at + 1]) if at + 1 < len(tokens) else None
+            if both is None:
+                notes.skip(lineno, raw)
+                continue
+            tokens = [*tokens[: at + 1], *both]
         host, port_text = split_colon(tokens[at + 1])
         peer_host, peer_port = split_colon(tokens[at + 2])
         if not (_is_port(port_text) and _is_port(peer_port)):
@@ -199,6 +272,11 @@ def _looks_like_row(line: str) -> bool:
     if tokens[at] in _PROTOS:
         return at + 2 < len(tokens) and _is_address(tokens[at + 1]) and _is_address(tokens[at + 2])
     return tokens[at] in ("stream", "dgram", "seqpac")
+
+
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line.split())
 
 
 def sniff(sample: list[str]) -> float:

@@ -83,7 +83,8 @@ _SS_STATES = frozenset(
 # quotes), then pid and fd, with or without the `pid=`/`fd=` labels of newer ss.
 # The name is bounded (the kernel's comm is at most 15 bytes; 64 leaves room): an unbounded `.*?`
 # scanned to the end of the line from every `("`, so a 64 KiB line of `("` took 13 s.
-_USER = re.compile(r'\("(.{0,64}?)",(?:pid=)?(\d+),(?:fd=)?(\d+)\)')
+_USER = re.compile(r'\("(.{0,64}?)",(?:pid=)?(\d+|[*xX#.]{1,16}|<\w{1,16}>),(?:fd=)?(\d+|[*xX#.]{1,16})\)')
+"""(A redacted PID or fd, `pid=****`, keeps the process name: see parsers.common.redacted.)"""
 _UID = re.compile(r"(?:^|\s)uid:(\d+)")
 # `ino:0`: a TIME-WAIT or request socket, owned by no one (the kernel prints no uid for it either).
 _NO_INODE = re.compile(r"(?:^|\s)ino:0(?:\s|$)")
@@ -456,8 +457,12 @@ def _rows(
     owners = _USER.findall(users) if users else []
     if len(owners) <= 1:
         name, pid_text = owners[0][:2] if owners else (None, "")
-        # pid_number, inline for the usual short PID (_USER matched decimal digits)
-        pid = int(pid_text) if 0 < len(pid_text) <= MAX_PID_DIGITS else pid_number(pid_text)
+        # pid_number, inline for the usual short PID (a redacted one is no number)
+        pid = (
+            int(pid_text)
+            if 0 < len(pid_text) <= MAX_PID_DIGITS and pid_text.isdecimal()
+            else pid_number(pid_text)
+        )
         return (make_socket((*fields, pid, name, user, NAME, dual_stack, None, None, service, None)),)
     seen: set[tuple[str, str]] = set()
     rows = []
@@ -474,6 +479,11 @@ def _looks_like_row(line: str) -> bool:
     tokens = line.split()
     start = _row_start(tokens)
     return start is not None and ":" in tokens[start + 3] and (start == 1 or tokens[0] in _SS_STATES)
+
+
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line)
 
 
 def sniff(sample: list[str]) -> float:

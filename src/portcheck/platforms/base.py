@@ -301,6 +301,43 @@ def container_cli(name: str) -> ContainerRuntime:
     return ContainerRuntime(name, listing, (name, "stop"))
 
 
+# --- the clipboard (`portcheck parse --clipboard`) -------------------------------------------------
+
+
+class ClipboardReader(NamedTuple):
+    """A tool that prints the clipboard's text, and the session it needs."""
+
+    command: Command
+    session: tuple[str, ...] = ()
+    """Environment variables of which one must be set for the tool to reach a clipboard (a Wayland or X
+    session); empty when the OS has one clipboard for every program."""
+
+
+UNIX_DESKTOP_CLIPBOARD = (
+    ClipboardReader(Command(("wl-paste", "--no-newline", "--type", "text")), ("WAYLAND_DISPLAY",)),
+    ClipboardReader(Command(("xclip", "-selection", "clipboard", "-out")), ("DISPLAY",)),
+    ClipboardReader(Command(("xsel", "--clipboard", "--output")), ("DISPLAY",)),
+)
+"""Linux's and FreeBSD's desktops: wl-clipboard under Wayland, else xclip or xsel under X11 (or
+XWayland); whichever is installed and has its session, in that order."""
+UNIX_DESKTOP_INSTALL = "wl-clipboard (Wayland), or xclip or xsel (X11)"
+
+
+# --- what to ask a customer to run (`portcheck ask`) ---------------------------------------------
+
+
+class Instruction(NamedTuple):
+    """Commands for a person to run on their machine and send back: where to type them, the lines,
+    and what to do with what they print."""
+
+    where: str
+    lines: tuple[str, ...]
+    then: str
+
+
+PASTE_BACK = "and paste everything it prints into your reply."
+
+
 # --- the platform ---------------------------------------------------------------------------------------
 
 
@@ -339,6 +376,11 @@ class Platform(ABC):
         """The whole escalation, as the confirmation question names it."""
 
     @abstractmethod
+    def ask(self, question: Question) -> tuple[Instruction, ...]:
+        """What to ask a person to run there so that `portcheck parse` reads the answer best: the
+        commands of the plan's first step, as a person types them (alternatives after the first)."""
+
+    @abstractmethod
     def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
         """How to prove that `pid` holds a socket on `question.ports` just before signalling it."""
 
@@ -348,6 +390,12 @@ class Platform(ABC):
         """What this machine's own settings add to the rows of a local query (a remote host's are not
         read): nothing, unless the OS says otherwise."""
         return []
+
+    clipboard: ClassVar[tuple[ClipboardReader, ...]] = UNIX_DESKTOP_CLIPBOARD
+    """How `portcheck parse --clipboard` reads the clipboard: the first reader that is installed and
+    has its session."""
+    clipboard_install: ClassVar[str] = UNIX_DESKTOP_INSTALL
+    """What to install when no reader is there."""
 
     container_runtimes: ClassVar[tuple[ContainerRuntime, ...]] = ()
     forwarders: ClassVar[Mapping[str, str]] = MappingProxyType({})
@@ -397,6 +445,18 @@ POSIX_BIND_ADVICE = BindAdvice(
 class PosixPlatform(Platform):
     """`kill -s TERM PID` (KILL when forced): signal names, not numbers, since USR1 is 10 on Linux and
     30 on macOS."""
+
+    def ask(self, question: Question) -> tuple[Instruction, ...]:
+        """The first step's commands through sudo: only root sees every process's sockets."""
+        import shlex
+
+        commands = self.plan(question, privileged=True)[0].commands
+        lines = tuple(shlex.join(("sudo", *command.argv)) for command in commands)
+        where = (
+            f"Please run {'this' if len(lines) == 1 else 'these'} in a terminal on that machine (sudo asks "
+            "for your password: only root sees every program):"
+        )
+        return (Instruction(where, lines, PASTE_BACK),)
 
     bind_advice = POSIX_BIND_ADVICE
 

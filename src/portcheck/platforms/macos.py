@@ -14,6 +14,7 @@ from portcheck.platforms.base import (
     POSIX_ENV,
     PS_ENV,
     BsdPlatform,
+    ClipboardReader,
     Command,
     OwnerProbe,
     OwnershipCheck,
@@ -53,6 +54,11 @@ class MacOS(BsdPlatform):
     forwarders = MappingProxyType(
         {"com.docker.backend": "docker", "com.docker.vpnkit": "docker", "vpnkit": "docker"}
     )
+    # pbpaste writes the text in the locale's encoding: UTF-8 asked for, whatever the caller's locale
+    clipboard = (
+        ClipboardReader(Command(("pbpaste", "-Prefer", "txt"), MappingProxyType({"LC_ALL": "en_US.UTF-8"}))),
+    )
+    clipboard_install = "pbpaste (part of macOS)"
 
     def plan(self, question: Question, *, privileged: bool) -> tuple[Step, ...]:
         return (

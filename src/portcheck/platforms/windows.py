@@ -14,11 +14,14 @@ from portcheck.core.model import Family
 from portcheck.platforms.base import (
     BOTH_PROTOS,
     OS,
+    PASTE_BACK,
     TERMINATING_SIGNALS,
     BindAdvice,
+    ClipboardReader,
     Command,
     ContainerRuntime,
     Encoding,
+    Instruction,
     KernelOwners,
     NameLookup,
     OwnerProbe,
@@ -99,12 +102,44 @@ def _protocol(question: Question) -> tuple[str, ...]:
     return ("-p", wanted[0].value.upper() + ("v6" if question.only_family(Family.IPV6) else ""))
 
 
+CLIPBOARD_SCRIPT = "[Console]::OutputEncoding = [Text.Encoding]::UTF8; Get-Clipboard -Raw"
+"""Get-Clipboard's text as UTF-8 (a pipe otherwise gets the OEM code page, which loses most characters)."""
+
+
+def _powershell(question: Question) -> tuple[str, ...]:
+    """Get-NetTCPConnection and Get-NetUDPEndpoint tables with every column portcheck reads (AutoSize:
+    none cut off), and Get-Process naming their OwningProcess PIDs (portcheck joins them)."""
+    ranges = question.ports.ranges if question.ports is not None else ()
+    if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
+        port = f" -LocalPort {ranges[0][0]}"
+    elif ranges:  # an array of ports: `(@(80) + (8000..8100))`
+        port = " -LocalPort (" + " + ".join(f"@({a})" if a == b else f"({a}..{b})" for a, b in ranges) + ")"
+    else:
+        port = ""
+    tcp = f"Get-NetTCPConnection{port or ' -State Listen'}"
+    udp = f"Get-NetUDPEndpoint{port}"
+    quiet = " -ErrorAction SilentlyContinue"
+    return (
+        f"{tcp} | Format-Table -AutoSize LocalAddress,LocalPort,RemoteAddress,RemotePort,State,OwningProcess",
+        f"{udp} | Format-Table -AutoSize LocalAddress,LocalPort,OwningProcess",
+        f"Get-Process -Id (@(({tcp}{quiet}).OwningProcess) + @(({udp}{quiet}).OwningProcess))",
+    )
+
+
 class Windows(Platform):
     os = OS.WINDOWS
     traits = Traits(posix=False, getent=False)
     uname_prefixes = ("MINGW", "MSYS", "CYGWIN")
     """A POSIX shell on Windows (Git for Windows, Cygwin's sshd): Windows' own netstat answers."""
     ver_banner = b"Windows"
+    clipboard = (
+        ClipboardReader(
+            Command(
+                ("powershell", "-NoProfile", "-NonInteractive", "-EncodedCommand", _encoded(CLIPBOARD_SCRIPT))
+            )
+        ),
+    )
+    clipboard_install = "Windows PowerShell 5.1 or later (Get-Clipboard)"
     bind_advice = BindAdvice(
         in_use=frozenset({10048}),  # WSAEADDRINUSE
         denied=frozenset({10013}),  # WSAEACCES
@@ -185,6 +220,22 @@ class Windows(Platform):
                 pid_names=TASKLIST,
             )
             for flags in variants
+        )
+
+    def ask(self, question: Question) -> tuple[Instruction, ...]:
+        """netstat -anob and the tasklist that names its PIDs, into one file (an elevated Command
+        Prompt: -b needs it); or PowerShell's tables and the Get-Process that names their PIDs."""
+        netstat = self.plan(question, privileged=True)[0].commands[0]
+        file = '"%USERPROFILE%\\Desktop\\portcheck.txt"'
+        command_prompt = Instruction(
+            "Please run these in a Command Prompt opened as administrator (Start, type cmd, right-click "
+            "Command Prompt, Run as administrator):",
+            (f"{netstat} > {file}", f"{TASKLIST.command} >> {file}"),
+            "and attach the file portcheck.txt from your Desktop to your reply.",
+        )
+        return (
+            command_prompt,
+            Instruction("Or in PowerShell opened as administrator:", _powershell(question), PASTE_BACK),
         )
 
     def probes(self) -> tuple[Probe, ...]:

@@ -238,6 +238,12 @@ def _looks_like_row(line: str) -> bool:
     )
 
 
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    tokens = line.split()
+    return bool(tokens) and _is_header(line, tokens) and "Recv-Q" not in line  # not Unix netstat's
+
+
 def sniff(sample: list[str]) -> float:
     """Rows, headers, `-b` lines and tasklist lines of a combined paste; nothing without a row (or the
     elevation message), so a tasklist alone goes to the tasklist format."""

@@ -1,4 +1,5 @@
-"""PowerShell `Get-NetTCPConnection` and `Get-NetUDPEndpoint`, as tables and as `Format-List`.
+"""PowerShell `Get-NetTCPConnection` and `Get-NetUDPEndpoint`, as tables and as `Format-List`, and the
+`Get-Process` table that names their OwningProcess PIDs.
 
 The default TCP table is wider than a 120-column console, so PowerShell drops the columns that do not
 fit, and `OwningProcess` is the last one: a pasted table often has no PIDs at all. Columns are located
@@ -7,6 +8,12 @@ often blank), so any `Select-Object` choice and order of columns works, includin
 column added by the usual helpdesk one-liner. `Format-List` records (`LocalAddress : ::`) are
 separated by blank lines. Property names are never translated; state words are the enum names
 (`Listen`, `TimeWait`, `Bound`).
+
+`Get-Process -Id (Get-NetTCPConnection -LocalPort 80).OwningProcess` is how PowerShell users name the
+process: its table (`Handles NPM(K) PM(K) WS(K) CPU(s) Id SI ProcessName` in PowerShell 5.1,
+`NPM(M) PM(M) WS(M) CPU(s) Id SI ProcessName` in 7, `... VM(M) CPU(s) Id ProcessName` before 5) and its
+`Format-List` records (`Id :`, `Name :` or `ProcessName :`) yield no sockets: like a tasklist, they
+fill `ctx.notes.pid_names`, which names the PIDs of the connection rows pasted before or after them.
 """
 
 from __future__ import annotations
@@ -92,22 +99,34 @@ def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket |
     return endpoint_row(proto, (host, local_port), (peer_host, peer_port_text), state, pid, process, NAME)
 
 
-def _proto_of(names: Iterable[str]) -> Proto:
-    """Get-NetTCPConnection has a peer and a state; Get-NetUDPEndpoint has neither."""
-    return Proto.TCP if any(n in ("RemoteAddress", "RemotePort", "State") for n in names) else Proto.UDP
+def _proto_of(names: Iterable[str], command: Proto | None = None) -> Proto:
+    """Get-NetTCPConnection has a peer and a state; Get-NetUDPEndpoint has neither. A Select-Object of
+    neither (`LocalAddress,LocalPort,OwningProcess`) is the command's, when the paste shows it."""
+    if any(n in ("RemoteAddress", "RemotePort", "State") for n in names):
+        return Proto.TCP
+    return command or Proto.UDP
+
+
+def _command_proto(line: str) -> Proto | None:
+    """The protocol of the cmdlet a command line (a prompt's, pasted before the output) runs."""
+    if "Get-NetTCPConnection" in line:
+        return Proto.TCP
+    return Proto.UDP if "Get-NetUDPEndpoint" in line else None
 
 
 class _Table:
     """A Format-Table layout: column names and the spans their underlines cover."""
 
-    __slots__ = ("columns", "proto")
+    __slots__ = ("columns", "processes", "proto")
 
-    def __init__(self, header: str, underline: str) -> None:
+    def __init__(self, header: str, underline: str, command: Proto | None) -> None:
         self.columns: list[tuple[str, int, int]] = []
         for match in _DASHES.finditer(underline):
             start, end = match.span()
             self.columns.append((header[start:end].strip(), start, end))
-        self.proto = _proto_of(name for name, _, _ in self.columns)
+        self.proto = _proto_of((name for name, _, _ in self.columns), command)
+        self.processes = _is_process_header(self.names()) and "LocalPort" not in self.names()
+        """Get-Process's table: PID names, no sockets."""
 
     def names(self) -> list[str]:
         return [name for name, _, _ in self.columns]
@@ -150,7 +169,24 @@ def _shape_values(tokens: list[str]) -> tuple[dict[str, str], Proto] | None:
 
 
 def _is_header(tokens: list[str]) -> bool:
-    return "LocalPort" in tokens or "LocalAddress" in tokens
+    return "LocalPort" in tokens or "LocalAddress" in tokens or _is_process_header(tokens)
+
+
+def _is_process_header(tokens: list[str]) -> bool:
+    """Get-Process's header, or a Select-Object of its Id and name (never translated)."""
+    return "Id" in tokens and ("ProcessName" in tokens or "Name" in tokens)
+
+
+def _process_name(values: dict[str, str], notes: ParseNotes) -> bool:
+    """Records the PID and name of a Get-Process row or record; False when it has neither."""
+    pid = pid_number(values.get("Id", ""))
+    name = values.get("ProcessName") or values.get("Name")
+    if pid is None or not name:
+        return False
+    if name.endswith(("...", "…")):
+        notes.warn(TRUNCATED_HINT)
+    notes.pid_names.add(pid, name)
+    return True
 
 
 def _is_underline(line: str) -> bool:
@@ -165,13 +201,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     record: dict[str, str] = {}  # the Format-List record being read
     record_start = 0
     in_error = False  # inside the lines PowerShell prints under an error (`At line:1 char:1`, `+ ...`)
+    command: Proto | None = None  # the protocol of the cmdlet a pasted command line ran
     for lineno, raw in enumerate(lines, 1):
         if "\x1b" in raw:  # PowerShell 7 colours table headers and list keys
             raw = _ANSI.sub("", raw)
         line = clean(raw)
         if not line:
             if record:
-                yield from _list_record(record, record_start, ctx)
+                yield from _list_record(record, record_start, ctx, command)
                 record = {}
             continue
         if _COLUMNS_REMOVED.search(line):
@@ -181,11 +218,15 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             in_error = True  # no such connection: nothing to add, the exit code says it
             continue
         in_error = False
+        if "Get-Net" in line and _command_proto(line) is not None:
+            command = _command_proto(line)
+            notes.skip(lineno, raw)  # a prompt's command line: not output (a section's own is not counted)
+            continue
         item = _LIST_ITEM.match(line)
         if item and item.group(1)[0].isupper():
             key, value = item.group(1), (item.group(2) or "").strip()
             if key in record or len(record) >= MAX_RECORD_FIELDS:
-                yield from _list_record(record, record_start, ctx)
+                yield from _list_record(record, record_start, ctx, command)
                 record = {}
             if not record:
                 record_start = lineno
@@ -198,9 +239,14 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             header = raw.rstrip()
             continue
         if header is not None and _is_underline(line):
-            table = _Table(header, raw.rstrip())
+            table = _Table(header, raw.rstrip(), command)
             header = None
-            _note_missing_columns(table, notes)
+            if not table.processes:
+                _note_missing_columns(table, notes)
+            continue
+        if table is not None and table.processes:
+            if not _process_name(table.values(raw.rstrip()), notes):
+                notes.skip(lineno, raw)
             continue
         if table is not None:
             values, proto = table.values(raw.rstrip()), table.proto
@@ -218,7 +264,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 notes.warn(TRUNCATED_HINT)
             yield row
     if record:
-        yield from _list_record(record, record_start, ctx)
+        yield from _list_record(record, record_start, ctx, command)
 
 
 def _note_missing_columns(table: _Table, notes: ParseNotes) -> None:
@@ -227,8 +273,12 @@ def _note_missing_columns(table: _Table, notes: ParseNotes) -> None:
         notes.warn(CUT_HINT if table.proto is Proto.TCP else UDP_HINT)
 
 
-def _list_record(record: dict[str, str], lineno: int, ctx: ParseContext) -> Iterator[Socket]:
-    row = _socket(record, _proto_of(record), ctx)
+def _list_record(
+    record: dict[str, str], lineno: int, ctx: ParseContext, command: Proto | None
+) -> Iterator[Socket]:
+    if "LocalAddress" not in record and _process_name(record, ctx.notes):
+        return  # a Get-Process record
+    row = _socket(record, _proto_of(record, command), ctx)
     if isinstance(row, Socket):
         yield row
     elif row is _NOT_A_ROW:
@@ -242,13 +292,24 @@ def _looks_like_line(line: str) -> bool:
     item = _LIST_ITEM.match(line)
     if item:
         return item.group(1)[0].isupper()
-    return _shape_values(tokens) is not None
+    return _shape_values(tokens) is not None or _process_row_shape(tokens)
+
+
+def _process_row_shape(tokens: list[str]) -> bool:
+    """A Get-Process row: numbers (handles, memory, CPU seconds, Id, session) and the name last."""
+    numbers = tokens[:-1]
+    return len(tokens) >= 5 and all(t.replace(".", "", 1).replace(",", "", 1).isdecimal() for t in numbers)
+
+
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return _is_header(line.split())
 
 
 def sniff(sample: list[str]) -> float:
     cleaned = [clean(raw) for raw in sample]
     properties = any(
-        _is_header(line.split()) or (_LIST_ITEM.match(line) and line.startswith("LocalAddress"))
+        _is_header(line.split()) or (_LIST_ITEM.match(line) and line.startswith(("LocalAddress", "Id ")))
         for line in cleaned
     )
     if not properties and not any(_shape_values(line.split()) for line in cleaned if line):

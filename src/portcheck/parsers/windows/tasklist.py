@@ -130,6 +130,19 @@ class TasklistReader:
         return "PID" in tokens and not any(t.isdecimal() for t in tokens)
 
 
+_OTHER_HEADS = frozenset({"COMMAND", "USER", "UID", "CMD"})
+
+
+def is_table_header(line: str) -> bool:
+    """tasklist's header, table or CSV, in any language: a `PID` column second to fourth and no number;
+    lsof's, fuser's, fstat's and sockstat's headers have a PID column too, but start with one of
+    _OTHER_HEADS."""
+    if line.startswith('"'):
+        return '"PID"' in line
+    tokens = line.split()
+    return "PID" in tokens[1:5] and tokens[0] not in _OTHER_HEADS and not any(t.isdecimal() for t in tokens)
+
+
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
     """Records every PID's image name in `ctx.notes.pid_names` (any layout); yields no sockets."""
     notes = (ctx or ParseContext()).notes
@@ -143,6 +156,11 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
 def is_tasklist_line(reader: TasklistReader, raw: str) -> bool:
     line = clean(raw)
     return bool(line) and reader.read(raw, line)
+
+
+def is_header(line: str) -> bool:
+    """A title or column header of this format: where its output starts in a paste of several tools."""
+    return is_table_header(line)
 
 
 def sniff(sample: list[str]) -> float:
