@@ -71,6 +71,15 @@ class Holder:
             )
         return records(None, *rows)
 
+    def strangers_left_out(self, rows: list[dict[str, object]]) -> list[dict[str, object]]:
+        """The rows, less those of other processes on an address the holder does not use. Its TCP ports
+        on 127.0.0.1 and ::1 are picked apart, so another suite's socket may have 127.0.0.1:P while
+        the holder has ::1:P; a socket of the holder's that a tool gives to no PID or to another one is
+        still missing from what is left."""
+        held = {(r["local_address"], r["local_port"]) for r in self.expected(remote=True)}
+        held |= {(r["remote_address"], r["remote_port"]) for r in self.expected(remote=True)}
+        return [r for r in rows if r["pid"] == self.pid or (r["local_address"], r["local_port"]) in held]
+
     @property
     def port_args(self) -> list[str]:
         p = self.ports

@@ -59,6 +59,7 @@ def test_each_backend_finds_the_holders_sockets(
     assert result.code == 0, result.stderr
     rows = result.json()
     assert isinstance(rows, list)
+    rows = holder.strangers_left_out(rows)
     assert {r["source"] for r in rows} == {source}, result.stderr
     assert _without_source(rows) == _without_source(holder.expected()), result.stderr
     assert f"answered by {tool or '/proc'}" in result.stderr
@@ -72,7 +73,8 @@ def test_remote_adds_the_client_side(tmp_path: Path, holder: Holder, tool: str |
     expected = [
         r for r in holder.expected(remote=True) if holder.ports["tcp4"] in (r["local_port"], r["remote_port"])
     ]
-    assert _without_source(result.json()) == _without_source(expected)  # type: ignore[arg-type]
+    rows = holder.strangers_left_out(result.json())  # type: ignore[arg-type]
+    assert _without_source(rows) == _without_source(expected)
 
 
 @pytest.mark.parametrize(("tool", "source"), BACKENDS)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -214,8 +213,8 @@ def check_pids(pids: Sequence[int] | None) -> None:
             raise UsageError(f"--pid {pid}: a PID is 0 to {MAX_PID}")
 
 
-@dataclass(frozen=True)
-class OutputOptions:
+# A NamedTuple rather than a frozen dataclass: defining a dataclass costs every start-up ~0.5 ms on 3.9.
+class OutputOptions(NamedTuple):
     format: str
     fields: tuple[str, ...] | None
     header: bool
@@ -283,8 +282,7 @@ def check_exposure_column(exposure: bool, output: OutputOptions, elsewhere: bool
         )
 
 
-@dataclass(frozen=True)
-class Terminal:
+class Terminal(NamedTuple):
     width: int | None
     """Columns to fit the table into; None when stdout is not a terminal (scripts get every byte)."""
     colour: bool

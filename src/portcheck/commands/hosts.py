@@ -6,8 +6,7 @@ portcheck.fleet.fleet; info's and kill's per-host reports live with those comman
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, NamedTuple, Optional, TypeVar
 
 import typer
 
@@ -45,8 +44,8 @@ SshConfigOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class HostOptions:
+# A NamedTuple rather than a frozen dataclass: defining a dataclass costs every start-up ~0.5 ms on 3.9.
+class HostOptions(NamedTuple):
     hosts: tuple[str, ...] = ()
     hosts_file: str | None = None
     parallel: int = DEFAULT_PARALLEL

@@ -38,7 +38,9 @@ def escape_json_text(encoded: str) -> str:
     """JSON text (already encoded, ensure_ascii off) with DEL, C1 and bidi controls written `\\u00XX`
     / `\\uXXXX` as well: lossless (a JSON reader decodes them back to the same characters), and a
     terminal or a log viewer showing the JSON never meets a raw CSI (U+009B) or an override. Outside
-    strings JSON text is printable ASCII, so every such character found is inside a string."""
-    if encoded.isprintable() or not _JSON_UNESCAPED.search(encoded):
+    strings JSON text is printable ASCII, so every such character found is inside a string. ASCII text
+    without DEL, what nearly every record is, is recognised without a scan for the others (isascii is
+    a flag of the string): the rows are escaped a batch at a time (output.render)."""
+    if (encoded.isascii() and "\x7f" not in encoded) or not _JSON_UNESCAPED.search(encoded):
         return encoded
     return _JSON_UNESCAPED.sub(_json_char, encoded)

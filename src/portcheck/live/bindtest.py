@@ -24,16 +24,17 @@ error this machine would not produce (Windows' WSAEACCES on Linux).
 from __future__ import annotations
 
 import errno
-import socket
 from collections.abc import Callable, Iterable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Family, Proto, Socket, State
 from portcheck.core.strenum import StrEnum
 from portcheck.live.executor import Executor
-from portcheck.parsers.portranges import PortRange
 from portcheck.platforms.base import BindAdvice, Platform, ProbeKind
+
+if TYPE_CHECKING:
+    from portcheck.parsers.portranges import PortRange
 
 MAX_PORTS_TESTED = 1024
 """A spec with more ports than this that no tool listed is not bind-tested (4 binds per port)."""
@@ -49,7 +50,10 @@ Binder = Callable[[Proto, Family, int, bool], "int | None"]
 
 
 def try_bind(proto: Proto, family: Family, port: int, reuse: bool = False) -> int | None:
-    """One bind of the wildcard address, closed at once (never listening)."""
+    """One bind of the wildcard address, closed at once (never listening). socket is imported here:
+    most runs list every port they ask about and bind none, and its import is 2-3 ms of start-up."""
+    import socket
+
     kind = socket.SOCK_STREAM if proto is Proto.TCP else socket.SOCK_DGRAM
     address_family = socket.AF_INET if family is Family.IPV4 else socket.AF_INET6
     try:

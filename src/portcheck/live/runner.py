@@ -29,8 +29,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import IO, Any, BinaryIO, Union
+from typing import IO, Any, BinaryIO, NamedTuple, Union
 
 from portcheck.core.errors import InspectError
 from portcheck.core.strenum import StrEnum
@@ -76,8 +75,8 @@ class ToolError(InspectError):
         super().__init__(f"{tool}: {problem.value}" + (f" ({detail})" if detail else ""))
 
 
-@dataclass(frozen=True)
-class ToolRun:
+# A NamedTuple rather than a frozen dataclass: defining a dataclass costs every start-up ~0.5 ms on 3.9.
+class ToolRun(NamedTuple):
     argv: tuple[str, ...]
     status: int
     """Exit status; negative for a signal, as subprocess reports it."""
