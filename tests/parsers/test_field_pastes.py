@@ -164,3 +164,18 @@ SS_ONE_STATE = [
 def test_ss_asked_for_one_state_prints_no_state_column(command: str | None, state: str) -> None:
     lines = SS_ONE_STATE if command is None else [command, *SS_ONE_STATE]
     assert rows("\n".join(lines) + "\n") == [("tcp", 443, state, None, None)]
+
+
+@pytest.mark.parametrize(
+    ("command", "proto"),
+    [("$ ss -unp", "udp"), ("$ sudo ss --udp -n -p", "udp"), ("$ ss -tnp", "tcp"), ("$ ss -np", "tcp")],
+)
+def test_ss_without_netid_takes_its_protocol_from_the_pasted_command(command: str, proto: str) -> None:
+    """ESTAB rows say no protocol (both TCP and UDP sockets connect); the command line before them
+    does (`-u`); without one, TCP is the guess (and stderr says so)."""
+    lines = [
+        command,
+        "State  Recv-Q Send-Q  Local Address:Port   Peer Address:Port Process",
+        'ESTAB  0      0       192.168.1.20:41234   8.8.8.8:53         users:(("dig",pid=9001,fd=20))',
+    ]
+    assert rows("\n".join(lines) + "\n") == [(proto, 41234, "ESTABLISHED", 9001, "dig")]

@@ -167,6 +167,25 @@ _FILTER_WORDS = {
 """ss's filter names of one state -> the word its State column prints."""
 
 
+_SS_OPTIONS = re.compile(r"\bss((?:\s{1,8}-{1,2}[A-Za-z-]{1,32})+)")
+"""The options of an ss command line (`$ sudo ss -ulnp`, `ss --udp -n`)."""
+
+
+def _command_proto(line: str) -> Proto | None:
+    """The one protocol an ss command line pasted before the output asked for (`ss -ulnp`: UDP), which
+    the rows do not say without a Netid column; None for both, neither or no ss command."""
+    found = _SS_OPTIONS.search(line)
+    if found is None:
+        return None
+    words = found.group(1).split()
+    short = "".join(word[1:] for word in words if not word.startswith("--"))
+    tcp = "t" in short or "--tcp" in words
+    udp = "u" in short or "--udp" in words
+    if tcp == udp:
+        return None
+    return Proto.TCP if tcp else Proto.UDP
+
+
 def _asked_state(asked: re.Match[str] | None) -> str:
     """The State word for the rows of a table without that column: the one state the pasted command
     asked for; UNKNOWN when the paste does not show the command (or it names a group of states:
@@ -304,6 +323,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     containers: dict[str, None] = {}  # ids of the containers whose cgroups hold rows (the first few)
     asked: re.Match[str] | None = None  # a `state FILTER` in the command line pasted before the output
     stateless: str | None = None  # the State word of a table without that column (see _asked_state)
+    commanded: Proto | None = None  # the one protocol a pasted ss command line asked for
     for lineno, raw, line in source:
         if line is FILTERED_OUT:  # rows the port filter rejects: each ends the row before it
             if pending is not None:
@@ -330,6 +350,8 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                 continue
             if found is None:
                 asked = asked or _STATE_FILTER.search(line)
+                commanded = commanded or _command_proto(line)
+                netidless = netidless or commanded
                 if pending is not None and (
                     (first.startswith("users:(") and not pending[2]) or _unbalanced(pending[2])
                 ):
@@ -340,7 +362,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                         notes.warn(NETID_GUESS)
                         yield from held
                         held = None
-                    netidless = ctx.proto  # another table: its own rows tell again
+                    netidless = ctx.proto or commanded  # another table: its own rows tell again
                     continue
                 if _is_extras(tokens):
                     continue
