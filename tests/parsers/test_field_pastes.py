@@ -179,3 +179,18 @@ def test_ss_without_netid_takes_its_protocol_from_the_pasted_command(command: st
         'ESTAB  0      0       192.168.1.20:41234   8.8.8.8:53         users:(("dig",pid=9001,fd=20))',
     ]
     assert rows("\n".join(lines) + "\n") == [(proto, 41234, "ESTABLISHED", 9001, "dig")]
+
+
+def test_ss_rows_without_a_header_after_fstat_are_read_as_ss() -> None:
+    """`ss -H` rows (no header) after OpenBSD's fstat: `udp UNCONN 0 0 ...` has fstat's file-row shape
+    (USER CMD PID FD), but its colon-notation addresses are what fstat prints only on internet rows."""
+    text = "\n".join(
+        [
+            "USER     CMD          PID   FD  DOMAIN TYPE PROTOCOL ADDRESS",
+            "root     sshd       26530    3* internet stream tcp 0x0 *:22",
+            'udp UNCONN 0 0 0.0.0.0:47316 0.0.0.0:* users:(("pcfix server",pid=24830,fd=10))',
+        ]
+    )
+    result = parse(text + "\n")
+    assert [(r.source, r.local_port) for r in result.rows] == [("fstat", 22), ("ss", 47316)]
+    assert result.skipped == 0
