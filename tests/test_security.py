@@ -26,8 +26,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from portcheck.core.errors import UsageError
 from portcheck.core.portspec import parse_port_spec

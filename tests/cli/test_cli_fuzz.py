@@ -19,8 +19,7 @@ import re
 import tempfile
 from collections.abc import Collection, Mapping, Sequence
 
-from hypothesis import event, given
-from hypothesis import strategies as st
+from hypothesis import event, given, strategies as st
 
 from portcheck import parsers
 from portcheck.core.errors import InspectError

@@ -12,8 +12,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from portcheck.core.errors import UsageError
 from portcheck.core.model import FIELDS, ExitCode, Family, Proto, Socket, State

@@ -23,8 +23,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.docker_lab import DockerLab, cgroup_paths, listening_inodes, reap_stale_labs, shim_socket
-from tests.helpers.docker_lab import docker_lab as start_lab
+from tests.helpers.docker_lab import (
+    DockerLab,
+    cgroup_paths,
+    docker_lab as start_lab,
+    listening_inodes,
+    reap_stale_labs,
+    shim_socket,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Docker on Linux")
 

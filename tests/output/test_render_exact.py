@@ -9,8 +9,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from tabulate import tabulate
 
 from portcheck.core.escape import escape_controls

@@ -11,8 +11,7 @@ from __future__ import annotations
 import codecs
 import io
 
-from hypothesis import example, given
-from hypothesis import strategies as st
+from hypothesis import example, given, strategies as st
 
 from portcheck import parsers
 from portcheck.core.decode import LONG_LINE, binary_kind, split_lines

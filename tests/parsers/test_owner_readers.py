@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from portcheck.core.cgroups import process_cgroup, user_manager
 from portcheck.core.owners import ContainerRef, Published

@@ -22,8 +22,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, currently_in_test_context, event, given, settings, strategies as st
 
 from portcheck import parsers
 from portcheck.core.errors import ParseError

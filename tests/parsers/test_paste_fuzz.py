@@ -9,8 +9,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from portcheck.api.sockets import ParseResult, parse
 from portcheck.core.decode import text_lines

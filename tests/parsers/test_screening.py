@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from portcheck import parsers
 from portcheck.core.model import Socket

@@ -15,8 +15,7 @@ from portcheck.core.parsing import ParseContext
 from portcheck.parsers import resolve
 from portcheck.parsers.detect import SAMPLE_LINES, detect
 from portcheck.parsers.offline import parse_stream
-from portcheck.parsers.windows import netstat as netstat_windows
-from portcheck.parsers.windows import powershell, tasklist
+from portcheck.parsers.windows import netstat as netstat_windows, powershell, tasklist
 from tests.conftest import FIXTURES, run_cli
 
 WINDOWS = FIXTURES / "windows"

@@ -14,8 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from portcheck.commands import base as opt
-from portcheck.commands import hosts as fleet_opt
+from portcheck.commands import base as opt, hosts as fleet_opt
 from portcheck.live.runner import DEFAULT_TIMEOUT
 
 EPILOG = """\

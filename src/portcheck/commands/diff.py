@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from portcheck.commands import base as opt
-from portcheck.commands import hosts as fleet_opt
+from portcheck.commands import base as opt, hosts as fleet_opt
 from portcheck.core.errors import UsageError
 from portcheck.core.model import ExitCode
 from portcheck.live.runner import DEFAULT_TIMEOUT

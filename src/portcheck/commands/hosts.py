@@ -6,12 +6,19 @@ portcheck.fleet.fleet; info's and kill's per-host reports live with those comman
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Annotated, NamedTuple, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Optional, TypeVar
 
 import typer
 
-from portcheck.commands.base import OutputOptions, report_answer, write_rows
-from portcheck.core.errors import UsageError
+from portcheck.commands.shared import (
+    DEFAULT_PARALLEL as DEFAULT_PARALLEL,
+    MAX_PARALLEL as MAX_PARALLEL,
+    HostOptions as HostOptions,
+    OutputOptions,
+    fields_without_host as fields_without_host,
+    report_answer,
+    write_rows,
+)
 from portcheck.core.model import ExitCode, Socket
 from portcheck.output.report import Reporter
 from portcheck.platforms import LOCAL_WINDOWS
@@ -21,11 +28,6 @@ if TYPE_CHECKING:
     from portcheck.live.query import Answer
 
 T = TypeVar("T")
-
-DEFAULT_PARALLEL = 8  # portcheck.fleet.fleet.DEFAULT_PARALLEL, repeated so --help does not import the fleet
-MAX_PARALLEL = 64
-"""Each host asked at once costs a thread, an ssh client or two and their pipes (a few descriptors):
-64 stays well inside the usual limit of 1024 open files."""
 
 HostOpt = Annotated[
     Optional[list[str]],
@@ -42,38 +44,6 @@ ParallelOpt = Annotated[int, typer.Option("--parallel", help="With --host: hosts
 SshConfigOpt = Annotated[
     Optional[str], typer.Option("--ssh-config", help="With --host: ssh -F FILE instead of ~/.ssh/config.")
 ]
-
-
-# A NamedTuple rather than a frozen dataclass: defining a dataclass costs every start-up ~0.5 ms on 3.9.
-class HostOptions(NamedTuple):
-    hosts: tuple[str, ...] = ()
-    hosts_file: str | None = None
-    parallel: int = DEFAULT_PARALLEL
-    ssh_config: str | None = None
-
-    @classmethod
-    def build(
-        cls, hosts: Sequence[str] | None, hosts_file: str | None, parallel: int, ssh_config: str | None
-    ) -> HostOptions:
-        built = cls(tuple(hosts or ()), hosts_file, parallel, ssh_config)
-        if not built.wanted and (ssh_config is not None or parallel != DEFAULT_PARALLEL):
-            raise UsageError("--parallel and --ssh-config go with --host or --hosts")
-        if not 1 <= parallel <= MAX_PARALLEL:
-            raise UsageError(
-                f"--parallel must be at least 1 and at most {MAX_PARALLEL} (hosts asked at once)"
-            )
-        return built
-
-    @property
-    def wanted(self) -> bool:
-        return bool(self.hosts) or self.hosts_file is not None
-
-
-def fields_without_host(fields: str | None) -> str | None:
-    """`--fields host,pid` in a fleet query: host is always the first field, so it is dropped here."""
-    if fields is None:
-        return None
-    return ",".join(f for f in fields.split(",") if f.strip().lower() != "host")
 
 
 def fleet_for(options: HostOptions, timeout: float) -> Fleet:

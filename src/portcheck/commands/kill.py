@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from portcheck.commands import base as opt
-from portcheck.commands import hosts as fleet_opt
+from portcheck.commands import base as opt, hosts as fleet_opt
 from portcheck.core.errors import UsageError
 from portcheck.core.model import ExitCode, Socket
 from portcheck.core.portspec import parse_port_spec

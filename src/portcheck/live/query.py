@@ -288,8 +288,7 @@ def _answer(
     owner_hints: list[str] = []
     explained: set[str] = set()
     if enrich and rows:
-        from portcheck.live.enrich import enrich as fill
-        from portcheck.live.enrich import explained_forwarders
+        from portcheck.live.enrich import enrich as fill, explained_forwarders
 
         rows, owners, owner_hints = fill(rows, system, executor, timeout, outcome.notes)
         explained = explained_forwarders(rows, system, owners)
