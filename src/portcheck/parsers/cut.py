@@ -23,6 +23,10 @@ HEADER_ENDS = (
 )
 """The names of the last columns of the tools' headers: ss, net-tools, lsof, the BSDs' netstat,
 sockstat, Solaris' netstat, fuser, PowerShell. A header ending in a shorter piece of one was cut."""
+WHOLE_ENDS = frozenset({"PID"})
+"""Last column names that are whole though another's start: Windows netstat's `PID` (net-tools'
+`PID/Program name` starts with it). A localised `netstat -ano` header is often exactly as long as the
+rows below it (`Status           PID`), and those rows are whole."""
 HINT = (
     "the paste's lines were cut at {width} characters (a terminal's width): the last column of {count} "
     "row(s) is not shown and reads as unknown; paste the tool's output to a file instead (`... > out.txt`)"
@@ -49,7 +53,9 @@ def cut_width(sample: list[str]) -> int | None:
 
 
 def _piece_of_a_name(word: str) -> bool:
-    return any(len(word) < len(name) and name.startswith(word) for name in HEADER_ENDS)
+    return word not in WHOLE_ENDS and any(
+        len(word) < len(name) and name.startswith(word) for name in HEADER_ENDS
+    )
 
 
 def _unclosed(line: str) -> bool:

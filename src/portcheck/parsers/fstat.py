@@ -15,6 +15,7 @@ ESTABLISHED, and stderr says so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -122,6 +123,10 @@ def _is_pcb(token: str) -> bool:
     return len(token) in (8, 16) and ":" not in token and all(c in "0123456789abcdef" for c in token)
 
 
+_COLON_ENDPOINT = re.compile(r"\S{0,256}:(?:\d{1,5}|\*)$")
+"""An address and port in colon notation, which fstat prints only on internet rows (read as such)."""
+
+
 def _is_header(tokens: list[str]) -> bool:
     return tokens[:4] == ["USER", "CMD", "PID", "FD"]
 
@@ -131,6 +136,8 @@ def _is_other_row(tokens: list[str]) -> bool:
     USER is no address (`*.22`, `192.168.1.5.22`: another netstat's row pasted after fstat's)."""
     user = tokens[0]
     if user[:1] == "*" or (user[-1:].isdecimal() and "." in user):
+        return False
+    if any(_COLON_ENDPOINT.match(token) for token in tokens):  # ss's or netstat's `0.0.0.0:22` after it
         return False
     for index in range(2, min(len(tokens) - 1, 3 + _MAX_CMD_WORDS)):
         if tokens[index].isdecimal() and (_is_fd(tokens[index + 1]) or tokens[index + 1] in _SPECIAL_FDS):

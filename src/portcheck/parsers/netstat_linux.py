@@ -136,6 +136,19 @@ def _program(field: str) -> tuple[int | None, str | None]:
     return pid, name or None
 
 
+_GAP = re.compile(r"\s{2,}")
+
+
+def _without_remark(field: str) -> str:
+    """The PID/Program column without what a person wrote after it (`8821/node   <- my app`, `(debug)`):
+    net-tools pads the column to PROGNAME_WIDTH and prints nothing after it but -o's timer, so text
+    past that width, after a run of blanks no name holds, is no part of it."""
+    if len(field) <= PROGNAME_WIDTH:
+        return field
+    gap = _GAP.search(field)
+    return field[: gap.start()] if gap is not None and gap.start() <= PROGNAME_WIDTH else field
+
+
 def _family(declared: Family | None, local_host: str, peer_host: str) -> Family:
     """tcp6/udp6 say IPv6; plain tcp/udp are IPv4 in net-tools, but BusyBox prints `tcp` for both,
     so an address that is plainly IPv6 wins."""
@@ -193,7 +206,7 @@ def _row(
         field = tokens[-1] if len(tokens) == 6 + k else line.split(None, 5 + k)[-1]
         if timer:
             field = field.rsplit(None, 2)[0]
-        field = field.rstrip()
+        field = _without_remark(field.rstrip())
         pid, process = _program(field)
         if len(field) >= PROGNAME_WIDTH and not whole_names:
             ctx.notes.warn(TRUNCATED_NAMES)

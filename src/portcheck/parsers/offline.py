@@ -30,7 +30,7 @@ from portcheck.core.decode import text_lines
 from portcheck.core.errors import ParseError, excerpt
 from portcheck.core.model import Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
-from portcheck.parsers import cut, paste, quoted, sections
+from portcheck.parsers import cut, paste, quoted, rewrap, sections
 from portcheck.parsers.common import clean
 from portcheck.parsers.detect import SAMPLE_LINES, detect
 
@@ -476,6 +476,7 @@ class _Reading:
             if again.skipped == len(lines) and not rows:
                 continue
             self.recognised = True
+            self.parsed.format = self.parsed.format or other  # the first rows may come from here
             kept = notes.kept
             notes.kept = [kept[index - 1] for index, _ in again.kept]
             notes.skipped -= len(kept) - len(notes.kept)
@@ -492,6 +493,7 @@ class _Reading:
                 self.recognised = True
                 notes.skipped -= 1
                 for name, rows in found:
+                    self.parsed.format = self.parsed.format or name
                     self._record(Section(lineno, lineno, name, "a row quoted in the line"))
                     yield from rows
             else:
@@ -544,7 +546,7 @@ def parse_stream(stream: BinaryIO, ctx: ParseContext, forced: tuple[str, ...] | 
     a huge file holds only the rows that match; `format` and `sections` are known once they are all
     read. ParseError (while reading) when the text is no supported tool's output."""
     encoding, lines = text_lines(stream)
-    source = _Source(lines)
+    source = _Source(rewrap.joined(lines))
     first = source.next()
     while first is not None and not first[1].strip():
         first = source.next()

@@ -146,7 +146,62 @@ def _row_start(tokens: list[str]) -> int | None:
 
 
 def _is_header(line: str) -> bool:
-    return line.startswith(("Netid", "State")) and "Recv-Q" in line
+    return (line.startswith(("Netid", "State")) and "Recv-Q" in line) or _is_stateless_header(line)
+
+
+def _is_stateless_header(line: str) -> bool:
+    """`ss -tn state established` (one state asked for) prints no State column, and no Netid with
+    one protocol: the header starts with Recv-Q."""
+    return line.startswith("Recv-Q") and "Address:Port" in line
+
+
+_STATE_FILTER = re.compile(r"\bss\b[^|]{0,256}?\bstate\s{1,8}([a-z12-]{1,16})")
+"""The first `state FILTER` of an ss command line (`ss -tn state established '( sport = :443 )'`)."""
+_FILTER_WORDS = {
+    "established": "ESTAB",
+    "listening": "LISTEN",
+    "closed": "UNCONN",
+    **{word: word.upper() for word in ("syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2", "time-wait")},
+    **{word: word.upper() for word in ("close-wait", "last-ack", "closing")},
+}
+"""ss's filter names of one state -> the word its State column prints."""
+
+
+_SS_OPTIONS = re.compile(r"\bss((?:\s{1,8}-{1,2}[A-Za-z-]{1,32})+)")
+"""The options of an ss command line (`$ sudo ss -ulnp`, `ss --udp -n`)."""
+
+
+def _command_proto(line: str) -> Proto | None:
+    """The one protocol an ss command line pasted before the output asked for (`ss -ulnp`: UDP), which
+    the rows do not say without a Netid column; None for both, neither or no ss command."""
+    found = _SS_OPTIONS.search(line)
+    if found is None:
+        return None
+    words = found.group(1).split()
+    short = "".join(word[1:] for word in words if not word.startswith("--"))
+    tcp = "t" in short or "--tcp" in words
+    udp = "u" in short or "--udp" in words
+    if tcp == udp:
+        return None
+    return Proto.TCP if tcp else Proto.UDP
+
+
+def _asked_state(asked: re.Match[str] | None) -> str:
+    """The State word for the rows of a table without that column: the one state the pasted command
+    asked for; UNKNOWN when the paste does not show the command (or it names a group of states:
+    `connected`, `synchronized`)."""
+    return _FILTER_WORDS.get(asked.group(1), "UNKNOWN") if asked is not None else "UNKNOWN"
+
+
+def _is_stateless_row(tokens: list[str]) -> bool:
+    """Recv-Q, Send-Q, local and peer address: a row of a table without State and Netid columns."""
+    return (
+        len(tokens) >= 4
+        and tokens[0].isdecimal()
+        and tokens[1].isdecimal()
+        and ":" in tokens[2]
+        and ":" in tokens[3]
+    )
 
 
 def _told_by_state(word: str) -> Proto | None:
@@ -266,6 +321,9 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     held: list[Socket] | None = None
     ipv6 = Family.IPV6
     containers: dict[str, None] = {}  # ids of the containers whose cgroups hold rows (the first few)
+    asked: re.Match[str] | None = None  # a `state FILTER` in the command line pasted before the output
+    stateless: str | None = None  # the State word of a table without that column (see _asked_state)
+    commanded: Proto | None = None  # the one protocol a pasted ss command line asked for
     for lineno, raw, line in source:
         if line is FILTERED_OUT:  # rows the port filter rejects: each ends the row before it
             if pending is not None:
@@ -283,7 +341,17 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             proto = _PROTOS[first]
         else:
             found = _row_start(tokens)
+            if found is None and stateless is not None and _is_stateless_row(tokens):
+                tokens.insert(0, stateless)  # read as if ss had printed the one state it was asked for
+                line = f"{stateless} {line}"
+                found = 0
+            elif found is None and stateless is None and _is_stateless_header(line):
+                stateless = _asked_state(asked)
+                continue
             if found is None:
+                asked = asked or _STATE_FILTER.search(line)
+                commanded = commanded or _command_proto(line)
+                netidless = netidless or commanded
                 if pending is not None and (
                     (first.startswith("users:(") and not pending[2]) or _unbalanced(pending[2])
                 ):
@@ -294,7 +362,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
                         notes.warn(NETID_GUESS)
                         yield from held
                         held = None
-                    netidless = ctx.proto  # another table: its own rows tell again
+                    netidless = ctx.proto or commanded  # another table: its own rows tell again
                     continue
                 if _is_extras(tokens):
                     continue

@@ -229,13 +229,19 @@ def _with_services(row: Socket, services: list[str]) -> Socket:
 
 def _looks_like_row(line: str) -> bool:
     tokens = line.split()
-    return (
-        2 < len(tokens) < 8
-        and tokens[0] in _PROTOS
-        and ":" in tokens[1]
-        and ":" in tokens[2]
-        and (tokens[0][0] == "U" or len(tokens) > 3)
-    )
+    if not (len(tokens) > 2 and tokens[0] in _PROTOS and ":" in tokens[1] and ":" in tokens[2]):
+        return False
+    if len(tokens) < 8:
+        return tokens[0][0] == "U" or len(tokens) > 3
+    return _remarked(tokens)
+
+
+def _remarked(tokens: list[str]) -> bool:
+    """A whole row (state and PID) with words after it: what its author wrote beside it in a post
+    (`<-- this one`, `# System?`), which the row is read without."""
+    if tokens[0][0] == "U":
+        return tokens[3].isdecimal()
+    return lookup_state(tokens[3]) is not None and tokens[4].isdecimal()
 
 
 def is_header(line: str) -> bool:

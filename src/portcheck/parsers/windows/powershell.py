@@ -36,6 +36,8 @@ _WORD = re.compile(r"\S+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _COLUMNS_REMOVED = re.compile(r"columns? do(?:es)? not fit into the display", re.IGNORECASE)
 _PROCESS_COLUMNS = ("ProcessName", "Process", "Name")
+_BLANK_COLUMN = "AppliedSetting"
+"""The one column Get-NetTCPConnection usually leaves blank (set only for some connections)."""
 CUT_HINT = (
     "the PowerShell table has no OwningProcess column (cut off by the console width), so PIDs are "
     "missing: add `| Format-Table -AutoSize`, or `| Select-Object LocalAddress,LocalPort,RemoteAddress,"
@@ -74,8 +76,8 @@ def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket |
     values are not a connection (no address, a port that is not a number)."""
     host = values.get("LocalAddress", "")
     port_text = values.get("LocalPort", "")
-    if not host or not port_text.isdecimal():
-        return _NOT_A_ROW
+    if not port_text.isdecimal() or not (_is_address(host) or host.endswith(("...", "…"))):
+        return _NOT_A_ROW  # no address (a value cut by the console's width stays): another tool's row
     local_port = port_number(port_text, proto)
     peer_host = values.get("RemoteAddress", "")
     peer_port_text = values.get("RemotePort", "")
@@ -97,6 +99,19 @@ def _socket(values: dict[str, str], proto: Proto, ctx: ParseContext) -> Socket |
     if process is None and pid is not None:
         process = ctx.notes.pid_names.get(pid)
     return endpoint_row(proto, (host, local_port), (peer_host, peer_port_text), state, pid, process, NAME)
+
+
+_ADDRESS_COLUMNS = ("LocalAddress", "RemoteAddress")
+_NUMBER_COLUMNS = ("LocalPort", "RemotePort", "OwningProcess", "Id")
+
+
+def _fits(column: str, value: str) -> bool:
+    """The value has the shape of the column's values (another tool's row has not)."""
+    if column in _ADDRESS_COLUMNS:
+        return _is_address(value)
+    if column in _NUMBER_COLUMNS:
+        return value.isdecimal()
+    return column != "State" or lookup_state(value) is not None
 
 
 def _proto_of(names: Iterable[str], command: Proto | None = None) -> Proto:
@@ -132,7 +147,18 @@ class _Table:
         return [name for name, _, _ in self.columns]
 
     def values(self, raw: str) -> dict[str, str]:
-        """Each word goes to the column it overlaps most (or lies nearest to)."""
+        """Each word goes to the column it overlaps most (or lies nearest to); but a row with one word
+        per column (or per column but a blank AppliedSetting), each of its column's shape, takes them in
+        order, as its blanks may no longer line up: a forum or chat squeezes runs of blanks into one,
+        an editor makes tabs."""
+        words = clean(raw).split()
+        names = self.names()
+        if len(words) == len(names) - 1 and _BLANK_COLUMN in names:
+            names.remove(_BLANK_COLUMN)
+        if len(words) == len(names):
+            values = dict(zip(names, words))
+            if all(_fits(name, value) for name, value in values.items()):
+                return values
         cells: dict[str, list[str]] = {}
         for match in _WORD.finditer(raw):
             cells.setdefault(self._column_for(*match.span()), []).append(match.group())
@@ -190,7 +216,7 @@ def _process_name(values: dict[str, str], notes: ParseNotes) -> bool:
 
 
 def _is_underline(line: str) -> bool:
-    return line.startswith("-") and not line.strip("- ")
+    return line.startswith("-") and not line.strip("- \t")
 
 
 def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Socket]:
