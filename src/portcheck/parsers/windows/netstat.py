@@ -129,27 +129,19 @@ _COMMON_ROW = re.compile(
 `UDP 0.0.0.0:123 *:* 42`): _common_row reads it without splitting and re-parsing each token; whatever
 it declines goes to _row, which reads every shape."""
 
-_PORT_NUMBERS: dict[str, int] = {}
-"""Port text (one to five ASCII digits, so at most 111,110 keys) to its number, as read before: int()
-costs more than a dict lookup, and a dump repeats its ports."""
-
 
 def _common_row(groups: tuple[str, ...], ctx: ParseContext) -> Socket | object | None:
     """What _row gives for a line _COMMON_ROW matched in full, or _NOT_A_ROW to send it to _row (an
     unknown or run-on state word, a port above 65535, a column missing or in the wrong place)."""
     proto_word, local_host, local_port_text, peer_host, peer_port_text, word, pid_text = groups
-    local_port = _PORT_NUMBERS.get(local_port_text)
-    if local_port is None:
-        local_port = _PORT_NUMBERS[local_port_text] = int(local_port_text)
+    local_port = int(local_port_text)
     if local_port > 65535:
         return _NOT_A_ROW
     no_peer = peer_port_text in NO_PEER_PORTS
     if no_peer:
         remote_address = remote_port = None
     else:
-        remote_port = _PORT_NUMBERS.get(peer_port_text)
-        if remote_port is None:
-            remote_port = _PORT_NUMBERS[peer_port_text] = int(peer_port_text)
+        remote_port = int(peer_port_text)
         if remote_port > 65535 or peer_host == "*":
             return _NOT_A_ROW
         remote_address = peer_host[1:-1] if peer_host[0] == "[" else peer_host
