@@ -93,11 +93,19 @@ class _Builder:
     """Turns the pieces of one lsof socket line (table or field set) into a Socket, applying the port
     filter first and dropping repeats of a socket a process already showed (threads, dup'ed FDs)."""
 
-    __slots__ = ("ctx", "seen")
+    __slots__ = ("ctx", "owners", "seen")
 
     def __init__(self, ctx: ParseContext) -> None:
         self.ctx = ctx
         self.seen: set[tuple[int | None, Proto, str, str]] = set()
+        self.owners: dict[str, str | None] = {}  # USER column text -> owner: a dump repeats a few users
+
+    def owner(self, column: str) -> str | None:
+        """The owner a USER column names (None when blanked out), read once per distinct text."""
+        owners = self.owners
+        if column not in owners:
+            owners[column] = None if redacted(column) else owner(unescape(column))
+        return owners[column]
 
     def admit(self, proto: Proto, name: str) -> bool:
         """Whether the port filter lets the row with this NAME through: checked before anything else
@@ -202,7 +210,7 @@ def _table_row(tokens: list[str], builder: _Builder, whole: bool = True) -> _Out
         pid_number(pid),
         tokens[t + 1] if t + 1 < n else "",
         unescape(command) if "\\" in command else command,
-        None if redacted(tokens[t - 2]) else owner(unescape(tokens[t - 2])),
+        builder.owner(tokens[t - 2]),
     )
 
 

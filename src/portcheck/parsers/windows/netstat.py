@@ -118,6 +118,64 @@ def _row(tokens: list[str], ctx: ParseContext) -> Socket | object | None:
     return make_socket(fields)
 
 
+_V4 = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}"
+_V6 = r"\[[0-9A-Fa-f.%]*:[0-9A-Za-z:.%]*\]"
+_COMMON_ROW = re.compile(
+    rf"(TCP|UDP)(?:v6)?\s+({_V4}|{_V6}):([0-9]{{1,5}})\s+({_V4}|{_V6}|\*):([0-9]{{1,5}}|\*)"
+    r"(?:\s+([A-Z_]{1,16}))?(?:\s+([0-9]{1,10}))?",
+    re.ASCII,
+)
+"""The common row with numeric addresses (`TCP 1.2.3.4:80 5.6.7.8:443 ESTABLISHED 42`, `[::1]:80`,
+`UDP 0.0.0.0:123 *:* 42`): _common_row reads it without splitting and re-parsing each token; whatever
+it declines goes to _row, which reads every shape."""
+
+
+def _common_row(groups: tuple[str, ...], ctx: ParseContext) -> Socket | object | None:
+    """What _row gives for a line _COMMON_ROW matched in full, or _NOT_A_ROW to send it to _row (an
+    unknown or run-on state word, a port above 65535, a column missing or in the wrong place)."""
+    proto_word, local_host, local_port_text, peer_host, peer_port_text, word, pid_text = groups
+    local_port = int(local_port_text)
+    if local_port > 65535:
+        return _NOT_A_ROW
+    no_peer = peer_port_text in NO_PEER_PORTS
+    if no_peer:
+        remote_address = remote_port = None
+    else:
+        remote_port = int(peer_port_text)
+        if remote_port > 65535 or peer_host == "*":
+            return _NOT_A_ROW
+        remote_address = peer_host[1:-1] if peer_host[0] == "[" else peer_host
+    if proto_word == "TCP":
+        proto = Proto.TCP
+        state = STATE_BY_WORD.get(word) if word else None
+        if state is None:
+            return _NOT_A_ROW
+    elif word:  # a word between the peer and the PID of a UDP row: no state; _row reads it
+        return _NOT_A_ROW
+    else:
+        proto, state = Proto.UDP, State.NONE
+    ports = ctx.ports
+    if (
+        ports is not None
+        and local_port not in ports
+        and (no_peer or not ctx.match_remote or remote_port not in ports)
+    ):
+        return None
+    if local_host[0] == "[":
+        local_host, family = local_host[1:-1], Family.IPV6
+    else:
+        family = Family.IPV4
+    if local_host in WILDCARD_HOSTS:
+        local_host = local_address(local_host, family)
+    pid = process = None
+    if pid_text:
+        pid = int(pid_text)
+        process = ctx.notes.pid_names.names.get(pid)
+    fields = (proto, family, local_host, local_port, remote_address, remote_port, state, pid, process, None,
+              NAME, None, None, None, None, None)  # fmt: skip
+    return make_socket(fields)
+
+
 _LOCAL = r"(?:\[[0-9A-Za-z:.%]*\]|[0-9.]+):[0-9]+"
 _PEER = r"(?:\[[0-9A-Za-z:.%*]*\]|[0-9.]+|\*):(?:[0-9]+|\*)"
 _REST = r"[^\s~](?:.*[^\s~])?"
@@ -172,6 +230,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     after_row = False  # the previous non-blank line was a row or one of its `-b` lines
     rows = 0
     elevation: str | None = None
+    common = _COMMON_ROW.fullmatch
     for lineno, raw, line in Lines(lines, ctx.screen(_USUAL_ROW)):
         if line is FILTERED_OUT:  # rows the port filter rejects: as below, for a row it rejects
             if pending is not None:
@@ -180,17 +239,22 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             after_row = True
             rows += 1
             continue
-        tokens = line.split()
-        if tokens[0] in _PROTOS:
-            row = _row(tokens, ctx)
-            if row is not _NOT_A_ROW:
-                if pending is not None:
-                    yield _with_services(pending, services) if services else pending
-                pending = row if isinstance(row, Socket) else None
-                after_row = True
-                rows += 1
-                continue
-        elif after_row and line.startswith("[") and line.endswith("]"):
+        match = common(line)
+        row = _common_row(match.groups(), ctx) if match is not None else _NOT_A_ROW
+        tokens = None
+        if row is _NOT_A_ROW:
+            tokens = line.split()
+            if tokens[0] in _PROTOS:
+                row = _row(tokens, ctx)
+        if row is not _NOT_A_ROW:
+            if pending is not None:
+                yield _with_services(pending, services) if services else pending
+            pending = row if isinstance(row, Socket) else None
+            after_row = True
+            rows += 1
+            continue
+        assert tokens is not None  # split above: only a line that is no row gets here
+        if after_row and tokens[0] not in _PROTOS and line.startswith("[") and line.endswith("]"):
             if pending is not None and len(line) > 2:  # `-b` names the process: it wins over tasklist
                 pending = pending._replace(process=line[1:-1])
             continue
