@@ -4,6 +4,8 @@ answers as the CLI (the CLI is built on it)."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
 
@@ -82,6 +84,17 @@ def test_query_without_ports_lists_every_listener_only() -> None:
         rows = portcheck.query()
     assert child.pid in {r.pid for r in rows}
     assert all(r.state in ("LISTEN", "NONE", "BOUND") for r in rows)
+
+
+def test_query_of_a_pid_without_ports_lists_every_socket_of_it_as_the_cli_does() -> None:
+    """`portcheck --pid N` shows the PID's connections too, not only its listeners: so does query()."""
+    with listener("pc-api-pid") as child, socket.create_connection(("127.0.0.1", child.port)) as client:
+        mine = os.getpid()
+        rows = portcheck.query(pids=[mine], tcp=True)
+        cli = run_cli("--pid", str(mine), "--tcp", "--json")
+        here = client.getsockname()[1]
+    assert (here, "ESTABLISHED") in {(r.local_port, r.state) for r in rows}
+    assert [r._asdict() for r in rows] == cli.json()
 
 
 def test_query_of_a_free_port_is_an_empty_list() -> None:

@@ -116,7 +116,8 @@ def query(
 ) -> list[Socket]:
     """Who uses these ports now: the rows `portcheck PORTS --json` prints, in the same order.
 
-    `ports` None asks for every listening socket. `host` asks that machine over your OpenSSH client
+    `ports` None asks for every listening socket (with `pids`, `process` or `states`: every socket of
+    theirs, as the CLI's `--pid`). `host` asks that machine over your OpenSSH client
     instead (`[user@]host[:port]` or an alias of ~/.ssh/config or of `ssh_config`; no prompts: keys
     or an agent must do). What the CLI reports on stderr on the way (the tool that answered, hints)
     comes from `ask`, the call underneath.
@@ -132,13 +133,25 @@ def query(
         udp=udp,
         ipv4=ipv4,
         ipv6=ipv6,
-        listening=listening or spec is None,
+        listening=listening or who_listens(spec, states=states, pids=pids, process=process),
         exposed=exposed,
         states=states,
         pids=pids,
         process=process,
     )
     return sort_rows(ask(spec, scope, sudo=sudo, host=host, ssh_config=ssh_config, timeout=timeout).rows)
+
+
+def who_listens(
+    spec: PortSpec | None,
+    *,
+    states: Sequence[str] | None = None,
+    pids: Sequence[int] | None = None,
+    process: str | None = None,
+) -> bool:
+    """Without a port the live question is "who listens?", unless it names an owner or a state: then
+    it is every socket of theirs (`portcheck --pid 812`). The CLI's query and `query()` share it."""
+    return spec is None and not (pids or process or states)
 
 
 def _check_timeout(seconds: float) -> None:

@@ -49,7 +49,7 @@ def answer_query(
 ) -> int:
     """The query's exit status (0 in use, 1 free) after writing its answer; the defaults are the typer
     command's (a test compares them)."""
-    from portcheck.api.sockets import ask as ask_api, port_spec, selection
+    from portcheck.api.sockets import ask as ask_api, port_spec, selection, who_listens
     from portcheck.live.query import Answer, local_executor
 
     reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
@@ -82,8 +82,7 @@ def answer_query(
         udp=udp,
         ipv4=ipv4,
         ipv6=ipv6,
-        # Without a port the question is "who listens?", unless it names an owner or a state.
-        listening=listening or (spec is None and not (pid or process or state)),
+        listening=listening or who_listens(spec, states=state, pids=pid, process=process),
         states=state,
         pids=pid,
         process=process,
