@@ -17,6 +17,7 @@ from portcheck.parsers.portranges import PortRange
 from portcheck.platforms.base import ProbeKind
 from tests.conftest import run_cli
 from tests.helpers.cli import listener
+from tests.helpers.udp import bind_udp
 
 LINUX_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
@@ -68,7 +69,7 @@ def test_a_held_port_is_never_offered() -> None:
 
 def test_a_udp_port_held_is_not_free_for_udp_only() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as held:
-        held.bind(("127.0.0.1", 0))
+        bind_udp(held, "127.0.0.1")
         port = held.getsockname()[1]
         assert not binds(port, Proto.UDP)
         if port not in ephemeral():

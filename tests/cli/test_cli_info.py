@@ -16,6 +16,7 @@ from portcheck.core.model import FIELDS
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import Result, run_cli
 from tests.helpers.live import fake_tool, recorded_argv
+from tests.helpers.udp import bind_udp
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="fake tools are POSIX scripts")
 
@@ -419,7 +420,7 @@ def test_reserved_says_what_it_means() -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a real UDP socket and ss")
 def test_an_unconnected_udp_socket_is_bound_by_its_process() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as bound:
-        bound.bind(("127.0.0.1", 0))
+        bind_udp(bound, "127.0.0.1")
         port = bound.getsockname()[1]
         text = run_cli("info", str(port)).stdout
     assert re.search(

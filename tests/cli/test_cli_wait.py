@@ -15,6 +15,7 @@ from portcheck.core.model import FIELDS
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import run_cli
 from tests.helpers.cli import listener, reserved_port
+from tests.helpers.udp import bind_udp
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 
@@ -106,7 +107,7 @@ def test_cannot_inspect_exits_3(tmp_path: Path) -> None:
 def test_a_listening_timeout_says_what_the_filters_left_out() -> None:
     """`wait PORT -l --tcp` while only a UDP socket is bound there: the timeout names it."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-        udp.bind(("127.0.0.1", 0))
+        bind_udp(udp, "127.0.0.1")
         port = udp.getsockname()[1]
         result = run_cli("wait", str(port), "-l", "--tcp", "-4", "--timeout", "0.3", "--interval", "0.1")
     assert result.code == 1

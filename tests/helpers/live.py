@@ -20,6 +20,7 @@ from pathlib import Path
 import typer
 
 from portcheck.core.model import FIELDS
+from tests.helpers.udp import BIND_UDP_SOURCE
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -33,14 +34,15 @@ tcp6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 tcp6.bind(("::1", 0)); tcp6.listen()
 client = socket.create_connection(tcp4.getsockname())
 server, _ = tcp4.accept()
-udp4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp4.bind(("127.0.0.1", 0))
-udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); udp6.bind(("::1", 0))
+udp4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); bind_udp(udp4, "127.0.0.1")
+udp6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); bind_udp(udp6, "::1")
 print(json.dumps({
     "tcp4": tcp4.getsockname()[1], "tcp6": tcp6.getsockname()[1], "client": client.getsockname()[1],
     "udp4": udp4.getsockname()[1], "udp6": udp6.getsockname()[1],
 }), flush=True)
 sys.stdin.read()
 """
+_HOLDER = BIND_UDP_SOURCE + _HOLDER
 
 
 @dataclass

@@ -20,6 +20,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.helpers.live import only_tools
 from tests.helpers.services import cgroup2_root
+from tests.helpers.udp import BIND_UDP_SOURCE
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="li
 def holding(code: str, *args: str) -> Iterator[list[str]]:
     """A Python child that runs `code` (which prints what the test needs, one line), then holds its
     sockets until its stdin closes; the printed words."""
-    program = textwrap.dedent(code) + "\nimport sys\nsys.stdout.flush()\nsys.stdin.read()\n"
+    program = BIND_UDP_SOURCE + textwrap.dedent(code) + "\nimport sys\nsys.stdout.flush()\nsys.stdin.read()\n"
     child = subprocess.Popen(
         [sys.executable, "-c", program, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -81,7 +82,7 @@ def test_a_cgroup_named_like_an_owner_list_adds_no_owner(tmp_path: Path) -> None
             assert f"pid={bystander.pid}" in text  # ss itself printed the forged text, after cgroup:
             pasted = run_cli("parse", "--json", stdin=text)
             assert [(r["pid"], r["local_port"]) for r in pasted.json()] == [(int(pid), int(port))]
-            code, live = rows(port, path=only_tools(tmp_path / "bin", "ss"))
+            code, live = rows(port, "--tcp", "--listening", path=only_tools(tmp_path / "bin", "ss"))
             assert code == 0
             assert {r["pid"] for r in live} == {int(pid)}
     finally:
@@ -111,7 +112,7 @@ def test_a_dual_stack_listener_answers_minus_4_and_a_v6only_one_does_not() -> No
     if shutil.which("ss") is None:
         pytest.skip("ss is not installed")
     with holding(LISTENERS_V6) as (both, only6):
-        code, found = rows(both, "-4")
+        code, found = rows(both, "-4", "--tcp")
         assert code == 0
         assert sorted((r["state"], r["local_address"], r["dual_stack"]) for r in found) == [
             ("ESTABLISHED", "::ffff:127.0.0.1", None),  # the IPv4 client's connection, IPv4-mapped
@@ -120,7 +121,7 @@ def test_a_dual_stack_listener_answers_minus_4_and_a_v6only_one_does_not() -> No
         code, found = rows(only6, "-4")  # its IPv4 port number is free: another test may take it
         assert all(r["family"] == "ipv4" for r in found), found  # but never the v6-only listener
         assert code == (0 if found else 1)
-        code, found = rows(only6)
+        code, found = rows(only6, "--tcp")
         assert [r["dual_stack"] for r in found] == [False]
         table = run_cli(both, "--listening").stdout
         assert f"*:{both}" in table and f"[::]:{both}" not in table
@@ -138,6 +139,7 @@ def test_without_ss_dual_stack_is_unknown_and_the_machines_default_is_said(
         result = run_cli(
             both,
             "--listening",
+            "--tcp",
             "--json",
             env={"PATH": only_tools(tmp_path / "bin", *([tool] if tool else []))},
         )
@@ -150,7 +152,7 @@ def test_minus_4_keeps_the_ipv4_clients_connection_when_proc_answers(tmp_path: P
     """The connection a dual-stack listener accepted from an IPv4 client is IPv4 traffic: `-4` keeps it
     when /proc answers, as when ss does (the one row filter decides; the /proc step once had its own)."""
     with holding(LISTENERS_V6) as (both, _):
-        result = run_cli(both, "-4", "--json", env={"PATH": only_tools(tmp_path / "bin")})
+        result = run_cli(both, "-4", "--tcp", "--json", env={"PATH": only_tools(tmp_path / "bin")})
     assert result.code == 0, result.stderr
     assert [(r["state"], r["local_address"]) for r in result.json()] == [("ESTABLISHED", "::ffff:127.0.0.1")]
 
@@ -160,8 +162,9 @@ def test_minus_4_keeps_the_ipv4_clients_connection_when_proc_answers(tmp_path: P
 CONNECTED_UDP = """
 import socket
 server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-server.bind(("127.0.0.1", 0))
+bind_udp(server, "127.0.0.1")
 client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+bind_udp(client, "127.0.0.1")  # connect() alone would take one from the ephemeral range
 client.connect(server.getsockname())
 print(server.getsockname()[1], client.getsockname()[1])
 """
@@ -238,7 +241,7 @@ def test_a_link_local_listener_keeps_its_port_and_zone(
         pytest.skip(f"{tool} is not installed")
     address, interface = link_local
     with holding(SCOPED_LISTENER, address, interface) as (port,):
-        code, found = rows(port, path=only_tools(tmp_path / "bin", *([tool] if tool else [])))
+        code, found = rows(port, "--tcp", path=only_tools(tmp_path / "bin", *([tool] if tool else [])))
         assert code == 0
         (row,) = found
         assert row["local_port"] == int(port) and row["family"] == "ipv6"
