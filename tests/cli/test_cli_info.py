@@ -230,6 +230,13 @@ def test_missing_or_unreadable_sysctl_is_reported_not_fatal(tmp_path: Path) -> N
     assert (
         "could not read sysctl -n net.inet.ip.portrange.first net.inet.ip.portrange.last: unreadable" in text
     )
+    fake_tool(tmp_path / "binary", "sysctl", output=b"\x7fELF\x00\x01\x02")
+    binary = run_as("macos", tmp_path / "binary", "50000", "--json", "--no-check")
+    assert binary.code == 0, binary.stderr  # a broken probe costs its own fact, never the answer
+    assert binary.json()["system"]["errors"] == [  # type: ignore[index, call-overload]
+        " ".join(SYSCTL_ARGV)
+        + ": printed output portcheck cannot read (binary data, not text: an ELF executable)"
+    ]
 
 
 NETSH_DYNAMIC = """

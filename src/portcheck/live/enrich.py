@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from portcheck.core.errors import ParseError, excerpt
+from portcheck.core.errors import excerpt
 from portcheck.core.model import Socket, is_listening
 from portcheck.core.owners import Container, ContainerRef, PortOwner, ProcessFacts
 from portcheck.core.parsing import ParseNotes
@@ -93,11 +93,11 @@ def _reply_lines(
     result: ToolRun, encoding: Encoding, executor: Executor, what: str, notes: ParseNotes
 ) -> Iterator[str] | None:
     """A probe's reply as lines, or None with a warning when it is binary: the owners are extra facts,
-    so a broken probe costs its own facts and never the answer (a ParseError here would be exit 2)."""
+    so a broken probe costs its own facts and never the answer."""
     try:
-        return output_lines(result.output, encoding, executor)
-    except ParseError as error:
-        notes.warn(f"{what} unavailable ({result.argv[0]}: {error.describe()})")
+        return output_lines(result, encoding, executor)
+    except ToolError as error:
+        notes.warn(f"{what} unavailable ({error.tool}: {error.detail})")
         return None
 
 

@@ -10,8 +10,9 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from portcheck.core.decode import text_lines
+from portcheck.core.errors import ParseError
 from portcheck.core.model import Socket
-from portcheck.live.runner import Output, ToolRun, output_stream, run
+from portcheck.live.runner import Problem, ToolError, ToolRun, output_stream, run
 from portcheck.platforms import oem_encoding
 from portcheck.platforms.base import Encoding
 
@@ -85,11 +86,16 @@ class LocalExecutor:
         return local_user_names(uids)
 
 
-def output_lines(data: Output, encoding: Encoding, executor: Executor) -> Iterator[str]:
+def output_lines(result: ToolRun, encoding: Encoding, executor: Executor) -> Iterator[str]:
     """A tool's output as lines: the console code page when known (Windows), else detected. Read in
-    place (runner.output_stream): a copy would double the memory of a large answer."""
+    place (runner.output_stream): a copy would double the memory of a large answer. Binary output is a
+    broken tool, ToolError(UNREADABLE) like any other, for each caller to weigh: the next tool, or a
+    fact left out."""
     known = oem_encoding() if encoding is Encoding.OEM and executor.local else None
     if known is None:
-        return text_lines(output_stream(data))[1]
-    text = io.TextIOWrapper(output_stream(data), encoding=known, errors="replace", newline=None)
+        try:
+            return text_lines(output_stream(result.output))[1]
+        except ParseError as error:
+            raise ToolError(result.tool, Problem.UNREADABLE, error.describe()) from None
+    text = io.TextIOWrapper(output_stream(result.output), encoding=known, errors="replace", newline=None)
     return (line.rstrip("\n") for line in text)

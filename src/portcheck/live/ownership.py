@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from portcheck.core.errors import ParseError
-from portcheck.live.runner import Problem, ToolError
+from portcheck.live.runner import ToolError
 from portcheck.parsers.ownership import Holding
 from portcheck.platforms import platform_for
 from portcheck.platforms.base import Question
@@ -49,9 +48,9 @@ def check_holder(question: LiveQuestion, pid: int) -> Proof:
     from portcheck.live.executor import output_lines
 
     try:
-        holding = check.read(output_lines(result.output, check.encoding, executor), pid, scope)
-    except ParseError as error:
-        return Proof(None, f"{command.tool}: {Problem.UNREADABLE.value} ({error.describe()})")
+        holding = check.read(output_lines(result, check.encoding, executor), pid, scope)
+    except ToolError as error:  # binary output
+        return Proof(None, str(error))
     if holding is Holding.NOT_HELD and not check.sees_all and not executor.privileged:
         return Proof(Holding.UNREADABLE, f"without root {command.tool} sees only your own processes")
     return Proof(holding, check.evidence)

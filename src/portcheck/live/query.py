@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import NamedTuple, Protocol, cast
 
 from portcheck import parsers
-from portcheck.core.errors import InspectError, ParseError, excerpt, quote
+from portcheck.core.errors import InspectError, excerpt, quote
 from portcheck.core.filters import RowFilter
 from portcheck.core.model import Proto, Socket
 from portcheck.core.parsing import ParseContext, ParseNotes
@@ -190,10 +190,8 @@ def _run_step(step: Step, question: Question, executor: Executor, timeout: float
         ctx = ParseContext(
             _port_set(question), match_remote=question.match_remote, wide=True, proto=_asked_proto(question)
         )
-        try:
-            parsed = list(_parse(step, output_lines(result.output, step.encoding, executor), ctx))
-        except ParseError as error:  # binary output: the tool is broken, the next one may not be
-            raise ToolError(step.tool, Problem.UNREADABLE, error.describe()) from None
+        # binary output raises ToolError: the tool is broken, the next one may not be
+        parsed = list(_parse(step, output_lines(result, step.encoding, executor), ctx))
         if ctx.notes.refused is not None:  # netstat -b refused (no elevation after all): exit 3
             raise InspectError(ctx.notes.refused)
         if not parsed and ctx.notes.skipped and ctx.notes.first_skipped:
@@ -250,10 +248,7 @@ def probe_lines(probe: Probe, executor: Executor, timeout: float) -> Iterator[st
         complaint = result.error_line()
         how = f"exit status {result.status}" + (f": {complaint}" if complaint else "")
         raise ToolError(probe.command.tool, Problem.FAILED, how)
-    try:
-        return output_lines(result.output, probe.encoding, executor)
-    except ParseError as error:  # binary output: a broken tool, reported like any other
-        raise ToolError(probe.command.tool, Problem.UNREADABLE, error.describe()) from None
+    return output_lines(result, probe.encoding, executor)
 
 
 def _name_pids(
@@ -268,14 +263,14 @@ def _name_pids(
         if result.status != 0:
             raise ToolError(command.tool, Problem.FAILED, f"exit status {result.status}")
         parser = _parser(command.tool, lookup.parser)
-        for _ in parser.parse(output_lines(result.output, step.encoding, executor), found):
+        for _ in parser.parse(output_lines(result, step.encoding, executor), found):
             pass  # a name format yields no sockets: what it reads goes into the notes
-    except (ToolError, ParseError) as error:  # ParseError: binary output
+    except ToolError as error:
         notes.warn(f"process names unavailable ({error})")
         return rows
     services: dict[int, str] = {}
     if lookup.services is not None:
-        services = lookup.services(output_lines(result.output, step.encoding, executor))
+        services = lookup.services(output_lines(result, step.encoding, executor))
     return found.notes.pid_names.name(rows, services)
 
 

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from portcheck.core.errors import ParseError
 from portcheck.core.escape import escape_controls
 from portcheck.core.model import Socket
 from portcheck.live.enrich import Owners
@@ -122,8 +121,8 @@ def _restart_policy(supervisor: Supervisor, question: LiveQuestion) -> tuple[str
     if result.status != 0:
         return None, None
     try:
-        return read(output_lines(result.output, Encoding.DETECT, question.executor))
-    except ParseError:  # a binary reply: the restart policy is unknown, as when the tool is missing
+        return read(output_lines(result, Encoding.DETECT, question.executor))
+    except ToolError:  # a binary reply: the restart policy is unknown, as when the tool is missing
         return None, None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from portcheck.core.errors import InspectError, ParseError
+from portcheck.core.errors import InspectError
 from portcheck.core.model import Proto
 from portcheck.core.services import Service, services_for_port
 from portcheck.live.executor import Executor
@@ -108,9 +108,6 @@ def read_system_ports(os_name: OS, executor: Executor, timeout: float) -> System
             continue
         except ValueError as error:
             found.errors.append(f"{probe.source}: unreadable output ({error})")
-            continue
-        except ParseError as error:  # binary output
-            found.errors.append(f"{probe.source}: unreadable output ({error.describe()})")
             continue
         found.ranges.extend(ProbedRange(probe.kind, probe.protos, r, probe.source) for r in ranges)
         found.answered.update((probe.kind, proto) for proto in probe.protos)
