@@ -25,6 +25,7 @@ _WORDS: dict[State, tuple[str, ...]] = {
         "NASŁUCHIWANIE", "NASLUCHIWANIE", "ПРОСЛУШИВАНИЕ", "LUISTEREN", "AANHET_LUISTEREN",
         # net-tools' own catalogues (pt_BR, cs, de): LISTEN, and LISTENING of its UNIX sockets
         "OUVINDO", "NASLOUCHÁ", "NASLOUCHA", "HÖRT", "HOERT",
+        "ESCUTANDO",  # Windows, pt-BR (as Spanish Windows prints ESCUCHANDO)
         "侦听", "監聽", "待ち受け", "수신_대기",
     ),
     State.ESTABLISHED: (
@@ -46,7 +47,7 @@ _WORDS: dict[State, tuple[str, ...]] = {
     ),
     State.TIME_WAIT: (
         "TIME_WAIT", "TIMEWAIT", "WARTEND", "ZEIT_WARTEN", "ESPERANDO", "ESPERA_TEMPO", "TEMPS_ATTENTE",
-        "ATTESA_TEMPO",
+        "ATTESA_TEMPO", "TEMPO_ESPERA",  # Windows pt-BR
     ),
     State.CLOSE: (
         "CLOSE", "CLOSED", "GESCHLOSSEN", "FECHADO", "CERRADO", "FERMÉ", "FERME", "CHIUSO",
