@@ -73,13 +73,15 @@ FIXED_SHELL_SCRIPTS = {
     "fleet/kill.py": {"SESSION_CHAIN"},
     "platforms/linux.py": {"OWNERSHIP_SCRIPT", "OWNERS_SCRIPT"},
     "platforms/macos.py": {"OWNERS_SCRIPT"},
+    "platforms/freebsd.py": {"OWNERS_SCRIPT"},
 }
 """argvs that start `sh -c` on purpose, with a fixed script (a module constant, no input in it); after
 it only `$0` (the constant "sh") and numbers: `str(...)` of one (kill's ownership check passes the
 PID, an int, as $1), `*map(str, ...)` of several (the Linux owner probe's PIDs), or
-`",".join(map(str, ...))` (macOS's, one comma list for ps). The Linux ones run only on an ssh host
-(here /proc is read in-process); macOS's owner probe also runs locally, and calls its tools by
-absolute path (/bin/ps, /bin/launchctl), so no PATH is consulted, through --sudo either."""
+`",".join(map(str, ...))` (macOS's and FreeBSD's, one comma list for ps). The Linux ones run only on
+an ssh host (here /proc is read in-process); the macOS and FreeBSD owner probes also run locally, and
+call their tools by absolute path (/bin/ps, /bin/launchctl) or use shell builtins (FreeBSD's pid-file
+loop), so no PATH is consulted, through --sudo either."""
 ENCODED_POWERSHELL = {"platforms/windows.py": "_encoded"}
 """PowerShell given `-EncodedCommand F(...)`: F base64-encodes a script built from a module constant and
 PIDs (ints) only (platforms.windows.CIM_SCRIPT); nothing else reaches PowerShell."""

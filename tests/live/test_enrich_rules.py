@@ -123,3 +123,8 @@ def test_a_supervisor_is_the_platforms_reading_of_the_facts() -> None:
         and job.stop is not None
         and job.stop.argv == ("launchctl", "remove", "com.example.dev")
     )
+    freebsd = platform_for(OS.FREEBSD)
+    daemon = freebsd.supervisor(ProcessFacts(6, service="nginx"), privileged=True)
+    assert daemon is not None and daemon.stop is not None and daemon.stop.argv == ("service", "nginx", "stop")
+    assert (daemon.kind, daemon.advice, daemon.restart_check) == ("rc.d", "service nginx stop", None)
+    assert freebsd.supervisor(ProcessFacts(7), privileged=True) is None

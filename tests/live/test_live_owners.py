@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from portcheck.platforms import PLATFORM_VARIABLE
+from portcheck.platforms.freebsd import OWNERS_SCRIPT as FREEBSD_SCRIPT
 from portcheck.platforms.macos import OWNERS_SCRIPT as MACOS_SCRIPT
 from tests.conftest import FIXTURES, Result, run_cli
 from tests.helpers.live import fake_tool, recorded_argv
@@ -24,7 +25,6 @@ LIVE = FIXTURES / "live"
 PROBES = LIVE / "owners"
 """Replies of the owner probes (ps, docker ps, PowerShell, wmic, netsh): tool output, not a paste format."""
 TEMPLATE = "{{.ID}}\t{{.Names}}\t{{.Image}}\t{{.Ports}}"
-PS = ["ps", "-ww", "-o", "pid=,lstart=,command=", "-p"]
 
 
 def run_on(platform: str, bin_dir: Path, *args: str) -> Result:
@@ -138,21 +138,24 @@ def test_binary_owner_replies_cost_their_facts_not_the_answer(tmp_path: Path) ->
     assert "container names unavailable (docker: binary data, not text" in result.stderr
 
 
-# --- FreeBSD: one ps ----------------------------------------------------------------------------------
+# --- FreeBSD: one sh script (/bin/ps, then the pid files rc.d leaves in /var/run) ----------------------
 
 
-def test_freebsd_fills_cmdline_and_started_from_one_ps(tmp_path: Path) -> None:
+def test_freebsd_fills_cmdline_started_and_the_rc_d_name_from_one_script(tmp_path: Path) -> None:
     fake_tool(
         tmp_path,
         "sockstat",
         when={"-46ls": LIVE / "freebsd-sockstat-46ls.txt", "-46cs": LIVE / "freebsd-sockstat-46cs.txt"},
     )
-    env_logging(tmp_path, "ps", PROBES / "freebsd-ps-lstart.txt")
+    env_logging(tmp_path, "sh", PROBES / "freebsd-owners-script.txt")
     owners = by_pid(run_on("freebsd", tmp_path, "22", "--json"))
     assert (owners[745]["cmdline"], owners[745]["started"]) == ("/usr/sbin/sshd", "2026-11-30T08:00:01Z")
-    assert owners[2207]["cmdline"] == "sshd: alice [priv] (sshd)"
-    assert recorded_argv(tmp_path)[2:] == [[*PS, "745,2207"]]
-    assert json.loads((tmp_path / "ps-env.json").read_text()) == {"LC_ALL": "C", "TZ": "UTC0"}
+    assert owners[745]["service"] == "sshd"  # /var/run/sshd.pid and /etc/rc.d/sshd
+    assert (owners[2207]["cmdline"], owners[2207]["service"]) == ("sshd: alice [priv] (sshd)", None)
+    assert recorded_argv(tmp_path)[2:] == [["sh", "-c", FREEBSD_SCRIPT, "sh", "745,2207"]]
+    assert json.loads((tmp_path / "sh-env.json").read_text()) == {"LC_ALL": "C", "TZ": "UTC0"}
+    table = run_on("freebsd", tmp_path, "22", "-l").stdout
+    assert "sshd (sshd)" in table
 
 
 # --- Windows: tasklist /svc, one PowerShell (or wmic), netsh http for PID 4 ----------------------------

@@ -18,6 +18,7 @@ from portcheck.core.cgroups import process_cgroup, user_manager
 from portcheck.core.owners import ContainerRef, Published
 from portcheck.live.proc_owners import owner_facts
 from portcheck.parsers.owners import bsd, containers, linux, windows
+from portcheck.platforms.freebsd import OWNERS_SCRIPT as FREEBSD_SCRIPT
 from portcheck.platforms.linux import OWNERS_SCRIPT
 from portcheck.platforms.macos import OWNERS_SCRIPT as MACOS_SCRIPT
 
@@ -235,6 +236,71 @@ def test_the_macos_script_read_with_procps() -> None:
     assert str(found[child.pid].cmdline).endswith("two  blanks")  # ps joins the arguments with blanks
 
 
+FREEBSD_REPLY = [
+    "  745 Mon Nov 30 08:00:01 2026     /usr/sbin/sshd",
+    "  901 Mon Nov 30 08:00:03 2026     nginx: master process /usr/local/sbin/nginx",
+    "  902 Mon Nov 30 08:00:03 2026     /usr/local/bin/node /srv/app/server.js",
+    "  903 Mon Nov 30 08:00:04 2026     /usr/local/bin/python3 -m worker",
+    bsd.RC_PIDFILES_MARKER,
+    "745 sshd.pid",
+    "901 nginx.pid",
+    "902 app.pid",  # a pid file, but no rc.d script named app
+    "903 worker.pid",
+    "903 worker2.pid",  # two scripts' files name one PID: neither is believed
+    " *.pid",  # the glob of an empty /var/run, as sh leaves it
+    "x nginx.pid",
+    "12345678901 sshd.pid",
+    bsd.RC_SCRIPTS_MARKER,
+    "sshd",
+    "nginx",
+    "worker",
+    "worker2",
+    "*",  # the glob of a missing /usr/local/etc/rc.d
+    "bad name;rm",
+]
+
+
+def test_freebsd_reply_names_rc_services_from_var_run_pid_files() -> None:
+    found = bsd.read_freebsd_reply(FREEBSD_REPLY)
+    assert {pid: f.service for pid, f in found.items()} == {745: "sshd", 901: "nginx", 902: None, 903: None}
+    assert found[901].cmdline == "nginx: master process /usr/local/sbin/nginx"
+    assert found[745].started == "2026-11-30T08:00:01Z"
+    posing = ["  77 Mon Nov 30 08:00:01 2026     sh -c 'echo; echo rc.d pidfiles:'", *FREEBSD_REPLY]
+    assert bsd.read_freebsd_reply(posing)[745].service == "sshd"  # a ps line starts with its PID
+    cut = bsd.read_freebsd_reply([*FREEBSD_REPLY[:6], bsd.RC_SCRIPTS_MARKER])  # no rc.d script listed
+    assert {pid: f.service for pid, f in cut.items()} == dict.fromkeys((745, 901, 902, 903))
+    assert all(f.service is None for f in bsd.read_freebsd_reply(FREEBSD_REPLY[:4]).values())  # ps alone
+
+
+@LINUX
+@pytest.mark.skipif(os.geteuid() != 0, reason="writes a pid file in /var/run")
+def test_the_freebsd_script_reads_pid_files_with_a_real_shell() -> None:
+    """FreeBSD's probe script, run by this machine's sh and procps' ps (the same `-o` keywords): a pid
+    file whose first line carries more words, or no newline, still gives its PID as rc.subr reads it.
+    /etc/rc.d does not exist here, so no name is believed: the file alone makes no service."""
+    run = Path("/var/run")
+    tag = f"pc-test-{os.getpid()}"
+    files = {run / f"{tag}-a.pid": f"{os.getpid()} extra words\nsecond line\n", run / f"{tag}-b.pid": "4242"}
+    for path, text in files.items():
+        path.write_text(text)
+    try:
+        reply = subprocess.run(
+            ["sh", "-c", FREEBSD_SCRIPT, "sh", str(os.getpid())],
+            capture_output=True,
+            text=True,
+            env={"LC_ALL": "C", "TZ": "UTC0", "PATH": os.environ["PATH"]},
+            check=True,
+        ).stdout.splitlines()
+    finally:
+        for path in files:
+            path.unlink()
+    pidfiles = reply[reply.index(bsd.RC_PIDFILES_MARKER) + 1 : reply.index(bsd.RC_SCRIPTS_MARKER)]
+    assert f"{os.getpid()} {tag}-a.pid" in pidfiles and f"4242 {tag}-b.pid" in pidfiles
+    found = bsd.read_freebsd_reply(reply)
+    assert set(found) == {os.getpid()} and found[os.getpid()].service is None
+    assert found[os.getpid()].started == owner_facts([os.getpid()])[os.getpid()].started
+
+
 def test_launchctl_list_skips_apps_and_jobs_not_running() -> None:
     labels = bsd.read_launchctl(
         [
@@ -353,6 +419,7 @@ READERS = [
     bsd.read_ps,
     bsd.read_launchctl,
     bsd.read_macos_reply,
+    bsd.read_freebsd_reply,
     windows.read_cim,
     windows.read_wmic,
     windows.read_tasklist_services,

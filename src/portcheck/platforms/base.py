@@ -289,7 +289,6 @@ class Supervisor(NamedTuple):
 PS_ENV = MappingProxyType({**POSIX_ENV, "TZ": "UTC0"})
 """ps prints `lstart` in the time zone TZ names (UTC0: POSIX's spelling, no zone files needed), in the
 C locale's words."""
-PS_ARGV = ("ps", "-ww", "-o", "pid=,lstart=,command=", "-p")
 _TAB_TEMPLATE = "\t".join(("{{.ID}}", "{{.Names}}", "{{.Image}}", "{{.Ports}}"))
 """The four fields portcheck.parsers.owners.containers reads, tab-separated (a real tab: no shell
 stands between portcheck and the CLI locally, and ssh's quoting keeps it)."""

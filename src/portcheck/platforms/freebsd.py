@@ -1,15 +1,15 @@
 """FreeBSD: sockstat first (in the base system; it names processes), then `netstat -anW`, which never
-does. Who a process is: one `ps -o pid=,lstart=,command=` (no rc.d name: rc.d keeps no PID -> script
-map that one command could read)."""
+does. Who a process is: one `sh` script running `ps -o pid=,lstart=,command=` and reading the pid files
+rc.d scripts leave in /var/run, so a daemon's rc.d name costs no second command."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from portcheck.platforms.base import (
     OS,
     POSIX_ENV,
-    PS_ARGV,
     PS_ENV,
     BsdPlatform,
     Command,
@@ -17,12 +17,27 @@ from portcheck.platforms.base import (
     OwnershipCheck,
     Question,
     Step,
+    Supervisor,
     Traits,
     family_digit,
     filterable,
     protos,
     rows_of,
 )
+
+if TYPE_CHECKING:
+    from portcheck.core.owners import ProcessFacts
+
+OWNERS_SCRIPT = (
+    '/bin/ps -ww -o pid=,lstart=,command= -p "$1"; echo "rc.d pidfiles:"; '
+    'for f in /var/run/*.pid; do p=; read -r p _ < "$f"; echo "$p ${f##*/}"; done 2>/dev/null; '
+    'echo "rc.d scripts:"; for f in /etc/rc.d/* /usr/local/etc/rc.d/*; do echo "${f##*/}"; done; exit 0'
+)
+"""Run as `sh -c OWNERS_SCRIPT sh PID,PID,...` (a fixed script; its one argument is PIDs, ints, joined by
+commas): ps for the PIDs, then the first word of every pid file in /var/run (as rc.subr reads it) with
+the file's name, then the names of the rc.d scripts (portcheck.parsers.owners.bsd.read_freebsd_reply
+reads all three). ps by its absolute path and the rest shell builtins: no PATH is consulted, so through
+`--sudo` nothing a user planted runs as root."""
 
 
 class FreeBSD(BsdPlatform):
@@ -44,9 +59,19 @@ class FreeBSD(BsdPlatform):
         )
 
     def owner_probes(self, pids: Sequence[int], orphans: Sequence[int] = ()) -> tuple[OwnerProbe, ...]:
-        from portcheck.parsers.owners.bsd import read_ps
+        from portcheck.parsers.owners.bsd import read_freebsd_reply
 
-        return (OwnerProbe(Command((*PS_ARGV, ",".join(map(str, pids))), PS_ENV), read_ps),)
+        argv = ("sh", "-c", OWNERS_SCRIPT, "sh", ",".join(map(str, pids)))
+        return (OwnerProbe(Command(argv, PS_ENV), read_freebsd_reply),)
+
+    def supervisor(self, facts: ProcessFacts, *, privileged: bool) -> Supervisor | None:
+        """An rc.d service: `service NAME stop` (its script ends the daemon through the same pid file).
+        rc.d restarts nothing by itself (daemon(8) -r may, unseen here): the restart policy stays unknown."""
+        name = facts.service
+        if not name:
+            return None
+        stop = Command(("service", name, "stop"), POSIX_ENV)
+        return Supervisor("rc.d", name, stop, " ".join(stop.argv))
 
     def ownership_check(self, pid: int, question: Question) -> OwnershipCheck:
         """sockstat (in the base system; lsof is a package) for the port, filtered to PID's rows."""

@@ -10,12 +10,20 @@ unprintable bytes as `\\ooo`), so each line splits into the PID, five words and 
 launchctl(1) `list`: three tab-separated columns, `PID  Status  Label`, with `-` for a job not running,
 of the caller's domain (root: the system's daemons; a user: their agents). A label that starts with
 `application.` is an app the user opened (Dock, Finder), not a job launchd keeps alive: not a service.
+
+FreeBSD's rc.d keeps no PID -> script table, but its scripts (rc.subr's `pidfile`, daemon(8)'s `-P`)
+write `/var/run/NAME.pid` for the daemons they start: the FreeBSD script prints, after ps, each such
+file's first line and name, then the names of the rc.d scripts (/etc/rc.d, /usr/local/etc/rc.d). A
+process is a service when a pid file in /var/run itself (writable by root alone: a daemon's own
+subdirectory is not read) holds its PID and an rc.d script has the file's name.
 """
 
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from portcheck.core.owners import ProcessFacts, iso_utc
 
@@ -27,6 +35,12 @@ _MONTHS = {
 }
 """The C locale's month names (calendar.month_abbr follows the locale)."""
 _WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+RC_PIDFILES_MARKER = "rc.d pidfiles:"
+RC_SCRIPTS_MARKER = "rc.d scripts:"
+"""The lines the FreeBSD script prints before its pid files and before its rc.d script names."""
+_RC_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+"""An rc.d script's name as rc.d(8) scripts are named; anything else is not taken for one."""
+MAX_PIDFILES = 4096
 LAUNCHCTL_MARKER = "launchctl list:"
 """The line the macOS script prints between ps's reply and launchctl's: no ps line starts with a
 letter (each starts with the PID, right-aligned)."""
@@ -83,6 +97,41 @@ def read_macos_reply(lines: Iterable[str]) -> dict[int, ProcessFacts]:
     found = read_ps(ps_lines)
     labels = read_launchctl(rest)
     return {pid: f._replace(service=labels.get(pid)) for pid, f in found.items()}
+
+
+def read_freebsd_reply(lines: Iterable[str]) -> dict[int, ProcessFacts]:
+    """The FreeBSD script's reply: ps's lines, the pid files of /var/run, then the rc.d scripts, each
+    part ended by the script's own marker line, in that order (a ps line starts with its PID, so no
+    command line is taken for a marker)."""
+    rest = iter(_bounded(lines))
+    ps_lines = list(_until(rest, RC_PIDFILES_MARKER))
+    pidfiles = list(islice(_until(rest, RC_SCRIPTS_MARKER), MAX_PIDFILES))
+    scripts = {
+        name for name in islice((line.strip() for line in rest), MAX_PIDFILES) if _RC_NAME.fullmatch(name)
+    }
+    services = rc_services(pidfiles, scripts)
+    return {pid: f._replace(service=services.get(pid)) for pid, f in read_ps(ps_lines).items()}
+
+
+def _until(lines: Iterator[str], marker: str) -> Iterator[str]:
+    for line in lines:
+        if line.strip() == marker:
+            return
+        yield line
+
+
+def rc_services(pidfiles: Iterable[str], scripts: set[str]) -> dict[int, str]:
+    """PID -> rc.d script from `PID NAME.pid` lines: only a name an rc.d script has, and only a PID
+    one file alone claims (two scripts' files naming one PID tell nothing)."""
+    claims: dict[int, set[str]] = {}
+    for line in pidfiles:
+        words = line.split()
+        if len(words) != 2 or not words[0].isdecimal() or len(words[0]) > 10 or not words[1].endswith(".pid"):
+            continue
+        name = words[1][: -len(".pid")]
+        if name in scripts:
+            claims.setdefault(int(words[0]), set()).add(name)
+    return {pid: names.pop() for pid, names in claims.items() if len(names) == 1}
 
 
 def _bounded(lines: Iterable[str]) -> Iterator[str]:
