@@ -11,7 +11,8 @@ then `python -X importtime` shows where portcheck's own start-up goes. The psuti
 
 Every interpreter (scripts/interpreters.py finds them) gets a fresh venv with `pip install .` (what
 a user has: the dependency versions pip picks for that version), and runs `portcheck PORT` (the script),
-its import floor `python -c "import typer, tabulate, pexpect"`, and `python -I portcheck.pyz PORT`
+`portcheck query PORT` (the command named: typer reads the arguments), its import floor
+`python -c "import typer, tabulate, pexpect"`, and `python -I portcheck.pyz PORT`
 (built by scripts/build_pyz.py, or --pyz): all of them alternate in the same rounds.
 """
 
@@ -52,6 +53,7 @@ def commands(port: int) -> dict[str, list[str]]:
         "import typer, tabulate, pexpect": [python, "-c", "import typer, tabulate, pexpect"],
         f"portcheck {port}": [python, "-m", "portcheck", str(port)],
         f"portcheck {port} --json": [python, "-m", "portcheck", str(port), "--json"],
+        f"portcheck query {port} (typer)": [python, "-m", "portcheck", "query", str(port)],
     }
     if shutil.which("ss"):
         found[f"ss -tunapH 'sport = :{port}'"] = ["ss", "-tunapH", f"sport = :{port}"]
@@ -73,7 +75,7 @@ def commands(port: int) -> dict[str, list[str]]:
 _PHASES = """
 import sys, time
 t0 = time.perf_counter()
-import portcheck.cli as cli, portcheck.live.query as query, portcheck.commands.base as base
+import portcheck.cli as cli, portcheck.live.query as query, portcheck.commands.shared as shared
 t1 = time.perf_counter()
 marks = {}
 def timed(module, name):
@@ -86,7 +88,7 @@ def timed(module, name):
             marks[name] = (started, time.perf_counter() - started)
     setattr(module, name, wrapper)
 timed(query, "inspect")
-timed(base, "emit")
+timed(shared, "emit")
 try:
     cli.main([sys.argv[1]])
 except SystemExit:
@@ -105,8 +107,8 @@ def phases(port: int, rounds: int) -> None:
         samples.append([float(x) for x in result.stderr.split()[-4:]])
     imports, parsing, inspect, render = (statistics.median(column) * 1000 for column in zip(*samples))
     print(f"\ninside one `portcheck {port}` (medians of {rounds}):")
-    print(f"  importing portcheck and typer      {imports:6.1f} ms")
-    print(f"  typer parsing the arguments        {parsing:6.1f} ms  (click commands from the signatures)")
+    print(f"  importing portcheck's CLI          {imports:6.1f} ms  (no typer: cli.plain_ports)")
+    print(f"  reading the arguments              {parsing:6.1f} ms")
     print(f"  inspect(): plan, ss, parse, hints  {inspect:6.1f} ms")
     print(f"  rendering the table                {render:6.1f} ms")
 
@@ -175,21 +177,24 @@ def every_interpreter(port: int, rounds: int, pyz: Path | None, scratch: Path) -
         ).stdout.strip()
         table[f"{interpreter.version} floor"] = ([python, "-c", "import typer, tabulate, pexpect"], None)
         table[f"{interpreter.version} installed"] = ([str(venv / "bin" / "portcheck"), str(port)], None)
+        # typer's cost, shown apart: `query` named, or any option with a value, goes through it (port
+        # numbers and on/off flags such as --json alone do not)
+        table[f"{interpreter.version} typer"] = ([str(venv / "bin" / "portcheck"), "query", str(port)], None)
         table[f"{interpreter.version} pyz"] = ([interpreter.path, "-I", str(pyz), str(port)], None)
     alternate(table, 1)  # warm: .pyc files written, caches filled
     series = alternate(table, rounds)
     print(f"\n{rounds} alternating rounds, medians; pyz: {pyz} ({pyz.stat().st_size / 1e6:.1f} MB)")
     print("wall time (CPU time of the process and its children in brackets: steadier on a busy machine)\n")
     print(
-        f"{'python':9} {'import floor':>17} {'portcheck PORT':>17} {'vs floor':>13} {'pyz -I':>17} "
-        f"{'vs installed':>13}  dependencies (pip's choice)"
+        f"{'python':9} {'import floor':>17} {'portcheck PORT':>17} {'vs floor':>13} {'query PORT':>17} "
+        f"{'vs floor':>13} {'pyz -I':>17} {'vs installed':>13}  dependencies (pip's choice)"
     )
     for interpreter in found:
         v = interpreter.version
-        floor, installed, zipped = (series[f"{v} {k}"] for k in ("floor", "installed", "pyz"))
+        floor, installed, typed, zipped = (series[f"{v} {k}"] for k in ("floor", "installed", "typer", "pyz"))
         print(
-            f"{interpreter.detail:9} {_ms(floor)} {_ms(installed)} {_ratio(installed, floor)} {_ms(zipped)} "
-            f"{_ratio(zipped, installed)}  {dependencies[v]}"
+            f"{interpreter.detail:9} {_ms(floor)} {_ms(installed)} {_ratio(installed, floor)} {_ms(typed)} "
+            f"{_ratio(typed, floor)} {_ms(zipped)} {_ratio(zipped, installed)}  {dependencies[v]}"
         )
     print()
 

@@ -3,8 +3,8 @@ on stderr and a contract exit code. Commands live in portcheck.commands, one mod
 
 `portcheck PORT...` is the main job; typer has no notion of a default command, so `route()` sends any
 argument list that does not start with a command name to the `query` command. Typed with nothing but
-port numbers it takes a fast path (`plain_ports`) that runs the query command's own function without
-importing typer at all.
+port numbers and on/off flags (`--json`, `-l`, ...) it takes a fast path (`plain_query`) that runs the
+query command's own function without importing typer at all.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import NoReturn, TextIO
+from typing import Any, NamedTuple, NoReturn, TextIO
 
 from portcheck.commands.shared import DEFAULT_WATCH_INTERVAL
 from portcheck.core.errors import PortcheckError, excerpt
@@ -77,14 +77,58 @@ _PLAIN_PORTS = re.compile(r":?[0-9]{1,5}(?:[-,]:?[0-9]{1,5})*")
 `portcheck [PORT...]`'s argument, never a command, an option or a service name."""
 
 
-def plain_ports(argv: Sequence[str]) -> list[str] | None:
-    """The ports of `portcheck PORT...` typed with nothing else, the main job: it runs without typer
-    (commands/querying.answer_query with the command's defaults, the same function the typer command
-    runs), saving the ~39 ms that importing typer and click costs on Python 3.9 (~30 ms on 3.13).
-    None for anything else, including shell completion, which typer serves."""
-    if not argv or _completing() or not all(_PLAIN_PORTS.fullmatch(arg) for arg in argv):
+PLAIN_FLAGS = {
+    "--json": "json_flag",
+    "-t": "tcp",
+    "--tcp": "tcp",
+    "-u": "udp",
+    "--udp": "udp",
+    "-4": "ipv4",
+    "-6": "ipv6",
+    "-l": "listening",
+    "--listening": "listening",
+    "--exposed": "exposed",
+    "--exposure": "exposure",
+    "--remote": "remote",
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "--no-hints": "no_hints",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "-W": "wide",
+    "--wide": "wide",
+    "--no-header": "no_header",
+    "--no-bind": "no_bind",
+}
+"""The query command's on/off options, as typed, -> its parameter: the ones a script or a helpdesk adds
+to a plain query (`portcheck 8080 --json`, `portcheck -l`). Each is a flag of the typer command with
+the same parameter and a False default (tests/cli/test_fast_path.py compares them with the command)."""
+
+
+class PlainQuery(NamedTuple):
+    ports: list[str]
+    flags: dict[str, bool]
+    """answer_query's keyword arguments: the flags typed, each True."""
+
+
+def plain_query(argv: Sequence[str]) -> PlainQuery | None:
+    """`portcheck PORT...` typed with port numbers and on/off flags alone, the main job: it runs
+    without typer (commands/querying.answer_query with the command's defaults, the same function the
+    typer command runs), saving the ~39 ms that importing typer and click costs on Python 3.9 (~30 ms
+    on 3.13). None for anything else (a service name, an option with a value, `--`, joined short
+    flags, no word at all), including shell completion, which typer serves."""
+    if not argv or _completing():
         return None
-    return list(argv)
+    ports: list[str] = []
+    flags: dict[str, bool] = {}
+    for word in argv:
+        if _PLAIN_PORTS.fullmatch(word):
+            ports.append(word)
+        elif word in PLAIN_FLAGS:
+            flags[PLAIN_FLAGS[word]] = True
+        else:
+            return None
+    return PlainQuery(ports, flags)
 
 
 _GROUP_OPTIONS = frozenset({"--version", "--help", "-h", "--install-completion", "--show-completion"})
@@ -167,10 +211,10 @@ def _exit_status(code: object) -> int:
 
 
 def _start(argv: list[str]) -> NoReturn:
-    ports = plain_ports(argv)
-    if ports is not None:
-        args = ["query", *ports]
-        work = _plain_query(ports)
+    plain = plain_query(argv)
+    if plain is not None:
+        args = ["query", *argv]
+        work = _plain_query(plain)
     else:
         args = route(argv)
         load_commands(args)
@@ -183,10 +227,11 @@ def _start(argv: list[str]) -> NoReturn:
         _restore(previous, replaced)
 
 
-def _plain_query(ports: list[str]) -> Callable[[], object]:
+def _plain_query(plain: PlainQuery) -> Callable[[], object]:
     from portcheck.commands.querying import answer_query
 
-    return lambda: answer_query(ports)
+    flags: dict[str, Any] = dict(plain.flags)  # each names a bool parameter (PLAIN_FLAGS)
+    return lambda: answer_query(plain.ports or None, **flags)
 
 
 def _typer_app(args: list[str]) -> Callable[[], object]:

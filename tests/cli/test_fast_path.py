@@ -1,7 +1,8 @@
-"""`portcheck PORT...` typed with nothing but port numbers runs the query command's own function
-(commands/querying.answer_query) without importing typer or click (cli.plain_ports). These tests hold
-that path to the typer command's behaviour: which words take it, the same bytes and exit code as the
-command (`portcheck query PORT`, which typer runs), the same defaults, and no typer in the process."""
+"""`portcheck PORT...` typed with nothing but port numbers and on/off flags runs the query command's own
+function (commands/querying.answer_query) without importing typer or click (cli.plain_query). These
+tests hold that path to the typer command's behaviour: which words take it, each flag the command's
+own, the same bytes and exit code as the command (`portcheck query PORT`, which typer runs), the same
+defaults, and no typer in the process."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 
 import pytest
 
-from portcheck.cli import plain_ports
+from portcheck.cli import PLAIN_FLAGS, PlainQuery, plain_query
 from tests.conftest import run_cli
 from tests.helpers.cli import free_port, listener
 
@@ -21,8 +22,11 @@ TYPER = [
     [],  # every listener: the command's own default
     ["ssh"],  # a service name: the IANA table, read by the command
     ["query", "8080"],
-    ["8080", "--json"],
-    ["--json", "8080"],
+    ["8080", "--json=1"],
+    ["8080", "-tl"],  # joined short flags: click's to read
+    ["8080", "--format", "json"],  # an option with a value
+    ["8080", "--watch"],
+    ["8080", "--sudo"],
     ["-1"],  # a negative port is an option to click, and said so
     ["8080-"],
     ["--help"],
@@ -35,17 +39,66 @@ TYPER = [
 
 @pytest.mark.parametrize("argv", FAST, ids=" ".join)
 def test_port_words_alone_take_the_fast_path(argv: list[str]) -> None:
-    assert plain_ports(argv) == argv
+    assert plain_query(argv) == PlainQuery(argv, {})
+
+
+def test_on_off_flags_take_it_too_anywhere_among_the_ports() -> None:
+    assert plain_query(["8080", "--json"]) == PlainQuery(["8080"], {"json_flag": True})
+    assert plain_query(["-l", "80,443", "-t", "--tcp", "-4"]) == PlainQuery(
+        ["80,443"], {"listening": True, "tcp": True, "ipv4": True}
+    )
+    assert plain_query(["-l"]) == PlainQuery([], {"listening": True})  # every listener
 
 
 @pytest.mark.parametrize("argv", TYPER, ids=repr)
 def test_anything_else_goes_through_typer(argv: list[str]) -> None:
-    assert plain_ports(argv) is None
+    assert plain_query(argv) is None
 
 
 def test_shell_completion_is_typer_s(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("_PORTCHECK_COMPLETE", "complete_bash")
-    assert plain_ports(["8080"]) is None
+    assert plain_query(["8080"]) is None
+
+
+def test_every_fast_flag_is_the_command_s_own_flag() -> None:
+    """Each word the fast path takes is, in the typer command, an on/off option of the same parameter
+    with a False default: a renamed option or one that gains a value would make the two differ."""
+    import typer
+
+    from portcheck.cli import load_commands
+    from portcheck.commands.base import app
+
+    load_commands(["query"])
+    command = typer.main.get_command(app).commands["query"]  # type: ignore[attr-defined]
+    options = {word: p for p in command.params if hasattr(p, "is_flag") for word in p.opts}
+    for word, parameter in PLAIN_FLAGS.items():
+        option = options[word]
+        assert (option.name, option.is_flag, option.default, option.secondary_opts) == (
+            parameter,
+            True,
+            False,
+            [],
+        )
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--json"],
+        ["-l", "-t"],
+        ["--udp", "-6"],
+        ["--exposure", "-W", "--no-header"],
+        ["-q"],
+        ["-v", "--remote"],
+    ],
+    ids=" ".join,
+)
+def test_the_fast_path_with_flags_answers_exactly_as_the_command(flags: list[str]) -> None:
+    with listener("pc-fast-flags") as held:
+        nobody = free_port()
+        for ports in ([str(held.port)], [f"{held.port},{nobody}"], [str(nobody)]):
+            fast, command = run_cli(*flags, *ports), run_cli("query", *ports, *flags)
+            assert (fast.code, fast.stdout, fast.stderr) == (command.code, command.stdout, command.stderr)
 
 
 def test_the_fast_path_answers_exactly_as_the_command() -> None:
@@ -91,7 +144,7 @@ def test_a_plain_query_imports_no_typer() -> None:
         script = (
             "import json, sys\n"
             "from portcheck.cli import run\n"
-            f"code = run([{str(held.port)!r}])\n"
+            f"code = run([{str(held.port)!r}, '--json', '-l'])\n"
             f"loaded = sorted(m for m in sys.modules if m.split('.')[0] in {UNNEEDED!r})\n"
             "print(json.dumps([code, loaded]), file=sys.stderr)\n"
         )
