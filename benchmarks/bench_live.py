@@ -107,7 +107,7 @@ def phases(port: int, rounds: int) -> None:
         samples.append([float(x) for x in result.stderr.split()[-4:]])
     imports, parsing, inspect, render = (statistics.median(column) * 1000 for column in zip(*samples))
     print(f"\ninside one `portcheck {port}` (medians of {rounds}):")
-    print(f"  importing portcheck's CLI          {imports:6.1f} ms  (no typer: cli.plain_ports)")
+    print(f"  importing portcheck's CLI          {imports:6.1f} ms  (no typer: cli.plain_query)")
     print(f"  reading the arguments              {parsing:6.1f} ms")
     print(f"  inspect(): plan, ss, parse, hints  {inspect:6.1f} ms")
     print(f"  rendering the table                {render:6.1f} ms")
