@@ -287,14 +287,35 @@ LSOF_LISTING = (
     "python3 4242 alice 5u IPv4 0x2 0t0 TCP 127.0.0.1:8080 (LISTEN)\n"
 )
 LSOF_OF_4242 = "".join(line for line in LSOF_LISTING.splitlines(keepends=True) if "nginx" not in line)
+LSOF_UNTIL_KILLED = f"""
+import json, os, sys
+here = os.path.dirname(__file__)
+with open(os.path.join(here, "argv.log"), "a") as log:
+    log.write(json.dumps(["lsof", *sys.argv[1:]]) + "\\n")
+with open(os.path.join(here, "argv.log")) as log:
+    killed = '"kill"' in log.read()
+listing = {LSOF_LISTING!r}
+if killed:  # the fake kill was called: 4242 let go, as python3 does on TERM
+    listing = "".join(line for line in listing.splitlines(keepends=True) if "4242" not in line)
+if "928" in sys.argv:
+    listing = ""
+elif "4242" in sys.argv:
+    listing = "".join(line for line in listing.splitlines(keepends=True) if "nginx" not in line)
+sys.stdout.write(listing)
+"""
 
 
 def test_macos_a_fresh_lsof_of_that_pid_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The listing names PID 928 and 4242; `lsof -a -p 928` shows nothing: 928 is never signalled. As
     root that means "does not hold the port"; without root (a forced platform runs as one) lsof sees
     only your own processes, so it means "cannot tell", and kill says to use sudo."""
-    fake_tool(tmp_path, "lsof", output=LSOF_LISTING, when={"928": "", "4242": LSOF_OF_4242})
+    stateful_script(tmp_path, "lsof", LSOF_UNTIL_KILLED)
     fake_tool(tmp_path, "kill")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    as_root = LiveQuestion(parse_port_spec("8080"), RowFilter(ports=parse_port_spec("8080")), OS.MACOS,
+                           LocalExecutor(privileged=True), 10)  # fmt: skip
+    assert check_holder(as_root, 928) == (Holding.NOT_HELD, "lsof -a -p 928 -i:8080")
+    assert check_holder(as_root, 4242).holding is Holding.HOLDS
     result = run_cli("kill", "8080", "--yes", env={"PATH": str(tmp_path), PLATFORM_VARIABLE: "macos"})
     assert "PID 928 (nginx): permission denied: its sockets cannot be looked into (without root lsof" in (
         result.stdout
@@ -305,11 +326,7 @@ def test_macos_a_fresh_lsof_of_that_pid_decides(tmp_path: Path, monkeypatch: pyt
     assert [*base, "-a", "-p", "4242", "-i:8080"] in calls
     assert ["kill", "-s", "TERM", "4242"] in calls
     assert not any(argv[0] == "kill" and "928" in argv for argv in calls)
-    monkeypatch.setenv("PATH", str(tmp_path))
-    as_root = LiveQuestion(parse_port_spec("8080"), RowFilter(ports=parse_port_spec("8080")), OS.MACOS,
-                           LocalExecutor(privileged=True), 10)  # fmt: skip
-    assert check_holder(as_root, 928) == (Holding.NOT_HELD, "lsof -a -p 928 -i:8080")
-    assert check_holder(as_root, 4242).holding is Holding.HOLDS
+    assert "PID 4242 (python3): ended by SIGTERM" in result.stdout, result.stdout  # the port let go
 
 
 WINDOWS_LISTING = """
