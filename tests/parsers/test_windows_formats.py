@@ -224,6 +224,60 @@ def test_powershell_7_coloured_header() -> None:
     assert (row.local_port, row.state, row.pid) == (80, State.LISTEN, 4)
 
 
+WIDE_TABLE = [
+    "LocalAddress                        LocalPort RemoteAddress                       RemotePort State       "
+    "AppliedSetting OwningProcess",
+    "------------                        --------- -------------                       ---------- -----       "
+    "-------------- -------------",
+    "::                                  3000      ::                                  0          Listen      "
+    "               15820",
+    "127.0.0.1                           3000      127.0.0.1                           51544      Established "
+    "Internet       15820",
+    "fe80::1c2b:3d4e:5f60:7a8b%12        3000      fe80::9abc:def0:1234:5678%12        50001      Established "
+    "Internet       15820",
+    "0.0.0.0                             3001      0.0.0.0                             0          Listen",
+]
+"""A default-width Get-NetTCPConnection table (PowerShell 5.1's column widths), the last row without its
+OwningProcess (a Select-Object that dropped it for one row does not exist, but a cut paste does)."""
+
+
+def _wrap(lines: list[str], width: int) -> list[str]:
+    """As a mail client wraps plain text: greedily at blanks, the blanks at each break dropped."""
+    import textwrap
+
+    return [part for line in lines for part in textwrap.wrap(line, width, break_on_hyphens=False)]
+
+
+@pytest.mark.parametrize("width", [60, 72, 76, 80, 200])
+def test_powershell_table_mailed_at_any_width_keeps_its_pids(width: int) -> None:
+    """The header's last names, their underlines and each row's last values move to lines of their own
+    (at 60 columns the IPv6 row takes three lines): read as the parts side by side, every row keeps
+    its PID, and no line is left over."""
+    ctx = ParseContext()
+    rows = list(powershell.parse(_wrap(WIDE_TABLE, width), ctx))
+    assert [(r.local_address, r.local_port, r.remote_port, r.state, r.pid) for r in rows] == [
+        ("::", 3000, None, State.LISTEN, 15820),
+        ("127.0.0.1", 3000, 51544, State.ESTABLISHED, 15820),
+        ("fe80::1c2b:3d4e:5f60:7a8b%12", 3000, 50001, State.ESTABLISHED, 15820),
+        ("0.0.0.0", 3001, None, State.LISTEN, None),
+    ]
+    assert ctx.notes.skipped == 0
+
+
+def test_powershell_wrapped_header_with_one_underline_reads_what_arrived() -> None:
+    """A header whose next line is only column names, then a single underline: not a wrapped table
+    after all (the second line of names had no underline); the first part's columns are read."""
+    ctx = ParseContext()
+    lines = [
+        "LocalAddress LocalPort State",
+        "OwningProcess",
+        "------------ --------- ------",
+        "0.0.0.0           8080 Listen",
+    ]
+    [row] = powershell.parse(lines, ctx)
+    assert (row.local_port, row.state, row.pid) == (8080, State.LISTEN, None)
+
+
 def test_powershell_columns_removed_warning() -> None:
     ctx = ParseContext()
     lines = ["WARNING: 1 columns do not fit into the display and were removed."]

@@ -49,6 +49,10 @@ such as a `Format-List` item (`LocalPort : 80`, a header word of PowerShell's) w
 _ADDRESS = re.compile(r"[:.](?:\d|\*)")
 """What an address has and a column name has not: a port or wildcard after a colon or dot."""
 _FIELDS = ("local_port", "state", "pid", "process", "remote_port", "user")
+SELF_UNWRAPPING = frozenset({"powershell"})
+"""Formats whose parser reads a wrapped table itself: PowerShell's underline wraps like its header, so
+joining the header alone would put its moved names where no underline is (parsers.windows.powershell
+reads the moved part as a second table beside the first)."""
 
 
 def joined(lines: Iterator[str]) -> Iterator[str]:
@@ -83,8 +87,10 @@ def _continues(piece: str, line: str, following: str, width: int, header: str) -
         return False
     if sections.prompt(rest) is not None or sections.header_formats(rest) or detect([rest]) is not None:
         return False
-    together = f"{clean(line)} {rest}"
     heads = sections.header_formats(clean(line))
+    if SELF_UNWRAPPING & (heads | sections.header_formats(clean(header))):
+        return False
+    together = f"{clean(line)} {rest}"
     if heads:  # the names of a header's last columns, not `===` (its underline), nor a row's values
         return (
             _wrapped(piece, rest, width, HEADER_GAP)

@@ -14,6 +14,11 @@ process: its table (`Handles NPM(K) PM(K) WS(K) CPU(s) Id SI ProcessName` in Pow
 `NPM(M) PM(M) WS(M) CPU(s) Id SI ProcessName` in 7, `... VM(M) CPU(s) Id ProcessName` before 5) and its
 `Format-List` records (`Id :`, `Name :` or `ProcessName :`) yield no sockets: like a tasklist, they
 fill `ctx.notes.pid_names`, which names the PIDs of the connection rows pasted before or after them.
+
+A table mailed at 72 to 80 columns arrives wrapped: its last columns' names on lines of their own
+under the header, their underlines under the underline, and each row's last values (the PID) alone on
+the next line, every moved part starting at column 0. Such a table is read as its parts side by side:
+a row's continuation lines are the moved parts' rows.
 """
 
 from __future__ import annotations
@@ -36,6 +41,13 @@ _WORD = re.compile(r"\S+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _COLUMNS_REMOVED = re.compile(r"columns? do(?:es)? not fit into the display", re.IGNORECASE)
 _PROCESS_COLUMNS = ("ProcessName", "Process", "Name")
+_COLUMN_NAMES = frozenset(
+    (
+        "LocalAddress", "LocalPort", "RemoteAddress", "RemotePort", "State", "AppliedSetting",
+        "OwningProcess", "CreationTime", "OffloadState", "ProcessName", "Process", "Name", "Id",
+    )
+)  # fmt: skip
+"""Property names a wrapped header may move to a line of its own (never translated)."""
 _BLANK_COLUMN = "AppliedSetting"
 """The one column Get-NetTCPConnection usually leaves blank (set only for some connections)."""
 CUT_HINT = (
@@ -132,19 +144,47 @@ def _command_proto(line: str) -> Proto | None:
 class _Table:
     """A Format-Table layout: column names and the spans their underlines cover."""
 
-    __slots__ = ("columns", "processes", "proto")
+    __slots__ = ("breaks", "columns", "moved", "processes", "proto")
 
-    def __init__(self, header: str, underline: str, command: Proto | None) -> None:
+    def __init__(
+        self, header: str, underline: str, command: Proto | None, breaks: tuple[int, ...] = ()
+    ) -> None:
+        self.breaks = breaks
+        """Where each moved part of a wrapped table starts in the joined layout (none: not wrapped)."""
+        self.moved = 0
+        """How many columns the wrapping moved to later lines."""
         self.columns: list[tuple[str, int, int]] = []
         for match in _DASHES.finditer(underline):
             start, end = match.span()
             self.columns.append((header[start:end].strip(), start, end))
+        if breaks:
+            self.moved = sum(1 for _, start, _ in self.columns if start >= breaks[0])
         self.proto = _proto_of((name for name, _, _ in self.columns), command)
         self.processes = _is_process_header(self.names()) and "LocalPort" not in self.names()
         """Get-Process's table: PID names, no sockets."""
 
     def names(self) -> list[str]:
         return [name for name, _, _ in self.columns]
+
+    def continues(self, tokens: list[str], words: int) -> bool:
+        """Is this line the next moved part of a wrapped row that has `words` words so far: no more
+        words than the columns moved, not a row of its own, and the row not over-full with it (a
+        row's values are one word each; AppliedSetting may be blank)?"""
+        return (
+            0 < len(tokens) <= self.moved
+            and words + len(tokens) <= len(self.columns)
+            and _shape_values(tokens) is None
+            and not _is_header(tokens)
+        )
+
+    def joined(self, parts: list[str]) -> str:
+        """A wrapped row put back together, each moved part under its columns (a row that broke
+        elsewhere than its header, a long address moving with its part, is read by the words' order)."""
+        text = parts[0]
+        for index, part in enumerate(parts[1:]):
+            at = self.breaks[index] if index < len(self.breaks) else 0
+            text = _beside(text, at) + part.strip()
+        return text
 
     def values(self, raw: str) -> dict[str, str]:
         """Each word goes to the column it overlaps most (or lies nearest to); but a row with one word
@@ -174,6 +214,26 @@ class _Table:
         if best is None:  # in the gap between underlines: the nearest column
             best = min(self.columns, key=lambda column: max(column[1] - end, start - column[2]))
         return best[0]
+
+
+def _beside(text: str, at: int) -> str:
+    """`text` padded to column `at`, or followed by a blank when it reaches past it."""
+    text = text.rstrip()
+    return text.ljust(at) if len(text) < at else text + " "
+
+
+def _wrapped_table(headers: list[str], underlines: list[str], command: Proto | None) -> _Table:
+    """The parts of a wrapped header and underline side by side, two blanks apart."""
+    header, underline = headers[0], underlines[0]
+    breaks: list[int] = []
+    for moved_header, moved_underline in zip(headers[1:], underlines[1:]):
+        at = max(len(header.rstrip()), len(underline.rstrip())) + 2
+        breaks.append(at)
+        header, underline = (
+            _beside(header, at) + moved_header.strip(),
+            _beside(underline, at) + moved_underline.strip(),
+        )
+    return _Table(header, underline, command, tuple(breaks))
 
 
 def _shape_values(tokens: list[str]) -> tuple[dict[str, str], Proto] | None:
@@ -224,6 +284,11 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     notes = ctx.notes
     table: _Table | None = None
     header: str | None = None  # the raw header line, until its underline arrives
+    headers: list[str] = []  # a wrapped header's parts (the header line, then its moved column names)
+    underlines: list[str] = []  # a wrapped header's underline parts, until there are as many
+    held: list[str] = []  # a wrapped table's row parts, until the row is full or the next line starts anew
+    held_at = 0  # the line number of its first part
+    held_words = 0
     record: dict[str, str] = {}  # the Format-List record being read
     record_start = 0
     in_error = False  # inside the lines PowerShell prints under an error (`At line:1 char:1`, `+ ...`)
@@ -232,6 +297,9 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if "\x1b" in raw:  # PowerShell 7 colours table headers and list keys
             raw = _ANSI.sub("", raw)
         line = clean(raw)
+        if held and (table is None or not table.continues(line.split(), held_words)):
+            yield from _row(table, table.joined(held) if table else held[0], held_at, ctx)
+            held, held_words = [], 0
         if not line:
             if record:
                 yield from _list_record(record, record_start, ctx, command)
@@ -262,35 +330,62 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             continue
         tokens = line.split()
         if _is_header(tokens):
-            header = raw.rstrip()
+            header, headers, underlines = raw.rstrip(), [raw.rstrip()], []
+            continue
+        if header is not None and not underlines and tokens and set(tokens) <= _COLUMN_NAMES:
+            headers.append(line)  # the header went on: a mail client wrapped it
             continue
         if header is not None and _is_underline(line):
-            table = _Table(header, raw.rstrip(), command)
-            header = None
+            underlines.append(raw.rstrip())
+            if len(underlines) < len(headers):
+                continue  # the moved columns' underlines follow
+            table = _wrapped_table(headers, underlines, command)
+            header, headers, underlines = None, [], []
             if not table.processes:
                 _note_missing_columns(table, notes)
             continue
-        if table is not None and table.processes:
-            if not _process_name(table.values(raw.rstrip()), notes):
-                notes.skip(lineno, raw)
-            continue
-        if table is not None:
-            values, proto = table.values(raw.rstrip()), table.proto
-        else:
-            shape = _shape_values(tokens)
-            if shape is None:
-                notes.skip(lineno, raw)
-                continue
-            values, proto = shape
-        row = _socket(values, proto, ctx)
-        if row is _NOT_A_ROW:
-            notes.skip(lineno, raw)
-        elif isinstance(row, Socket):
-            if any(v.endswith(("...", "…")) for v in values.values()):
-                notes.warn(TRUNCATED_HINT)
-            yield row
+        if underlines:  # fewer underlines than header lines: read with what arrived
+            table = _wrapped_table(headers[: len(underlines)], underlines, command)
+            header, headers, underlines = None, [], []
+            if not table.processes:
+                _note_missing_columns(table, notes)
+        if table is not None and table.breaks:
+            if not held:
+                held_at = lineno
+            held.append(raw)  # (a held row this line does not continue was read above)
+            held_words += len(tokens)
+            if held_words < len(table.columns):
+                continue  # more may follow: read when the row is full or the next line starts anew
+            raw, lineno, held, held_words = table.joined(held), held_at, [], 0
+        yield from _row(table, raw, lineno, ctx)
+    if held:
+        yield from _row(table, table.joined(held) if table else held[0], held_at, ctx)
     if record:
         yield from _list_record(record, record_start, ctx, command)
+
+
+def _row(table: _Table | None, raw: str, lineno: int, ctx: ParseContext) -> Iterator[Socket]:
+    """A table row (or, without a header, a row of the default column order), or a line not understood."""
+    notes = ctx.notes
+    if table is not None and table.processes:
+        if not _process_name(table.values(raw.rstrip()), notes):
+            notes.skip(lineno, raw)
+        return
+    if table is not None:
+        values, proto = table.values(raw.rstrip()), table.proto
+    else:
+        shape = _shape_values(clean(raw).split())
+        if shape is None:
+            notes.skip(lineno, raw)
+            return
+        values, proto = shape
+    row = _socket(values, proto, ctx)
+    if row is _NOT_A_ROW:
+        notes.skip(lineno, raw)
+    elif isinstance(row, Socket):
+        if any(v.endswith(("...", "…")) for v in values.values()):
+            notes.warn(TRUNCATED_HINT)
+        yield row
 
 
 def _note_missing_columns(table: _Table, notes: ParseNotes) -> None:
