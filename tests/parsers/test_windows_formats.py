@@ -262,6 +262,19 @@ def test_powershell_table_mailed_at_any_width_keeps_its_pids(width: int) -> None
         ("0.0.0.0", 3001, None, State.LISTEN, None),
     ]
     assert ctx.notes.skipped == 0
+    # Get-Process's table (71 columns) wraps below 72: ProcessName alone under the header, names on
+    # the next line; its PIDs still name the connections'
+    named = ParseContext()
+    assert list(powershell.parse(_wrap(GET_PROCESS, width), named)) == []
+    assert (named.notes.pid_names.names, named.notes.skipped) == ({15820: "node", 4: "System"}, 0)
+
+
+GET_PROCESS = [
+    "Handles  NPM(K)    PM(K)      WS(K)     CPU(s)     Id  SI ProcessName",
+    "-------  ------    -----      -----     ------     --  -- -----------",
+    "    213      17    40312      52108       0.89  15820   1 node",
+    "   4203       0      192       3180     127.48      4   0 System",
+]
 
 
 def test_powershell_wrapped_header_with_one_underline_reads_what_arrived() -> None:

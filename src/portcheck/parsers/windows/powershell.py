@@ -48,6 +48,8 @@ _COLUMN_NAMES = frozenset(
     )
 )  # fmt: skip
 """Property names a wrapped header may move to a line of its own (never translated)."""
+_PROCESS_MEMORY = ("NPM(", "PM(", "WS(", "VM(")
+"""Get-Process's memory columns, `NPM(K)` in PowerShell 5.1 and `NPM(M)` in 7."""
 _BLANK_COLUMN = "AppliedSetting"
 """The one column Get-NetTCPConnection usually leaves blank (set only for some connections)."""
 CUT_HINT = (
@@ -259,8 +261,11 @@ def _is_header(tokens: list[str]) -> bool:
 
 
 def _is_process_header(tokens: list[str]) -> bool:
-    """Get-Process's header, or a Select-Object of its Id and name (never translated)."""
-    return "Id" in tokens and ("ProcessName" in tokens or "Name" in tokens)
+    """Get-Process's header (its memory columns tell it even when wrapping moved ProcessName to the next
+    line), or a Select-Object of its Id and name (never translated)."""
+    return "Id" in tokens and (
+        "ProcessName" in tokens or "Name" in tokens or any(t.startswith(_PROCESS_MEMORY) for t in tokens)
+    )
 
 
 def _process_name(values: dict[str, str], notes: ParseNotes) -> bool:
