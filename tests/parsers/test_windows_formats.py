@@ -291,6 +291,15 @@ def test_powershell_wrapped_header_with_one_underline_reads_what_arrived() -> No
     assert (row.local_port, row.state, row.pid) == (8080, State.LISTEN, None)
 
 
+def test_powershell_header_parts_are_bounded() -> None:
+    """Lines of column names after a header are its wrapped parts only up to MAX_HEADER_PARTS: the
+    rest are lines not understood, not parts held in memory."""
+    ctx = ParseContext()
+    lines = ["LocalAddress LocalPort State", *["OwningProcess"] * 50]
+    assert list(powershell.parse(lines, ctx)) == []
+    assert ctx.notes.skipped == 50 - (powershell.MAX_HEADER_PARTS - 1)
+
+
 def test_powershell_columns_removed_warning() -> None:
     ctx = ParseContext()
     lines = ["WARNING: 1 columns do not fit into the display and were removed."]

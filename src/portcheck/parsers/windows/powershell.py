@@ -48,6 +48,9 @@ _COLUMN_NAMES = frozenset(
     )
 )  # fmt: skip
 """Property names a wrapped header may move to a line of its own (never translated)."""
+MAX_HEADER_PARTS = 8
+"""A header wrapped into more lines than this is not one (a table is at most ~140 columns wide: three
+lines at 60), and holding its parts stays bounded whatever follows a header."""
 _PROCESS_MEMORY = ("NPM(", "PM(", "WS(", "VM(")
 """Get-Process's memory columns, `NPM(K)` in PowerShell 5.1 and `NPM(M)` in 7."""
 _BLANK_COLUMN = "AppliedSetting"
@@ -337,7 +340,13 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         if _is_header(tokens):
             header, headers, underlines = raw.rstrip(), [raw.rstrip()], []
             continue
-        if header is not None and not underlines and tokens and set(tokens) <= _COLUMN_NAMES:
+        if (
+            header is not None
+            and not underlines
+            and len(headers) < MAX_HEADER_PARTS
+            and tokens
+            and set(tokens) <= _COLUMN_NAMES
+        ):
             headers.append(line)  # the header went on: a mail client wrapped it
             continue
         if header is not None and _is_underline(line):
