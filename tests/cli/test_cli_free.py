@@ -17,7 +17,7 @@ from portcheck.parsers.portranges import PortRange
 from portcheck.platforms.base import ProbeKind
 from tests.conftest import run_cli
 from tests.helpers.cli import listener
-from tests.helpers.udp import bind_udp
+from tests.helpers.ports import bind_udp
 
 LINUX_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 

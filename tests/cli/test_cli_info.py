@@ -16,7 +16,7 @@ from portcheck.core.model import FIELDS
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import Result, run_cli
 from tests.helpers.live import fake_tool, recorded_argv
-from tests.helpers.udp import bind_udp
+from tests.helpers.ports import bind_udp
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="fake tools are POSIX scripts")
 

@@ -14,8 +14,9 @@ import pytest
 
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import Result, run_cli, run_process
-from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli, stateful_script
+from tests.helpers.cli import listener, reserved_port, spawn_cli, stateful_script
 from tests.helpers.live import fake_tool, macos_kill_as_nobody, recorded_argv, run_as_nobody
+from tests.helpers.ports import free_port
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux processes")
 

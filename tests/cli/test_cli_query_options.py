@@ -18,8 +18,9 @@ from portcheck.core.model import FIELDS, State
 from portcheck.live.hints import OWN_SOCKETS_HINT
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import FIXTURES, Result, run_cli, run_process
-from tests.helpers.cli import free_port, listener, reserved_port, spawn_cli
+from tests.helpers.cli import listener, reserved_port, spawn_cli
 from tests.helpers.live import Holder, fake_tool, own_name, socket_holder
+from tests.helpers.ports import free_port
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 

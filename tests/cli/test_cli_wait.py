@@ -15,7 +15,7 @@ from portcheck.core.model import FIELDS
 from portcheck.platforms import PLATFORM_VARIABLE
 from tests.conftest import run_cli
 from tests.helpers.cli import listener, reserved_port
-from tests.helpers.udp import bind_udp
+from tests.helpers.ports import bind_udp
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 

@@ -15,7 +15,8 @@ import pytest
 
 from portcheck.cli import PLAIN_FLAGS, PlainQuery, plain_query
 from tests.conftest import run_cli
-from tests.helpers.cli import free_port, listener
+from tests.helpers.cli import listener
+from tests.helpers.ports import free_port
 
 FAST = [["8080"], [":8080"], ["80,443"], ["8000-8100"], ["80", "443", "1-1024"], ["0"], ["99999"]]
 TYPER = [

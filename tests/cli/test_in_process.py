@@ -115,7 +115,7 @@ def test_an_empty_no_color_does_not_turn_colour_off(monkeypatch: pytest.MonkeyPa
 def test_wait_runs_on_the_environments_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """`wait --timeout 30` on a clock that jumps with each sleep: it gives up after 30 clock seconds,
     having slept in --interval steps, without a real second passing."""
-    from tests.helpers.cli import free_port
+    from tests.helpers.ports import free_port
 
     now = [1000.0]
     slept: list[float] = []

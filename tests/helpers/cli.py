@@ -102,13 +102,6 @@ def reserved_port() -> Iterator[int]:
         yield holder.getsockname()[1]
 
 
-def free_port() -> int:
-    """A port that was free a moment ago (closed again): for a listener that must bind it itself."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def spawn_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 30, dimensions: tuple[int, int] = (24, 80)
 ) -> object:

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Optional
 
 from tests.helpers.locks import machine_lock
+from tests.helpers.ports import free_port as _free_port
 
 IMAGE = "portcheck-lab/busybox:static"
 WEB = "pc-web"
@@ -395,12 +396,6 @@ def _proxy_listening(dockerd: int, port: int) -> tuple[int, int] | None:
         if argv[argv.index("-host-port") + 1] == str(port) and socket_inodes(pid) & listening_inodes(port):
             return pid, stat[1]
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _write_rootfs(busybox: Path, tar_path: Path) -> None:

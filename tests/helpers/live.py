@@ -20,7 +20,7 @@ from pathlib import Path
 import typer
 
 from portcheck.core.model import FIELDS
-from tests.helpers.udp import BIND_UDP_SOURCE
+from tests.helpers.ports import BIND_UDP_SOURCE
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -21,6 +20,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.helpers.ports import free_port as _free_port
 
 SUPERVISOR = r"""
 import os, signal, subprocess, sys, time
@@ -105,12 +106,6 @@ class Service:
 
         log = self.state / "argv.log"
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager

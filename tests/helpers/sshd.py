@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.helpers.locks import machine_lock
+from tests.helpers.ports import free_port
 
 if TYPE_CHECKING:
     from tests.conftest import Result
@@ -142,13 +143,6 @@ def sshd_available() -> str | None:
     if shutil.which("ssh") is None or shutil.which("ssh-keygen") is None:
         return "the OpenSSH client is not installed"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _keygen(path: Path, passphrase: str = "") -> Path:

@@ -19,8 +19,8 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.helpers.live import only_tools
+from tests.helpers.ports import BIND_UDP_SOURCE
 from tests.helpers.services import cgroup2_root
-from tests.helpers.udp import BIND_UDP_SOURCE
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 

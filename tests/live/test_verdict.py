@@ -26,8 +26,9 @@ from portcheck.platforms import platform_for
 from portcheck.platforms.base import OS
 from tests.cli.test_cli_info import fake_netsh
 from tests.conftest import run_cli
-from tests.helpers.cli import free_port, reserved_port
+from tests.helpers.cli import reserved_port
 from tests.helpers.live import recorded_argv, run_as_nobody
+from tests.helpers.ports import free_port
 
 LINUX = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="live Linux sockets")
 

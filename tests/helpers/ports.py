@@ -1,0 +1,87 @@
+"""Ports for tests, taken below the kernel's ephemeral range.
+
+The live tests bind many sockets to port 0, so the kernel picks each from the ephemeral range, and so
+does every connect() that binds a client. A test then asks `portcheck PORT`, which lists every socket
+on that number, TCP and UDP: a socket another test (on the other xdist worker) got from the same range,
+now and then with the same number, shows up as a stranger's row. So the sockets the tests make on
+purpose take numbers below the range, where the kernel never picks: UDP sockets in the lower half of the
+8,192 ports below it, the ports a test wants free (`free_port`) in the upper half, so the two never meet
+either. Where /proc does not say the range (not Linux), port 0 as before."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import socket
+
+_SPAN = 4096
+
+
+def bind_udp(sock: socket.socket, host: str) -> None:
+    """Bind `sock` to `host` on a random free port in the lower half below the ephemeral range."""
+    import random
+
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as file:
+            low = int(file.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 0
+    if low > 2048 + 2 * 4096:
+        for _ in range(200):
+            try:
+                sock.bind((host, random.randrange(low - 2 * 4096, low - 4096)))
+                return
+            except OSError:
+                continue
+    sock.bind((host, 0))
+
+
+BIND_UDP_SOURCE = "import socket\n" + inspect.getsource(bind_udp)
+"""The same function, for the Python children the live tests start (put before their code)."""
+
+
+def free_port() -> int:
+    """A port free a moment ago for TCP and UDP on every address (then closed again), in the upper half
+    below the ephemeral range: for a listener that must bind it itself, or a port a test asks about
+    and expects no socket on. Bound without SO_REUSEADDR, so a port with TIME_WAIT rows is not taken."""
+    import random
+
+    low = _ephemeral_low()
+    if low > 2048 + 2 * _SPAN:
+        for _ in range(200):
+            port = random.randrange(low - _SPAN, low)
+            if _free_everywhere(port):
+                return port
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as file:
+            return int(file.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _free_everywhere(port: int) -> bool:
+    probes: list[socket.socket] = []
+    try:
+        for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                try:
+                    probe = socket.socket(family, kind)
+                except OSError:
+                    continue  # no IPv6 here
+                probes.append(probe)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        for probe in probes:
+            with contextlib.suppress(OSError):
+                probe.close()
