@@ -277,6 +277,19 @@ GET_PROCESS = [
 ]
 
 
+@pytest.mark.parametrize("width", [30, 40, 60])
+def test_powershell_wrapped_select_object_with_any_column_names(width: int) -> None:
+    """A Select-Object's own columns (`CommandLine`) move like the others, over as many lines as it takes."""
+    table = [
+        "LocalAddress LocalPort State  OwningProcess CommandLine",
+        "------------ --------- -----  ------------- -----------",
+        "0.0.0.0           8080 Listen          4242 node.exe",
+    ]
+    ctx = ParseContext()
+    [row] = powershell.parse(_wrap(table, width), ctx)
+    assert (row.local_port, row.state, row.pid, ctx.notes.skipped) == (8080, State.LISTEN, 4242, 0)
+
+
 def test_powershell_wrapped_header_with_one_underline_reads_what_arrived() -> None:
     """A header whose next line is only column names, then a single underline: not a wrapped table
     after all (the second line of names had no underline); the first part's columns are read."""

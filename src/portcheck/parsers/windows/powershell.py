@@ -41,13 +41,10 @@ _WORD = re.compile(r"\S+")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _COLUMNS_REMOVED = re.compile(r"columns? do(?:es)? not fit into the display", re.IGNORECASE)
 _PROCESS_COLUMNS = ("ProcessName", "Process", "Name")
-_COLUMN_NAMES = frozenset(
-    (
-        "LocalAddress", "LocalPort", "RemoteAddress", "RemotePort", "State", "AppliedSetting",
-        "OwningProcess", "CreationTime", "OffloadState", "ProcessName", "Process", "Name", "Id",
-    )
-)  # fmt: skip
-"""Property names a wrapped header may move to a line of its own (never translated)."""
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\([A-Za-z]\))?")
+"""A column name a wrapped header may move to a line of its own: a property name (never translated:
+`OwningProcess`, a Select-Object's `ProcessName`) or Get-Process's `WS(K)`, `CPU(s)`. Between a header
+and its underline PowerShell prints nothing else."""
 MAX_HEADER_PARTS = 8
 """A header wrapped into more lines than this is not one (a table is at most ~140 columns wide: three
 lines at 60), and holding its parts stays bounded whatever follows a header."""
@@ -345,7 +342,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             and not underlines
             and len(headers) < MAX_HEADER_PARTS
             and tokens
-            and set(tokens) <= _COLUMN_NAMES
+            and all(_COLUMN_NAME.fullmatch(token) for token in tokens)
         ):
             headers.append(line)  # the header went on: a mail client wrapped it
             continue
