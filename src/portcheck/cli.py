@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from importlib import import_module
+from types import MappingProxyType
 from typing import Any, NamedTuple, NoReturn, TextIO
 
 from portcheck.commands.shared import DEFAULT_WATCH_INTERVAL
@@ -77,29 +78,31 @@ _PLAIN_PORTS = re.compile(r":?[0-9]{1,5}(?:[-,]:?[0-9]{1,5})*")
 `portcheck [PORT...]`'s argument, never a command, an option or a service name."""
 
 
-PLAIN_FLAGS = {
-    "--json": "json_flag",
-    "-t": "tcp",
-    "--tcp": "tcp",
-    "-u": "udp",
-    "--udp": "udp",
-    "-4": "ipv4",
-    "-6": "ipv6",
-    "-l": "listening",
-    "--listening": "listening",
-    "--exposed": "exposed",
-    "--exposure": "exposure",
-    "--remote": "remote",
-    "-q": "quiet",
-    "--quiet": "quiet",
-    "--no-hints": "no_hints",
-    "-v": "verbose",
-    "--verbose": "verbose",
-    "-W": "wide",
-    "--wide": "wide",
-    "--no-header": "no_header",
-    "--no-bind": "no_bind",
-}
+PLAIN_FLAGS = MappingProxyType(
+    {
+        "--json": "json_flag",
+        "-t": "tcp",
+        "--tcp": "tcp",
+        "-u": "udp",
+        "--udp": "udp",
+        "-4": "ipv4",
+        "-6": "ipv6",
+        "-l": "listening",
+        "--listening": "listening",
+        "--exposed": "exposed",
+        "--exposure": "exposure",
+        "--remote": "remote",
+        "-q": "quiet",
+        "--quiet": "quiet",
+        "--no-hints": "no_hints",
+        "-v": "verbose",
+        "--verbose": "verbose",
+        "-W": "wide",
+        "--wide": "wide",
+        "--no-header": "no_header",
+        "--no-bind": "no_bind",
+    }
+)
 """The query command's on/off options, as typed, -> its parameter: the ones a script or a helpdesk adds
 to a plain query (`portcheck 8080 --json`, `portcheck -l`). Each is a flag of the typer command with
 the same parameter and a False default (tests/cli/test_fast_path.py compares them with the command)."""
