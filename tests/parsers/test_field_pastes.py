@@ -37,6 +37,24 @@ BSD = [
     "tcp4       0      0  127.0.0.1.5432         *.*                    LISTEN",
 ]
 
+NET_TOOLS = [
+    "Active Internet connections (servers and established)",
+    "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name",
+    "tcp        0      0 0.0.0.0:47310           0.0.0.0:*               LISTEN      24830/pcfix: server",
+    "tcp        0      0 127.0.0.1:47313         127.0.0.1:47312         ESTABLISHED 24833/pcfix-client",
+    "udp        0      0 0.0.0.0:47316           0.0.0.0:*                           24830/pcfix: server",
+]
+"""Wrapped at 72, net-tools' rows break before their State column: no line is longer than 59, and the
+header's `Foreign Address` (whole) ends the longest ones, as a cut ss header's `Address:Port` piece would."""
+SS_PREFORKED = [
+    "State  Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess",
+    'LISTEN 0      128          0.0.0.0:47310      0.0.0.0:*    users:(("pcfix server",pid=24831,fd=3),'
+    '("pcfix server",pid=24830,fd=4),("pcfix server",pid=24830,fd=3))',
+    'LISTEN 0      128        127.0.0.1:47312      0.0.0.0:*    users:(("pcfix server",pid=24830,fd=6))',
+]
+"""A process name with a blank: wrapping breaks inside its quotes, so the longest lines end in an open
+`users:(("pcfix`, as a terminal's cut would leave them; the lines below close it."""
+
 
 def mailed(lines: list[str], width: int = 72) -> str:
     """The lines as a mail client wraps them: greedily at `width`, blanks kept inside a line."""
@@ -55,7 +73,9 @@ def rows(text: str) -> list[tuple[str, int, str, int | None, str | None]]:
 
 @pytest.mark.parametrize("width", [72, 76, 78])
 @pytest.mark.parametrize(
-    "lines", [[WIN_HEADER, *WIN_ROWS], LSOF, SS_OLD, BSD], ids=["windows", "lsof", "ss", "bsd"]
+    "lines",
+    [[WIN_HEADER, *WIN_ROWS], LSOF, SS_OLD, BSD, NET_TOOLS, SS_PREFORKED],
+    ids=["windows", "lsof", "ss", "bsd", "net-tools", "ss-preforked"],
 )
 def test_a_mailed_paste_reads_as_the_paste_itself(lines: list[str], width: int) -> None:
     whole = "\n".join(lines) + "\n"

@@ -39,17 +39,52 @@ def cut_width(sample: list[str]) -> int | None:
     width = max(map(len, lines), default=0)
     if width < MIN_WIDTH:
         return None
-    longest = [line for line in lines if len(line) == width and not line[-1].isspace()]
+    longest = [i for i, line in enumerate(lines) if len(line) == width and not line[-1].isspace()]
     if len(longest) < 2:
         return None
-    for line in longest:
-        cleaned = clean(line)
+    for index in longest:
+        cleaned = clean(lines[index])
         if not cleaned:
             continue
         last = cleaned.split()[-1]
-        if _unclosed(cleaned) or (sections.header_formats(cleaned) and _piece_of_a_name(last)):
+        if _unclosed(cleaned) and not _closed_below(cleaned, lines[index + 1 : index + 1 + WRAPPED_LINES]):
+            return width
+        heads = sections.header_formats(cleaned)
+        if (
+            heads
+            and _piece_of_a_name(last)
+            and not _header_goes_on(cleaned, heads, lines[index + 1 : index + 2])
+        ):
             return width
     return None
+
+
+WRAPPED_LINES = 4
+"""How many lines below an unclosed line may still close it: a mail client wrapped the line there
+(ss's `users:((...))` of a pre-forked server can take three more), which no terminal cut does."""
+
+
+def _header_goes_on(header: str, heads: frozenset[str], below: list[str]) -> bool:
+    """Is the line below the rest of this header (names only, and a header of the same tool with it:
+    net-tools' `Foreign Address` then `State PID/Program name`)? Then it was wrapped, not cut."""
+    if not below:
+        return False
+    rest = clean(below[0])
+    words = rest.split()
+    return (
+        bool(words)
+        and not any(char.isdigit() for char in rest)
+        and bool(heads & sections.header_formats(f"{header} {rest}"))
+    )
+
+
+def _closed_below(line: str, below: list[str]) -> bool:
+    """Do the lines below close what `line` left open? Then the line was wrapped, not cut."""
+    for following in below:
+        line = f"{line} {clean(following)}"
+        if not _unclosed(line):
+            return True
+    return False
 
 
 def _piece_of_a_name(word: str) -> bool:

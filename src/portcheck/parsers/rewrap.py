@@ -34,13 +34,15 @@ from portcheck import parsers
 from portcheck.core.errors import ParseError
 from portcheck.core.model import Socket, State
 from portcheck.core.parsing import ParseContext
-from portcheck.parsers import sections
+from portcheck.parsers import cut, sections
 from portcheck.parsers.common import Parser, clean
 from portcheck.parsers.detect import SAMPLE_LINES, detect
 
-MIN_WIDTH = 60
+MIN_WIDTH = 50
 MAX_WIDTH = 80
-"""The widths text is wrapped at (72 to 80 in practice): wider lines mean nobody wrapped the paste."""
+"""The widths text is wrapped at (72 to 80 in practice): wider lines mean nobody wrapped the paste. The
+longest line can be well below the width: net-tools' rows break before their State column, after 59
+characters, when wrapped at 72."""
 MAX_GAP = 40
 """The blanks between two columns at most (a table's padding), which wrapping moved with the word."""
 HEADER_GAP = 16
@@ -59,8 +61,8 @@ def joined(lines: Iterator[str]) -> Iterator[str]:
     """The lines, with the continuation lines of a wrapped paste's start joined to the line before."""
     sample = list(islice(lines, SAMPLE_LINES))
     width = max((len(line) for line in sample), default=0)
-    if not MIN_WIDTH <= width <= MAX_WIDTH:
-        return chain(sample, lines)
+    if not MIN_WIDTH <= width <= MAX_WIDTH or cut.cut_width(sample) is not None:
+        return chain(sample, lines)  # (a terminal cut the lines: what it cut off is in no line below)
     return chain(_joined(sample, width), lines)
 
 
