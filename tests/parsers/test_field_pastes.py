@@ -55,6 +55,22 @@ SS_PREFORKED = [
 """A process name with a blank: wrapping breaks inside its quotes, so the longest lines end in an open
 `users:(("pcfix`, as a terminal's cut would leave them; the lines below close it."""
 
+FSTAT = [
+    "root     sshd       26530    3* internet stream tcp 0x0 *:22",
+    "root     sshd       71031    3* internet stream tcp 0x0 192.168.1.20:22 <-- 192.168.1.5:51234",
+    "alice    ssh         4242    3* internet stream tcp 0x0 192.168.1.20:40112 --> 151.101.1.69:443",
+]
+"""fstat prints no state: a row without a peer is a listener, so the peer moved to the next line must
+still make it a connection."""
+SOCKSTAT = [
+    "USER     COMMAND    PID   FD PROTO  LOCAL ADDRESS         FOREIGN ADDRESS        PATH STATE   "
+    "CONN STATE",
+    "root     sshd       2207  4  tcp4   192.168.71.163:22     192.168.71.1:56321                  "
+    "ESTABLISHED",
+    "?        ?          ?     ?  tcp4   192.168.71.163:80     192.168.71.1:56377                  TIME_WAIT",
+]
+"""sockstat -s: the state alone on the next line must replace the one guessed from the peer."""
+
 
 def mailed(lines: list[str], width: int = 72) -> str:
     """The lines as a mail client wraps them: greedily at `width`, blanks kept inside a line."""
@@ -74,8 +90,8 @@ def rows(text: str) -> list[tuple[str, int, str, int | None, str | None]]:
 @pytest.mark.parametrize("width", [72, 76, 78])
 @pytest.mark.parametrize(
     "lines",
-    [[WIN_HEADER, *WIN_ROWS], LSOF, SS_OLD, BSD, NET_TOOLS, SS_PREFORKED],
-    ids=["windows", "lsof", "ss", "bsd", "net-tools", "ss-preforked"],
+    [[WIN_HEADER, *WIN_ROWS], LSOF, SS_OLD, BSD, NET_TOOLS, SS_PREFORKED, FSTAT, SOCKSTAT],
+    ids=["windows", "lsof", "ss", "bsd", "net-tools", "ss-preforked", "fstat", "sockstat"],
 )
 def test_a_mailed_paste_reads_as_the_paste_itself(lines: list[str], width: int) -> None:
     whole = "\n".join(lines) + "\n"

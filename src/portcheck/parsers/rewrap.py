@@ -34,6 +34,7 @@ from portcheck import parsers
 from portcheck.core.errors import ParseError
 from portcheck.core.model import Socket, State
 from portcheck.core.parsing import ParseContext
+from portcheck.core.states import lookup_state
 from portcheck.parsers import cut, sections
 from portcheck.parsers.common import Parser, clean
 from portcheck.parsers.detect import SAMPLE_LINES, detect
@@ -131,9 +132,15 @@ def _reads_better(line: str, rest: str, together: str, header: str) -> bool:
     if not before:
         return True
     filled = False
+    # A format whose state is missing from the line (fstat, sockstat: none without -s; the moved part
+    # holds it) infers LISTEN from a row without a peer, ESTABLISHED from one with a peer: a moved peer,
+    # or the moved state word itself, changes that inference, not a value read from the line.
+    inferred = (before[0].remote_address is None and after[0].remote_address is not None) or (
+        len(rest.split()) == 1 and lookup_state(rest) is not None
+    )
     for field in _FIELDS:
         old, new = _known(before[0], field), _known(after[0], field)
-        if old is not None and old != new:
+        if old is not None and old != new and not (inferred and field == "state"):
             return False
         filled = filled or (old is None and new is not None)
     return filled or (after_skipped < before_skipped and len(rest.split()) == 1)
