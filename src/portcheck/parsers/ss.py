@@ -398,7 +398,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             continue
         local_text, peer_text = tokens[start + 3], tokens[start + 4]
         if modern is None:
-            modern = _ss_generation(line, local_text)
+            modern = _ss_generation(line, local_text, peer_text)
             if modern is not None:
                 source.screen = screen
         local_host, local_port_text = split_colon(local_text)
@@ -462,9 +462,11 @@ _USUAL_ROW = re.compile(
 its inline path, with nothing `clean` would cut off (no `~` at the end)."""
 
 
-def _ss_generation(line: str, local_text: str) -> bool | None:
-    """True for iproute2 >= 4.17 output, False for older, None when this row does not tell."""
-    if "[" in line or "pid=" in line or local_text.startswith("0.0.0.0"):
+def _ss_generation(line: str, local_text: str, peer_text: str) -> bool | None:
+    """True for iproute2 >= 4.17 output, False for older, None when this row does not tell. Older ss
+    wrote an IPv4 wildcard as `*`, local or peer (`*:*`): `0.0.0.0` in either is new, which tells even
+    when a mail client moved the row's `users:((...pid=` to the next line."""
+    if "[" in line or "pid=" in line or local_text.startswith("0.0.0.0") or peer_text.startswith("0.0.0.0"):
         return True
     if local_text.startswith(":::") or "users:((" in line:
         return False
