@@ -12,6 +12,7 @@ import pytest
 
 from portcheck.api.sockets import parse
 from portcheck.parsers import rewrap
+from tests.conftest import FIXTURES
 
 WIN_HEADER = "  Proto  Local Address          Foreign Address        State           PID"
 WIN_ROWS = [
@@ -245,3 +246,21 @@ def test_ss_rows_without_a_header_after_fstat_are_read_as_ss() -> None:
     result = parse(text + "\n")
     assert [(r.source, r.local_port) for r in result.rows] == [("fstat", 22), ("ss", 47316)]
     assert result.skipped == 0
+
+
+@pytest.mark.parametrize("quote", ["> ", ">> ", "> > "])
+@pytest.mark.parametrize(
+    "relative",
+    ["windows/combined-netstat-then-tasklist-svc.txt", "windows/field-powershell-mail-wrapped-72.txt"],
+)
+def test_an_e_mail_reply_s_quoting_reads_as_the_paste_itself(relative: str, quote: str) -> None:
+    """Tables read by column position (tasklist /svc under its `=====` line, a wrapped PowerShell
+    table's moved parts) keep their columns when every line is quoted: the owners' names and services
+    survive the reply."""
+    whole = (FIXTURES / relative).read_text(encoding="utf-8")
+    quoted = "".join(quote + line for line in whole.splitlines(keepends=True))
+    assert rows(quoted) == rows(whole)
+    assert addresses(quoted) == addresses(whole)
+    services = sorted(str(r.service) for r in parse(whole).rows)
+    assert sorted(str(r.service) for r in parse(quoted).rows) == services
+    assert parse(quoted).skipped == parse(whole).skipped

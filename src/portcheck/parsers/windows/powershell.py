@@ -185,7 +185,7 @@ class _Table:
         text = parts[0]
         for index, part in enumerate(parts[1:]):
             at = self.breaks[index] if index < len(self.breaks) else 0
-            text = _beside(text, at) + part.strip()
+            text = _beside(text, at) + clean(part)
         return text
 
     def values(self, raw: str) -> dict[str, str]:
@@ -347,7 +347,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             headers.append(line)  # the header went on: a mail client wrapped it
             continue
         if header is not None and _is_underline(line):
-            underlines.append(raw.rstrip())
+            underlines.append(line if underlines else raw.rstrip())  # moved parts: as cleaned (no `> `)
             if len(underlines) < len(headers):
                 continue  # the moved columns' underlines follow
             table = _wrapped_table(headers, underlines, command)

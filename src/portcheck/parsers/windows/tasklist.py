@@ -57,6 +57,11 @@ def table_row(line: str) -> tuple[int, str] | None:
     return pid, " ".join(tokens[: session - 1])
 
 
+_QUOTING = " \t\r>"
+"""Blanks, and the `>` an e-mail reply puts before every line: a wrapped `/svc` line has nothing else
+before its services."""
+
+
 class TasklistReader:
     """Reads tasklist lines one at a time, remembering the table's column layout between them."""
 
@@ -73,7 +78,7 @@ class TasklistReader:
         if line.startswith('"'):
             return self._csv(line)
         if line.startswith("="):
-            return self._separator(raw)
+            return self._separator(raw, line)
         if self.columns is not None:
             found = self._by_columns(raw)
             if found is not None:
@@ -98,9 +103,11 @@ class TasklistReader:
             return True
         return pid_text == "PID"
 
-    def _separator(self, raw: str) -> bool:
+    def _separator(self, raw: str, line: str) -> bool:
+        """The `=====` underline: the columns' spans in the raw line, as the rows below are laid out
+        (an e-mail's `> ` quoting shifts both alike)."""
         spans = [m.span() for m in _SEPARATOR.finditer(raw)]
-        if len(spans) < 2 or raw.strip(" =\r"):
+        if len(spans) < 2 or line.strip(" ="):
             return False
         self.columns = (spans[0], spans[1])
         return True
@@ -117,7 +124,7 @@ class TasklistReader:
                 self.notes.warn(TRUNCATED_HINT.format(width=name_end - name_start))
             self.names.add(number, name)
             return True
-        if not raw[:name_end].strip() and raw.strip():
+        if not raw[:name_end].strip(_QUOTING) and raw.strip(_QUOTING):
             return True
         return None
 
