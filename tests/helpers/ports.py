@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import os
 import socket
 
 _SPAN = 4096
@@ -40,21 +41,39 @@ BIND_UDP_SOURCE = "import socket\n" + inspect.getsource(bind_udp)
 """The same function, for the Python children the live tests start (put before their code)."""
 
 
+_HANDED_OUT: set[int] = set()
+"""The ports free_port() gave in this process: a caller binds its port later (an sshd lab starts six
+daemons, each on its own), so none is given twice."""
+
+
 def free_port() -> int:
     """A port free a moment ago for TCP and UDP on every address (then closed again), in the upper half
-    below the ephemeral range: for a listener that must bind it itself, or a port a test asks about
-    and expects no socket on. Bound without SO_REUSEADDR, so a port with TIME_WAIT rows is not taken."""
+    below the ephemeral range, in this xdist worker's own slice of it (the other worker's callers may
+    not have bound theirs yet), and never one it gave before: for a listener that must bind it itself,
+    or a port a test asks about and expects no socket on. Bound without SO_REUSEADDR, so a port with
+    TIME_WAIT rows is not taken."""
     import random
 
     low = _ephemeral_low()
     if low > 2048 + 2 * _SPAN:
-        for _ in range(200):
-            port = random.randrange(low - _SPAN, low)
-            if _free_everywhere(port):
+        start, size = _worker_slice(low - _SPAN, _SPAN)
+        for _ in range(400):
+            port = random.randrange(start, start + size)
+            if port not in _HANDED_OUT and _free_everywhere(port):
+                _HANDED_OUT.add(port)
                 return port
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _worker_slice(start: int, span: int) -> tuple[int, int]:
+    """(first port, size) of this pytest-xdist worker's part of [start, start + span)."""
+    count = max(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1), 1)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    size = span // count
+    return start + (index % count) * size, size
 
 
 def _ephemeral_low() -> int:

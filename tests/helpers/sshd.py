@@ -257,6 +257,7 @@ def _sshd_config(
             KbdInteractiveAuthentication no
             MaxStartups 100
             LogLevel ERROR
+            SetEnv PYENV_REHASH_TIMEOUT=0
             """
         )
         + (f"ForceCommand {force_command}\n" if force_command else "")
@@ -368,6 +369,27 @@ def _remove_password_user(user: str) -> None:
         subprocess.run(["userdel", user], check=False, capture_output=True)
 
 
+STALE_LOCK_SECONDS = 60
+"""pyenv rehash gives up waiting for its lock after 60 s: a lock older than that has no owner left."""
+
+
+def _clear_stale_rehash_lock() -> None:
+    """The lab's hosts are this machine, so each ssh session runs root's shell start-up files; on these
+    machines root's bashrc runs `pyenv init -`, whose `pyenv rehash` holds ~/.pyenv/shims/.pyenv-shim
+    while it works. A session the tests end on purpose (a timeout, Ctrl-C, kill) can end it mid-rehash
+    and leave the lock behind, and every later session then waited on it (60 s) past portcheck's 5 s
+    timeout: a whole suite of ssh tests failed. The lab's sshd sets PYENV_REHASH_TIMEOUT=0 for its
+    sessions (a held lock costs nothing), and a lock older than pyenv's own wait has no owner: removed."""
+    import time
+
+    lock = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "shims" / ".pyenv-shim"
+    try:
+        if time.time() - lock.stat().st_mtime > STALE_LOCK_SECONDS:
+            lock.unlink()
+    except OSError:
+        pass  # no pyenv, no lock, or removed meanwhile
+
+
 def _host_block(alias: str, port: int, **options: str) -> str:
     lines = [f"Host {alias}", f"  Port {port}", *(f"  {k} {v}" for k, v in options.items())]
     return "\n".join(lines) + "\n"
@@ -380,6 +402,7 @@ def ssh_lab(root: Path, *, servers: int = 2, password: bool = True, pid1: bool =
         # sshd as root insists on it; the openssh-server package has systemd create it at boot. Left in
         # place (/run is a tmpfs): removing it would break any other sshd started meanwhile.
         PRIVSEP_DIR.mkdir(mode=0o755, exist_ok=True)
+    _clear_stale_rehash_lock()
     host_key = _keygen(root / "host_key")
     client_key = _keygen(root / "client_key")
     wrong_key = _keygen(root / "wrong_key")
