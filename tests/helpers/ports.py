@@ -18,15 +18,21 @@ import socket
 _SPAN = 4096
 
 
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range; 0 where /proc does not say (pasted into the
+    children with bind_udp)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as file:
+            return int(file.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def bind_udp(sock: socket.socket, host: str) -> None:
     """Bind `sock` to `host` on a random free port in the lower half below the ephemeral range."""
     import random
 
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as file:
-            low = int(file.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 0
+    low = _ephemeral_low()
     if low > 2048 + 2 * 4096:
         for _ in range(200):
             try:
@@ -37,7 +43,7 @@ def bind_udp(sock: socket.socket, host: str) -> None:
     sock.bind((host, 0))
 
 
-BIND_UDP_SOURCE = "import socket\n" + inspect.getsource(bind_udp)
+BIND_UDP_SOURCE = "import socket\n" + inspect.getsource(_ephemeral_low) + inspect.getsource(bind_udp)
 """The same function, for the Python children the live tests start (put before their code)."""
 
 
@@ -74,14 +80,6 @@ def _worker_slice(start: int, span: int) -> tuple[int, int]:
     index = int(worker[2:]) if worker[2:].isdigit() else 0
     size = span // count
     return start + (index % count) * size, size
-
-
-def _ephemeral_low() -> int:
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as file:
-            return int(file.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def _free_everywhere(port: int) -> bool:

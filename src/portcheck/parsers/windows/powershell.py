@@ -288,8 +288,7 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
     ctx = ctx or ParseContext()
     notes = ctx.notes
     table: _Table | None = None
-    header: str | None = None  # the raw header line, until its underline arrives
-    headers: list[str] = []  # a wrapped header's parts (the header line, then its moved column names)
+    headers: list[str] = []  # the raw header line until its underline arrives, then its moved names
     underlines: list[str] = []  # a wrapped header's underline parts, until there are as many
     held: list[str] = []  # a wrapped table's row parts, until the row is full or the next line starts anew
     held_at = 0  # the line number of its first part
@@ -335,10 +334,10 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
             continue
         tokens = line.split()
         if _is_header(tokens):
-            header, headers, underlines = raw.rstrip(), [raw.rstrip()], []
+            headers, underlines = [raw.rstrip()], []
             continue
         if (
-            header is not None
+            headers
             and not underlines
             and len(headers) < MAX_HEADER_PARTS
             and tokens
@@ -346,18 +345,18 @@ def parse(lines: Iterable[str], ctx: ParseContext | None = None) -> Iterator[Soc
         ):
             headers.append(line)  # the header went on: a mail client wrapped it
             continue
-        if header is not None and _is_underline(line):
+        if headers and _is_underline(line):
             underlines.append(line if underlines else raw.rstrip())  # moved parts: as cleaned (no `> `)
             if len(underlines) < len(headers):
                 continue  # the moved columns' underlines follow
             table = _wrapped_table(headers, underlines, command)
-            header, headers, underlines = None, [], []
+            headers, underlines = [], []
             if not table.processes:
                 _note_missing_columns(table, notes)
             continue
         if underlines:  # fewer underlines than header lines: read with what arrived
             table = _wrapped_table(headers[: len(underlines)], underlines, command)
-            header, headers, underlines = None, [], []
+            headers, underlines = [], []
             if not table.processes:
                 _note_missing_columns(table, notes)
         if table is not None and table.breaks:

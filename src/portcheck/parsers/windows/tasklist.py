@@ -57,11 +57,6 @@ def table_row(line: str) -> tuple[int, str] | None:
     return pid, " ".join(tokens[: session - 1])
 
 
-_QUOTING = " \t\r>"
-"""Blanks, and the `>` an e-mail reply puts before every line: a wrapped `/svc` line has nothing else
-before its services."""
-
-
 class TasklistReader:
     """Reads tasklist lines one at a time, remembering the table's column layout between them."""
 
@@ -124,7 +119,7 @@ class TasklistReader:
                 self.notes.warn(TRUNCATED_HINT.format(width=name_end - name_start))
             self.names.add(number, name)
             return True
-        if not raw[:name_end].strip(_QUOTING) and raw.strip(_QUOTING):
+        if not clean(raw[:name_end]) and clean(raw):  # (clean: an e-mail's `> ` too)
             return True
         return None
 
