@@ -69,9 +69,12 @@ def selection(
     states: Sequence[str] | None = None,
     pids: Sequence[int] | None = None,
     process: str | None = None,
+    live: bool = False,
 ) -> RowFilter:
     """The row filter of the selection options (the same for the live query and `parse`); a
-    UsageError names the choices for an unknown state word."""
+    UsageError names the choices for an unknown state word. `live`: the live query's own rule (the
+    CLI's query and `query()`): without a port it asks "who listens?", unless it names an owner or a
+    state, then it is every socket of theirs (`portcheck --pid 812`); a paste keeps every row."""
     from portcheck.core.states import lookup_state
 
     protos = frozenset(p for p, on in ((Proto.TCP, tcp), (Proto.UDP, udp)) if on) or None
@@ -88,7 +91,7 @@ def selection(
         match_remote=remote,
         protos=protos,
         families=families,
-        listening=listening or exposed,
+        listening=listening or exposed or (live and ports is None and not (pids or process or states)),
         states=frozenset(wanted_states) or None,
         pids=frozenset(pids) if pids else None,
         process=process,
@@ -133,25 +136,14 @@ def query(
         udp=udp,
         ipv4=ipv4,
         ipv6=ipv6,
-        listening=listening or who_listens(spec, states=states, pids=pids, process=process),
+        listening=listening,
         exposed=exposed,
         states=states,
         pids=pids,
         process=process,
+        live=True,
     )
     return sort_rows(ask(spec, scope, sudo=sudo, host=host, ssh_config=ssh_config, timeout=timeout).rows)
-
-
-def who_listens(
-    spec: PortSpec | None,
-    *,
-    states: Sequence[str] | None = None,
-    pids: Sequence[int] | None = None,
-    process: str | None = None,
-) -> bool:
-    """Without a port the live question is "who listens?", unless it names an owner or a state: then
-    it is every socket of theirs (`portcheck --pid 812`). The CLI's query and `query()` share it."""
-    return spec is None and not (pids or process or states)
 
 
 def _check_timeout(seconds: float) -> None:

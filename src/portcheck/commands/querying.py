@@ -49,7 +49,7 @@ def answer_query(
 ) -> int:
     """The query's exit status (0 in use, 1 free) after writing its answer; the defaults are the typer
     command's (a test compares them)."""
-    from portcheck.api.sockets import ask as ask_api, port_spec, selection, who_listens
+    from portcheck.api.sockets import ask as ask_api, port_spec, selection
     from portcheck.live.query import Answer, local_executor
 
     reporter = Reporter(quiet=quiet or no_hints, verbose=verbose)
@@ -82,11 +82,12 @@ def answer_query(
         udp=udp,
         ipv4=ipv4,
         ipv6=ipv6,
-        listening=listening or who_listens(spec, states=state, pids=pid, process=process),
+        listening=listening,
         states=state,
         pids=pid,
         process=process,
         exposed=exposed,
+        live=True,
     )
     if fleet.wanted:
         from portcheck.commands.hosts import query_hosts
